@@ -1,1 +1,49 @@
-fn main() {}
+//! `kubectl runai-gateway`: moves NVIDIA Run:ai from Ingress to the Kubernetes Gateway API.
+
+mod cli;
+mod commands;
+mod exit;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+use crate::input::InputError;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help` and `--version` print to stdout and succeed; real usage errors exit 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Render(args) => commands::render::run(args, cli.no_color),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            output::error(&err, output::stderr_color(cli.no_color));
+            exit_for(&err).into()
+        }
+    }
+}
+
+/// Maps an error to its documented exit code.
+fn exit_for(err: &anyhow::Error) -> Exit {
+    match err.downcast_ref::<InputError>() {
+        Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
+        Some(InputError::Malformed { .. } | InputError::Invalid(_)) => Exit::InvalidInput,
+        None => Exit::Failure,
+    }
+}

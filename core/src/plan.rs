@@ -1,0 +1,629 @@
+//! The complete, ordered migration plan computed from a [`Spec`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::helm::{self, HelmPlan, HelmUpgrade, shell_quote};
+use crate::manifests::{self, FIELD_MANAGER, Listener, MANAGED_BY_LABEL};
+use crate::spec::{
+    ControlPlaneLocation, Controller, Platform, RoutingMode, Spec, SpecInput, defaults,
+};
+
+/// Version of the `-o json` plan document; bumped on any incompatible change.
+pub const PLAN_SCHEMA: &str = "runai-gateway.plan/v1";
+/// Gateway API release the Run:ai instructions install.
+pub const GATEWAY_API_VERSION: &str = "v1.4.0";
+/// kgateway release the Run:ai instructions install.
+pub const KGATEWAY_VERSION: &str = "v2.2.1";
+/// Knative Serving minor versions Run:ai supports.
+pub const KNATIVE_SUPPORTED: (u32, u32) = (19, 21);
+
+/// Facts about the live cluster that sharpen the plan; all unknown offline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Observed {
+    /// The Gateway's address (`status.addresses[0].value`).
+    pub gateway_address: Option<String>,
+    /// The Ingress controller's load-balancer address.
+    pub ingress_address: Option<String>,
+}
+
+/// Whether an object is created whole or only some of its fields are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ownership {
+    /// The tool creates and owns the object (it carries the `managed-by` label).
+    Owned,
+    /// The object belongs to someone else; the tool applies only the fields shown.
+    Fields,
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedObject {
+    /// Why it is there.
+    pub purpose: String,
+    /// Whole object or fields only.
+    pub ownership: Ownership,
+    /// The manifest, ready for server-side apply.
+    pub manifest: Value,
+}
+
+impl PlannedObject {
+    /// `Kind namespace/name`.
+    #[must_use]
+    pub fn reference(&self) -> String {
+        let m = &self.manifest;
+        format!(
+            "{} {}/{}",
+            m["kind"].as_str().unwrap_or_default(),
+            m["metadata"]["namespace"].as_str().unwrap_or_default(),
+            m["metadata"]["name"].as_str().unwrap_or_default()
+        )
+    }
+}
+
+/// A TLS secret that must exist, and what its certificate must cover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRequirement {
+    /// Secret name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Host names the certificate must cover (SANs).
+    pub hosts: Vec<String>,
+    /// Who reads it.
+    pub used_by: String,
+    /// The command that creates it from PEM files.
+    pub create: String,
+    /// Where a copy may already exist (the inference secret lives in `knative-serving` in
+    /// Ingress mode), with the command that copies it.
+    pub copy_from: Option<SecretCopy>,
+}
+
+/// Copying an existing secret from another namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretCopy {
+    /// Source namespace.
+    pub namespace: String,
+    /// A command that copies it without printing the key.
+    pub command: String,
+}
+
+/// What a DNS record must point at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsRecord {
+    /// Record name (`*.runai.example.com`).
+    pub name: String,
+    /// `A`, `AAAA` or `CNAME` when the address is known; `A/AAAA or CNAME` otherwise.
+    pub record_type: String,
+    /// The Gateway's address, or a placeholder.
+    pub gateway_target: String,
+    /// The Ingress address it points at before the switch (and after a rollback).
+    pub ingress_target: String,
+    /// Which traffic it carries.
+    pub serves: String,
+}
+
+/// One numbered step of the migration or of the rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// Stable identifier (`introduce`), used by `apply --phase`.
+    pub id: &'static str,
+    /// One line.
+    pub title: String,
+    /// Why and what to look at; may be empty.
+    pub detail: String,
+    /// Shell commands, in order; comments start with `#`.
+    pub commands: Vec<String>,
+    /// A step only a human can do (DNS).
+    pub manual: bool,
+}
+
+/// The whole migration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// [`PLAN_SCHEMA`].
+    pub schema: &'static str,
+    /// Version of the tool that computed it.
+    pub tool_version: &'static str,
+    /// The input as given (file merged with flags).
+    pub input: SpecInput,
+    /// The input with defaults applied.
+    pub spec: Spec,
+    /// Gateway listeners.
+    pub listeners: Vec<Listener>,
+    /// Objects to apply, in order.
+    pub objects: Vec<PlannedObject>,
+    /// Secrets that must exist.
+    pub secrets: Vec<SecretRequirement>,
+    /// Run:ai Helm changes.
+    pub helm: HelmPlan,
+    /// DNS records to switch.
+    pub dns: Vec<DnsRecord>,
+    /// Migration steps.
+    pub steps: Vec<Step>,
+    /// Rollback steps.
+    pub rollback: Vec<Step>,
+    /// Things to know (from validation and from the plan itself).
+    pub warnings: Vec<String>,
+}
+
+/// The bundle file name the steps refer to.
+pub const BUNDLE_FILE: &str = "runai-gateway.yaml";
+
+/// Computes the plan. Pure: the same input gives the same plan.
+#[must_use]
+pub fn plan(input: &SpecInput, spec: &Spec, observed: &Observed) -> Plan {
+    let listeners = manifests::listeners(spec);
+    let objects = objects(spec);
+    let secrets = secrets(spec);
+    let helm = helm::plan(spec);
+    let dns = dns(spec, observed);
+    let steps = steps(spec, &objects, &secrets, &helm, &dns);
+    let rollback = rollback_steps(spec, &helm, &dns);
+    let mut warnings = spec.warnings.clone();
+    if spec.inference_domain_derived
+        && let Some(d) = &spec.inference_domain
+    {
+        warnings.push(format!(
+            "inference domain `{d}` was derived from the cluster domain (the documented sibling \
+             `runai-inference.<parent>`); pass `--inference-domain` if yours differs"
+        ));
+    }
+    if spec.platform == Platform::Openshift && spec.inference_enabled() {
+        warnings.push(format!(
+            "OpenShift: inference attaches to Gateway `{}/{}`, which OpenShift's Ingress Operator \
+             manages; its listeners must cover the inference domain",
+            manifests::OPENSHIFT_GATEWAY.1,
+            manifests::OPENSHIFT_GATEWAY.0
+        ));
+    }
+    Plan {
+        schema: PLAN_SCHEMA,
+        tool_version: crate::VERSION,
+        input: input.clone(),
+        spec: spec.clone(),
+        listeners,
+        objects,
+        secrets,
+        helm,
+        dns,
+        steps,
+        rollback,
+        warnings,
+    }
+}
+
+fn objects(spec: &Spec) -> Vec<PlannedObject> {
+    let mut out = vec![PlannedObject {
+        purpose: "the Gateway with one listener per hostname".into(),
+        ownership: Ownership::Owned,
+        manifest: manifests::gateway(spec),
+    }];
+    if spec.http_redirect {
+        out.push(PlannedObject {
+            purpose: "redirects http:// to https:// on port 80".into(),
+            ownership: Ownership::Owned,
+            manifest: manifests::redirect_route(spec),
+        });
+    }
+    if spec.websockets && spec.controller.needs_websocket_policy() {
+        out.push(PlannedObject {
+            purpose: "lets WebSocket upgrades through (kgateway turns them off by default; \
+                      Jupyter and VS Code workspaces need them)"
+                .into(),
+            ownership: Ownership::Owned,
+            manifest: manifests::websocket_policy(spec),
+        });
+    }
+    if let Some(domain) = &spec.inference_domain {
+        out.push(PlannedObject {
+            purpose: "sends the inference wildcard to Kourier".into(),
+            ownership: Ownership::Owned,
+            manifest: manifests::knative_route(spec, domain),
+        });
+        out.push(PlannedObject {
+            purpose: "the Knative Serving fields inference routing depends on (other fields are \
+                      left to their owners)"
+                .into(),
+            ownership: Ownership::Fields,
+            manifest: manifests::knative_serving(spec, domain),
+        });
+    }
+    out
+}
+
+fn create_secret(name: &str, ns: &str, pem: &str) -> String {
+    format!(
+        "kubectl create secret tls {} -n {} --cert {pem}-fullchain.pem --key {pem}-private.pem",
+        shell_quote(name),
+        shell_quote(ns)
+    )
+}
+
+fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
+    let gw_ns = &spec.gateway_namespace;
+    let listener = |l: &str| format!("Gateway listener `{l}`");
+    let mut out = vec![SecretRequirement {
+        name: spec.cluster_domain_secret.clone(),
+        namespace: gw_ns.clone(),
+        hosts: vec![spec.cluster_domain.clone()],
+        used_by: listener(manifests::listener::CLUSTER_DOMAIN),
+        create: create_secret(&spec.cluster_domain_secret, gw_ns, "/path/to/cluster"),
+        copy_from: None,
+    }];
+    if spec.routing_mode == RoutingMode::Host {
+        out.push(SecretRequirement {
+            name: spec.workloads_secret.clone(),
+            namespace: gw_ns.clone(),
+            hosts: vec![format!("*.{}", spec.cluster_domain)],
+            used_by: listener(manifests::listener::WORKLOADS),
+            create: create_secret(&spec.workloads_secret, gw_ns, "/path/to/wildcard"),
+            copy_from: None,
+        });
+    }
+    if let (Some(domain), Platform::Kubernetes) = (&spec.inference_domain, spec.platform) {
+        let hosts = vec![format!("*.{domain}")];
+        let from = &spec.knative_namespace;
+        let name = &spec.inference_secret;
+        if from != gw_ns {
+            out.push(SecretRequirement {
+                name: name.clone(),
+                namespace: gw_ns.clone(),
+                hosts: hosts.clone(),
+                used_by: listener(manifests::listener::INFERENCE),
+                create: create_secret(name, gw_ns, "/path/to/inference"),
+                copy_from: Some(SecretCopy {
+                    namespace: from.clone(),
+                    command: format!(
+                        "kubectl create secret tls {n} -n {t} \\\n  --cert=<(kubectl get secret {n} -n {f} -o jsonpath='{{.data.tls\\.crt}}' | base64 -d) \\\n  --key=<(kubectl get secret {n} -n {f} -o jsonpath='{{.data.tls\\.key}}' | base64 -d)",
+                        n = shell_quote(name),
+                        f = shell_quote(from),
+                        t = shell_quote(gw_ns)
+                    ),
+                }),
+            });
+        }
+        out.push(SecretRequirement {
+            name: name.clone(),
+            namespace: from.clone(),
+            hosts,
+            used_by: if from == gw_ns {
+                format!(
+                    "Gateway listener `{}` and the Ingress of Knative",
+                    manifests::listener::INFERENCE
+                )
+            } else {
+                "the Knative Ingress (kept while Ingress serves, and for rollback)".into()
+            },
+            create: create_secret(name, from, "/path/to/inference"),
+            copy_from: None,
+        });
+    }
+    if spec.control_plane == ControlPlaneLocation::SameCluster {
+        out.push(SecretRequirement {
+            name: defaults::BACKEND_SECRET.into(),
+            namespace: spec.backend.namespace.clone(),
+            hosts: vec![spec.cluster_domain.clone()],
+            used_by: "the Run:ai control plane (`global.ingress.tlsSecretName`); usually the same \
+                      certificate as the cluster-domain listener"
+                .into(),
+            create: create_secret(
+                defaults::BACKEND_SECRET,
+                &spec.backend.namespace,
+                "/path/to/cluster",
+            ),
+            copy_from: None,
+        });
+    }
+    out
+}
+
+fn record_type(address: Option<&str>) -> String {
+    match address.map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V4(_))) => "A".into(),
+        Some(Ok(std::net::IpAddr::V6(_))) => "AAAA".into(),
+        Some(Err(_)) => "CNAME".into(),
+        None => "A/AAAA or CNAME".into(),
+    }
+}
+
+fn dns(spec: &Spec, observed: &Observed) -> Vec<DnsRecord> {
+    let gateway = observed
+        .gateway_address
+        .clone()
+        .unwrap_or_else(|| "<gateway address>".into());
+    let ingress = observed
+        .ingress_address
+        .clone()
+        .unwrap_or_else(|| "<ingress address>".into());
+    let record = |name: String, serves: &str| DnsRecord {
+        name,
+        record_type: record_type(observed.gateway_address.as_deref()),
+        gateway_target: gateway.clone(),
+        ingress_target: ingress.clone(),
+        serves: serves.into(),
+    };
+    let mut out = vec![record(
+        spec.cluster_domain.clone(),
+        match spec.routing_mode {
+            RoutingMode::Host => "control plane",
+            RoutingMode::Path => "control plane, workspaces and training",
+        },
+    )];
+    if spec.routing_mode == RoutingMode::Host {
+        out.push(record(
+            format!("*.{}", spec.cluster_domain),
+            "workspaces and training",
+        ));
+    }
+    // The Run:ai page lists only the cluster domain and its wildcard; inference hosts pointed at
+    // the Ingress too, so they must move as well. OpenShift creates its own records.
+    if let (Some(d), Platform::Kubernetes) = (&spec.inference_domain, spec.platform) {
+        out.push(record(format!("*.{d}"), "inference"));
+    }
+    out
+}
+
+fn gateway_address_cmd(spec: &Spec) -> String {
+    format!(
+        "GATEWAY_ADDRESS=$(kubectl get gateway {} -n {} -o jsonpath='{{.status.addresses[0].value}}')",
+        shell_quote(&spec.gateway_name),
+        shell_quote(&spec.gateway_namespace)
+    )
+}
+
+fn helm_commands(upgrades: &[HelmUpgrade]) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in upgrades {
+        // Pin the chart to the deployed version: never upgrade Run:ai as a side effect.
+        out.extend(u.version_lookup());
+        out.push(u.command());
+    }
+    out
+}
+
+#[allow(clippy::too_many_lines)] // The steps read top to bottom like the runbook they are.
+fn steps(
+    spec: &Spec,
+    objects: &[PlannedObject],
+    secrets: &[SecretRequirement],
+    helm: &HelmPlan,
+    dns: &[DnsRecord],
+) -> Vec<Step> {
+    let gw = format!("{}/{}", spec.gateway_namespace, spec.gateway_name);
+    let mut steps = Vec::new();
+
+    steps.push(match spec.controller {
+        Controller::Openshift => Step {
+            id: "gateway-api",
+            title: "Check the Gateway API CRDs OpenShift installs".into(),
+            detail: "OpenShift's Ingress Operator manages the Gateway API CRDs; do not install them by hand.".into(),
+            commands: vec!["kubectl get crd gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io".into()],
+            manual: false,
+        },
+        _ => Step {
+            id: "gateway-api",
+            title: format!("Install the Gateway API CRDs ({GATEWAY_API_VERSION}, standard channel)"),
+            detail: "Server-side apply: the CRDs are too large for client-side apply's annotation.".into(),
+            commands: vec![
+                format!(
+                    "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+                ),
+                "kubectl wait --for=condition=Established crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io".into(),
+            ],
+            manual: false,
+        },
+    });
+
+    let class_wait = format!(
+        "kubectl wait --for=condition=Accepted gatewayclass/{} --timeout=5m",
+        shell_quote(&spec.gateway_class)
+    );
+    steps.push(match spec.controller {
+        Controller::Kgateway => Step {
+            id: "controller",
+            title: format!("Install kgateway {KGATEWAY_VERSION}"),
+            detail: "kgateway creates GatewayClass `kgateway` and one proxy Deployment and LoadBalancer Service per Gateway.".into(),
+            commands: vec![
+                format!("helm upgrade -i --create-namespace --namespace kgateway-system --version {KGATEWAY_VERSION} kgateway-crds oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds"),
+                format!("helm upgrade -i --namespace kgateway-system --version {KGATEWAY_VERSION} kgateway oci://cr.kgateway.dev/kgateway-dev/charts/kgateway"),
+                class_wait,
+            ],
+            manual: false,
+        },
+        other => Step {
+            id: "controller",
+            title: format!("Install the `{other}` Gateway API controller"),
+            detail: format!(
+                "Follow the controller's own installation guide, then check that GatewayClass `{}` is accepted.",
+                spec.gateway_class
+            ),
+            commands: vec![class_wait],
+            manual: false,
+        },
+    });
+
+    let mut secret_cmds = Vec::new();
+    for s in secrets {
+        let hosts = s.hosts.join(", ");
+        secret_cmds.push(format!(
+            "# {}/{} must cover {hosts} ({})",
+            s.namespace, s.name, s.used_by
+        ));
+        match &s.copy_from {
+            Some(copy) => {
+                secret_cmds.push(format!(
+                    "# exists in `{}` already (Ingress mode)? copy it:",
+                    copy.namespace
+                ));
+                secret_cmds.push(copy.command.clone());
+                secret_cmds.push("# otherwise create it:".into());
+                secret_cmds.push(s.create.clone());
+            }
+            None => secret_cmds.push(s.create.clone()),
+        }
+    }
+    steps.push(Step {
+        id: "tls-secrets",
+        title: "Make sure the TLS secrets exist and cover their hosts".into(),
+        detail: "A Gateway resolves `certificateRefs` in its own namespace only. Skip the secrets that exist already.".into(),
+        commands: secret_cmds,
+        manual: false,
+    });
+
+    let listed: Vec<String> = objects.iter().map(PlannedObject::reference).collect();
+    steps.push(Step {
+        id: "gateway",
+        title: format!("Apply the Gateway and its routes ({})", listed.join(", ")),
+        detail: format!(
+            "Save `kubectl runai-gateway render -o yaml` as `{BUNDLE_FILE}`. Server-side apply with field manager `{FIELD_MANAGER}` leaves fields owned by others alone and reports conflicts instead of overwriting them."
+        ),
+        commands: vec![
+            format!("kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {BUNDLE_FILE}"),
+            format!(
+                "kubectl wait --for=condition=Programmed gateway/{} -n {} --timeout=5m",
+                shell_quote(&spec.gateway_name),
+                shell_quote(&spec.gateway_namespace)
+            ),
+        ],
+        manual: false,
+    });
+
+    if spec.inference_enabled() {
+        steps.push(Step {
+            id: "knative",
+            title: "Check Knative Serving and its route".into(),
+            detail: format!(
+                "Run:ai supports Knative 1.{}–1.{}. The documented operator 1.18.2 installs Serving 1.18: use an operator of 1.{} or later. The Knative domain, the route's hostname and the inference listener must all be the same domain.",
+                KNATIVE_SUPPORTED.0, KNATIVE_SUPPORTED.1, KNATIVE_SUPPORTED.0
+            ),
+            commands: vec![
+                format!(
+                    "kubectl wait --for=condition=Ready knativeserving/{} -n {} --timeout=5m",
+                    manifests::KNATIVE_SERVING,
+                    shell_quote(&spec.knative_namespace)
+                ),
+                format!(
+                    "kubectl get httproute {} -n {} -o jsonpath='{{range .status.parents[*].conditions[*]}}{{.type}}={{.status}} {{end}}'",
+                    manifests::KNATIVE_ROUTE,
+                    shell_quote(&spec.knative_namespace)
+                ),
+            ],
+            manual: false,
+        });
+    }
+
+    let mut introduce_detail = String::from(
+        "Run:ai then creates its own HTTPRoutes on the Gateway. Ingress keeps serving: traffic moves only when DNS does.",
+    );
+    if spec.control_plane == ControlPlaneLocation::Saas {
+        introduce_detail
+            .push_str(" The control plane is NVIDIA's (SaaS): only the cluster is changed here.");
+    }
+    if spec.routing_mode == RoutingMode::Path {
+        introduce_detail
+            .push_str(" Path mode also turns host-based routing off (`subdomainSupport=false`).");
+    }
+    steps.push(Step {
+        id: "introduce",
+        title: "Introduce the Gateway to Run:ai (control plane, then cluster)".into(),
+        detail: introduce_detail,
+        commands: helm_commands(&helm.introduce),
+        manual: false,
+    });
+
+    let first = &spec.cluster_domain;
+    steps.push(Step {
+        id: "verify",
+        title: "Verify the Gateway serves every hostname".into(),
+        detail: "The request must carry the right SNI: `curl -H Host:` against the bare address sends none, and the listeners match on hostname.".into(),
+        commands: vec![
+            format!("kubectl get gateway {} -n {}", shell_quote(&spec.gateway_name), shell_quote(&spec.gateway_namespace)),
+            "kubectl get httproute -A".into(),
+            gateway_address_cmd(spec),
+            format!("curl --resolve {first}:443:\"$GATEWAY_ADDRESS\" https://{first}/"),
+        ],
+        manual: false,
+    });
+
+    let mut dns_cmds: Vec<String> = dns
+        .iter()
+        .map(|r| {
+            format!(
+                "# {} {} -> {} (was {}; {})",
+                r.name, r.record_type, r.gateway_target, r.ingress_target, r.serves
+            )
+        })
+        .collect();
+    dns_cmds.push(format!("dig +short {first}"));
+    steps.push(Step {
+        id: "switch-dns",
+        title: "Point DNS at the Gateway".into(),
+        detail: format!(
+            "Lower the records' TTL a day before. Until DNS changes, Ingress serves everything and rollback costs nothing. Gateway {gw}'s address: `kubectl get gateway -n {}`.",
+            spec.gateway_namespace
+        ),
+        commands: dns_cmds,
+        manual: true,
+    });
+
+    let mut disable = helm_commands(&helm.disable_ingress);
+    disable.push("# Ingress objects created by hand are not removed by Run:ai; list them, delete when no longer needed:".into());
+    for ns in [&spec.cluster.namespace, &spec.knative_namespace] {
+        disable.push(format!("kubectl get ingress -n {}", shell_quote(ns)));
+    }
+    steps.push(Step {
+        id: "disable-ingress",
+        title: "Turn Ingress off (cluster, then control plane)".into(),
+        detail: "Only once DNS resolves to the Gateway everywhere.".into(),
+        commands: disable,
+        manual: false,
+    });
+    steps
+}
+
+fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> {
+    let mut dns_cmds: Vec<String> = dns
+        .iter()
+        .map(|r| format!("# {} -> {} ({})", r.name, r.ingress_target, r.serves))
+        .collect();
+    dns_cmds.push(format!("dig +short {}", spec.cluster_domain));
+    vec![
+        Step {
+            id: "rollback-runai",
+            title: "Re-enable Ingress and turn the Gateway API off (cluster, then control plane)".into(),
+            detail: "One upgrade per release, both flags at once. The Ingress objects created by hand must still exist (or be re-created) for Ingress to serve.".into(),
+            commands: helm_commands(&helm.rollback),
+            manual: false,
+        },
+        Step {
+            id: "rollback-dns",
+            title: "Point DNS back at the Ingress".into(),
+            detail: String::new(),
+            commands: dns_cmds,
+            manual: true,
+        },
+        Step {
+            id: "rollback-prune",
+            title: "Optionally remove what the migration created".into(),
+            detail: "Only objects carrying the tool's label; the Knative Serving fields are the Ingress-mode ones and stay.".into(),
+            commands: vec![format!(
+                "kubectl delete {kinds} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}",
+                kinds = if spec.websockets && spec.controller.needs_websocket_policy() {
+                    "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io,httplistenerpolicies.gateway.kgateway.dev"
+                } else {
+                    "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io"
+                }
+            )],
+            manual: false,
+        },
+    ]
+}

@@ -1,0 +1,32 @@
+//! `kubectl runai-gateway render`: the plan, offline.
+
+use runai_gateway_core::{Format, compute, render};
+
+use crate::cli::{RenderArgs, RenderOutput};
+use crate::exit::Exit;
+use crate::input::merged_input;
+use crate::output;
+
+/// Computes the plan from the input and prints it in the chosen format.
+///
+/// # Errors
+/// Input errors (see [`crate::input::InputError`]) and output write errors.
+pub fn run(args: &RenderArgs, no_color: bool) -> anyhow::Result<Exit> {
+    let input = merged_input(&args.input)?;
+    let plan = compute(&input).map_err(crate::input::InputError::from)?;
+    let format = match args.output {
+        RenderOutput::Yaml => Format::Yaml,
+        RenderOutput::Json => Format::Json,
+        RenderOutput::Helm => Format::Helm,
+        RenderOutput::Plan => Format::Plan,
+    };
+    // The summary shows warnings inline; other formats are data, so warnings go to stderr.
+    if format != Format::Plan {
+        let color = output::stderr_color(no_color);
+        for w in &plan.warnings {
+            output::warn(w, color);
+        }
+    }
+    output::print(&render(&plan, format, output::stdout_color(no_color)))?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,36 @@
+//! Exit codes: one meaning each, documented in `--help` and the README.
+
+use std::process::ExitCode;
+
+/// Why the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did what was asked.
+    Success = 0,
+    /// An unexpected failure (a bug, or an I/O error writing the output).
+    Failure = 1,
+    /// The command line is wrong (unknown flag, bad value); clap uses 2 as well.
+    Usage = 2,
+    /// The input (flags or config file) is invalid; nothing was computed or changed.
+    InvalidInput = 3,
+    /// An input file cannot be read (missing, unreadable, not UTF-8).
+    UnreadableFile = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// The table shown at the end of `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  unexpected failure
+  2  usage error (unknown flag, bad flag value)
+  3  invalid input: nothing was computed or changed (the error names the field and the fix)
+  4  an input file cannot be read
+
+kubectl passes no global flags placed before the plugin name: write
+`kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

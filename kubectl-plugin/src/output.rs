@@ -1,0 +1,59 @@
+//! Writing to the terminal: colour decisions, stdout that tolerates a closed pipe, and the
+//! `error:` / `warning:` renderer for stderr.
+
+use std::io::{self, IsTerminal as _, Write as _};
+
+use owo_colors::OwoColorize as _;
+
+/// Whether to colour output on stdout: never with `--no-color` or `NO_COLOR`, otherwise only on
+/// a terminal.
+#[must_use]
+pub fn stdout_color(no_color: bool) -> bool {
+    !no_color && !no_color_env() && io::stdout().is_terminal()
+}
+
+/// Whether to colour messages on stderr.
+#[must_use]
+pub fn stderr_color(no_color: bool) -> bool {
+    !no_color && !no_color_env() && io::stderr().is_terminal()
+}
+
+fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) is not an error.
+///
+/// # Errors
+/// Any other write error.
+pub fn print(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Prints a warning line to stderr.
+pub fn warn(message: &str, color: bool) {
+    let label = if color {
+        "warning:".yellow().bold().to_string()
+    } else {
+        "warning:".into()
+    };
+    let _ = writeln!(io::stderr(), "{label} {message}");
+}
+
+/// Prints an error and its causes to stderr.
+pub fn error(err: &anyhow::Error, color: bool) {
+    let label = if color {
+        "error:".red().bold().to_string()
+    } else {
+        "error:".into()
+    };
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "{label} {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+}
