@@ -203,36 +203,32 @@ pub fn plan(input: &SpecInput, spec: &Spec, observed: &Observed) -> Plan {
 
 fn objects(spec: &Spec) -> Vec<PlannedObject> {
     let mut out = vec![PlannedObject {
-        purpose: "the Gateway with one listener per hostname".into(),
+        purpose: "one listener per hostname".into(),
         ownership: Ownership::Owned,
         manifest: manifests::gateway(spec),
     }];
     if spec.http_redirect {
         out.push(PlannedObject {
-            purpose: "redirects http:// to https:// on port 80".into(),
+            purpose: "redirects http:// to https:// (port 80)".into(),
             ownership: Ownership::Owned,
             manifest: manifests::redirect_route(spec),
         });
     }
     if spec.websockets && spec.controller.needs_websocket_policy() {
         out.push(PlannedObject {
-            purpose: "lets WebSocket upgrades through (kgateway turns them off by default; \
-                      Jupyter and VS Code workspaces need them)"
-                .into(),
+            purpose: "WebSocket upgrades for workspaces (off by default in kgateway)".into(),
             ownership: Ownership::Owned,
             manifest: manifests::websocket_policy(spec),
         });
     }
     if let Some(domain) = &spec.inference_domain {
         out.push(PlannedObject {
-            purpose: "sends the inference wildcard to Kourier".into(),
+            purpose: "inference wildcard to Kourier".into(),
             ownership: Ownership::Owned,
             manifest: manifests::knative_route(spec, domain),
         });
         out.push(PlannedObject {
-            purpose: "the Knative Serving fields inference routing depends on (other fields are \
-                      left to their owners)"
-                .into(),
+            purpose: "routing fields only; other fields stay with their owners".into(),
             ownership: Ownership::Fields,
             manifest: manifests::knative_serving(spec, domain),
         });
@@ -301,7 +297,7 @@ fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
                     manifests::listener::INFERENCE
                 )
             } else {
-                "the Knative Ingress (kept while Ingress serves, and for rollback)".into()
+                "Knative's Ingress (while Ingress serves, and for rollback)".into()
             },
             create: create_secret(name, from, "/path/to/inference"),
             copy_from: None,
@@ -312,9 +308,7 @@ fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
             name: defaults::BACKEND_SECRET.into(),
             namespace: spec.backend.namespace.clone(),
             hosts: vec![spec.cluster_domain.clone()],
-            used_by: "the Run:ai control plane (`global.ingress.tlsSecretName`); usually the same \
-                      certificate as the cluster-domain listener"
-                .into(),
+            used_by: "Run:ai control plane (`global.ingress.tlsSecretName`)".into(),
             create: create_secret(
                 defaults::BACKEND_SECRET,
                 &spec.backend.namespace,
@@ -458,23 +452,27 @@ fn steps(
             "# {}/{} must cover {hosts} ({})",
             s.namespace, s.name, s.used_by
         ));
+        let check = format!(
+            "kubectl get secret {} -n {} -o name",
+            shell_quote(&s.name),
+            shell_quote(&s.namespace)
+        );
         match &s.copy_from {
-            Some(copy) => {
-                secret_cmds.push(format!(
-                    "# exists in `{}` already (Ingress mode)? copy it:",
-                    copy.namespace
-                ));
-                secret_cmds.push(copy.command.clone());
-                secret_cmds.push("# otherwise create it:".into());
-                secret_cmds.push(s.create.clone());
-            }
-            None => secret_cmds.push(s.create.clone()),
+            // Idempotent: copies only when the Gateway's copy is missing.
+            Some(copy) => secret_cmds.push(format!("{check} 2>/dev/null || {}", copy.command)),
+            None => secret_cmds.push(format!(
+                "{check} || {{ echo {} >&2; exit 1; }}",
+                shell_quote(&format!(
+                    "missing; create it from your PEM files: {}",
+                    s.create
+                ))
+            )),
         }
     }
     steps.push(Step {
         id: "tls-secrets",
-        title: "Make sure the TLS secrets exist and cover their hosts".into(),
-        detail: "A Gateway resolves `certificateRefs` in its own namespace only. Skip the secrets that exist already.".into(),
+        title: "Check the TLS secrets (and copy the inference one next to the Gateway)".into(),
+        detail: "A Gateway resolves `certificateRefs` in its own namespace only, so the inference secret, which lives in the Knative namespace in Ingress mode, is copied. `status` checks that each certificate covers its hosts.".into(),
         commands: secret_cmds,
         manual: false,
     });
@@ -482,9 +480,10 @@ fn steps(
     let listed: Vec<String> = objects.iter().map(PlannedObject::reference).collect();
     steps.push(Step {
         id: "gateway",
-        title: format!("Apply the Gateway and its routes ({})", listed.join(", ")),
+        title: "Apply the Gateway, its routes and the Knative settings".into(),
         detail: format!(
-            "Save `kubectl runai-gateway render -o yaml` as `{BUNDLE_FILE}`. Server-side apply with field manager `{FIELD_MANAGER}` leaves fields owned by others alone and reports conflicts instead of overwriting them."
+            "{}. Save `kubectl runai-gateway render -o yaml` as `{BUNDLE_FILE}`. Server-side apply with field manager `{FIELD_MANAGER}` leaves fields owned by others alone and reports conflicts instead of overwriting them.",
+            listed.join(", ")
         ),
         commands: vec![
             format!("kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {BUNDLE_FILE}"),

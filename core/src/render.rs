@@ -202,7 +202,12 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     for r in rows {
         b.push_record(r);
     }
-    b.build().with(Style::blank()).to_string()
+    // `Style::blank` pads the last column; trailing spaces are noise in terminals and diffs.
+    let text = b.build().with(Style::blank()).to_string();
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn heading(text: &str, color: bool) -> String {

@@ -453,7 +453,7 @@ mod tests {
         }
         let long_label = format!("{}.example.com", "a".repeat(64));
         assert!(fqdn_problem(&long_label).is_some_and(|(p, _)| p.contains("at most 63")));
-        let long = format!("{}.com", ["a".repeat(60)].repeat(5).join("."));
+        let long = format!("{}.com", vec!["a".repeat(60); 5].join("."));
         assert!(fqdn_problem(&long).is_some_and(|(p, _)| p.contains("at most 253")));
         assert_eq!(fqdn_problem(&format!("{}.com", "a".repeat(63))), None);
     }
