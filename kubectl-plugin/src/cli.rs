@@ -11,12 +11,20 @@ use runai_gateway_core::spec::{
 
 use crate::exit::EXIT_CODES_HELP;
 
+/// `--version`: the crate version and the git commit it was built from (see `build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("RUNAI_GATEWAY_COMMIT"),
+    ")"
+);
+
 /// Move NVIDIA Run:ai from Ingress to the Kubernetes Gateway API, safely, and back.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl-runai_gateway",
     bin_name = "kubectl runai-gateway",
-    version,
+    version = VERSION,
     about,
     after_help = EXIT_CODES_HELP,
     max_term_width = 100
@@ -31,11 +39,17 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compute the Gateway API configuration, Helm settings, DNS records and steps (no cluster needed)
     #[command(after_help = RENDER_EXAMPLES)]
     Render(RenderArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    #[command(after_help = crate::commands::completion::EXAMPLES)]
+    Completion(crate::commands::completion::CompletionArgs),
 }
 
 const RENDER_EXAMPLES: &str = "\

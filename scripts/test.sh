@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (.ci/run calls this script).
+# It installs what it needs on a fresh Debian machine: the wasm32 target, and through the
+# scripts it calls, the browser and linkers the later stages use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+
+step "toolchain"
+rustup show active-toolchain
+rustup target add wasm32-unknown-unknown
+rustup component add rustfmt clippy
+
+# Snapshots are compared, never written, here: review changes with `cargo insta review`.
+export INSTA_UPDATE=no
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (workspace, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "core for wasm32-unknown-unknown (no I/O, no tokio in its tree)"
+cargo clippy -p runai-gateway-core --target wasm32-unknown-unknown --locked -- -D warnings
+cargo build -p runai-gateway-core --target wasm32-unknown-unknown --release --locked
+if cargo tree -p runai-gateway-core -e normal --target wasm32-unknown-unknown | grep -E '^[^a-z]*(tokio|hyper|kube-client) '; then
+  echo "error: the core's dependency tree must not contain tokio, hyper or kube-client" >&2
+  exit 1
+fi
+
+step "tests"
+cargo test --workspace --locked
+
+for extra in krew/test.sh wasm/test.sh; do
+  if [ -f "$extra" ]; then
+    step "$extra"
+    bash "$extra"
+  fi
+done
+
+step "done in $((SECONDS - started))s"
