@@ -1,1 +1,23 @@
-//! Test-only Kubernetes API server (see issue 3).
+//! Test-only Kubernetes API server and Run:ai cluster fixtures for
+//! runai-gateway (issue 3). Never a dependency of the plugin binary.
+//!
+//! See `tests/testkit/README.md` for how to use it.
+
+mod api;
+mod cel_rules;
+pub mod certs;
+pub mod fixture;
+pub mod helm;
+mod patch;
+pub mod rbac;
+mod selector;
+mod server;
+mod ssa;
+pub mod status;
+mod types;
+mod validate;
+
+pub use api::{Fault, FaultAction, RequestRecord};
+pub use fixture::{Fixture, FixtureError};
+pub use rbac::Rule;
+pub use server::TestServer;
