@@ -634,8 +634,29 @@ impl State {
             ("POST", None) => self.create(req, t, q, dry_run),
             ("PUT", Some(name)) => self.update(req, t, name, q, dry_run),
             ("PATCH", Some(name)) => self.patch(req, t, name, q, dry_run),
-            ("DELETE", Some(name)) => self.delete(t, name, dry_run),
-            ("DELETE", None) => self.delete_collection(t, q, dry_run),
+            ("DELETE", Some(name)) => {
+                let opts = delete_options(req)?;
+                let dry_run = dry_run || opts.dry_run;
+                let (_, current) = self.existing(t, name)?;
+                for (field, what) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+                    if let Some(want) = opts.preconditions.get(field).and_then(Value::as_str) {
+                        let have = current["metadata"][field].as_str().unwrap_or_default();
+                        if want != have {
+                            let mut e = ApiError::conflict(&t.rt.group, &t.rt.plural, name);
+                            e.message = format!(
+                                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {what} in precondition: {want}, {what} in object meta: {have}",
+                                crate::status::qualified(&t.rt.plural, &t.rt.group)
+                            );
+                            return Err(e);
+                        }
+                    }
+                }
+                self.delete(t, name, dry_run)
+            }
+            ("DELETE", None) => {
+                let dry_run = dry_run || delete_options(req)?.dry_run;
+                self.delete_collection(t, q, dry_run)
+            }
             _ => Err(ApiError::method_not_allowed(
                 "the server does not allow this method on the requested resource",
             )),
@@ -1304,6 +1325,27 @@ impl State {
         review["metadata"]["creationTimestamp"] = Value::Null;
         Ok((201, review))
     }
+}
+
+struct DeleteOptions {
+    dry_run: bool,
+    preconditions: Map<String, Value>,
+}
+
+/// `DeleteOptions` from the body (kube clients send `dryRun` and preconditions there).
+fn delete_options(req: &ApiRequest) -> Result<DeleteOptions, ApiError> {
+    if req.body.is_empty() {
+        return Ok(DeleteOptions { dry_run: false, preconditions: Map::new() });
+    }
+    let v: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::bad_request(format!("the body of DeleteOptions is invalid: {e}")))?;
+    let dry_run = match v.get("dryRun").and_then(Value::as_array) {
+        None => false,
+        Some(a) if a.iter().all(|x| x == "All") => !a.is_empty(),
+        Some(_) => return Err(ApiError::bad_request("Invalid dry run value. Supported values: All")),
+    };
+    let preconditions = v.get("preconditions").and_then(Value::as_object).cloned().unwrap_or_default();
+    Ok(DeleteOptions { dry_run, preconditions })
 }
 
 enum Ownership {
