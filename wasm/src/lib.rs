@@ -1,0 +1,486 @@
+//! WebAssembly bindings of `runai-gateway-core` for the browser config calculator.
+//!
+//! The page calls these functions with the config-file shape (`SpecInput`, camelCase) as a plain
+//! JavaScript object and gets back the same bytes `kubectl runai-gateway render` prints, because
+//! both run the same core. Everything here is a thin conversion layer: the pure part
+//! ([`calculate_input`], [`input_fields`], …) is ordinary Rust, tested natively; the
+//! `#[wasm_bindgen]` wrappers only convert `JsValue`s and map errors with [`into_error`].
+//!
+//! Diagnostics of a `snapshot` file (`status --from-file`) are not bound yet: the core has no
+//! snapshot model or checks so far.
+
+use std::fmt;
+
+use runai_gateway_core::spec::{
+    AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput, KnativeInput,
+    Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, TlsInput, defaults,
+};
+use runai_gateway_core::{Format, Issues, Plan, SpecInput, compute, render};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// Why a binding call failed. Validation problems of a well-formed input are *data*
+/// ([`validate`] returns them); these are the cases where there is no result to show.
+#[derive(Debug)]
+pub enum BindingError {
+    /// The value is not a config of the expected shape (wrong type, unknown field, bad YAML).
+    Malformed(String),
+    /// The input is well-formed but breaks rules; every problem is listed.
+    Invalid(Issues),
+    /// An output form the CLI does not have.
+    UnknownFormat(String),
+}
+
+impl BindingError {
+    /// A stable tag for the page's code (`malformed`, `invalid`, `format`).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BindingError::Malformed(_) => "malformed",
+            BindingError::Invalid(_) => "invalid",
+            BindingError::UnknownFormat(_) => "format",
+        }
+    }
+}
+
+impl fmt::Display for BindingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BindingError::Malformed(m) => write!(f, "not a valid runai-gateway config: {m}"),
+            BindingError::Invalid(issues) => write!(f, "{issues}"),
+            BindingError::UnknownFormat(name) => {
+                write!(f, "unknown output form `{name}`; expected one of {}", Format::NAMES.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for BindingError {}
+
+impl From<Issues> for BindingError {
+    fn from(issues: Issues) -> Self {
+        BindingError::Invalid(issues)
+    }
+}
+
+/// Every output form of `render`, computed from one plan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outputs {
+    /// `render -o yaml`: the bundle with its provenance header.
+    pub yaml: String,
+    /// `render -o json`.
+    pub json: String,
+    /// `render -o helm`: the Helm and kubectl commands as a bash script.
+    pub helm: String,
+    /// `render -o plan` without colour (what the CLI prints when stdout is not a terminal).
+    pub summary: String,
+    /// The plan itself, the same serde structure as `-o json`, for the page's tables.
+    pub plan: Plan,
+}
+
+/// Computes the plan and renders it in every form the CLI has.
+///
+/// # Errors
+/// [`BindingError::Invalid`] with every validation error of the input.
+pub fn calculate_input(input: &SpecInput) -> Result<Outputs, BindingError> {
+    let plan = compute(input)?;
+    Ok(Outputs {
+        yaml: render(&plan, Format::Yaml, false),
+        json: render(&plan, Format::Json, false),
+        helm: render(&plan, Format::Helm, false),
+        summary: render(&plan, Format::Plan, false),
+        plan,
+    })
+}
+
+/// Renders one output form by its `-o` name (`yaml`, `json`, `helm`, `plan`).
+///
+/// # Errors
+/// An unknown form, or every validation error of the input.
+pub fn render_input(input: &SpecInput, format: &str) -> Result<String, BindingError> {
+    let format = Format::parse(format).ok_or_else(|| BindingError::UnknownFormat(format.to_owned()))?;
+    let plan = compute(input)?;
+    Ok(render(&plan, format, false))
+}
+
+/// The errors and warnings of an input; both empty when it is clean.
+#[must_use]
+pub fn validate_input(input: &SpecInput) -> Issues {
+    match compute(input) {
+        Ok(plan) => Issues { errors: Vec::new(), warnings: plan.warnings },
+        Err(issues) => issues,
+    }
+}
+
+/// Parses a config file (YAML or JSON, which is YAML too).
+///
+/// # Errors
+/// [`BindingError::Malformed`] with the parser's message (line, column, unknown field).
+pub fn parse_config_text(text: &str) -> Result<SpecInput, BindingError> {
+    SpecInput::from_yaml(text).map_err(|e| BindingError::Malformed(e.to_string()))
+}
+
+/// The input as a config file, as `--config` reads it.
+///
+/// # Errors
+/// When the input cannot be written as YAML (never for a `SpecInput`).
+pub fn config_text(input: &SpecInput) -> Result<String, BindingError> {
+    runai_gateway_core::yaml::to_string(input).map_err(|e| BindingError::Malformed(e.to_string()))
+}
+
+/// An input with every field set, written without `..Default::default()` so that a field added
+/// to the core breaks this build until the page (and [`input_fields`]) know about it.
+#[must_use]
+pub fn every_field() -> SpecInput {
+    let release = |name: &str| ReleaseInput {
+        release: Some(name.into()),
+        namespace: Some(name.into()),
+        chart: Some(format!("repo/{name}")),
+        chart_version: Some("1.0.0".into()),
+    };
+    SpecInput {
+        api_version: Some(runai_gateway_core::spec::CONFIG_API_VERSION.into()),
+        kind: Some(runai_gateway_core::spec::CONFIG_KIND.into()),
+        cluster_domain: Some("runai.example.com".into()),
+        routing_mode: Some(RoutingMode::Host),
+        platform: Some(Platform::Kubernetes),
+        inference: Some(InferenceInput { enabled: Some(true), domain: Some("inference.example.com".into()) }),
+        gateway: Some(GatewayInput {
+            name: Some("gw".into()),
+            namespace: Some("gw".into()),
+            class_name: Some("gw".into()),
+            controller: Some(Controller::Kgateway),
+            http_redirect: Some(true),
+            websockets: Some(true),
+        }),
+        tls: Some(TlsInput {
+            cluster_domain_secret: Some("a".into()),
+            workloads_secret: Some("b".into()),
+            inference_secret: Some("c".into()),
+        }),
+        allowed_routes: Some(AllowedRoutesInput {
+            control_plane: Some(RouteNamespaces::All),
+            workloads: Some(RouteNamespaces::All),
+            inference: Some(RouteNamespaces::All),
+        }),
+        knative: Some(KnativeInput {
+            namespace: Some("kn".into()),
+            kourier_service: Some("kourier".into()),
+            kourier_port: Some(80),
+        }),
+        runai: Some(RunaiInput {
+            control_plane: Some(ControlPlaneLocation::Remote),
+            control_plane_context: Some("ctx".into()),
+            backend: Some(release("backend")),
+            cluster: Some(release("cluster")),
+        }),
+    }
+}
+
+/// The dotted path of every field of the input, in config-file order
+/// (`clusterDomain`, `gateway.controller`, `allowedRoutes.workloads`, …). A route namespace
+/// policy is one field (the page edits it in the flag syntax).
+#[must_use]
+pub fn input_fields() -> Vec<String> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) if !prefix.starts_with("allowedRoutes.") => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&path, v, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let value = serde_json::to_value(every_field()).unwrap_or_default();
+    let mut out = Vec::new();
+    walk("", &value, &mut out);
+    out
+}
+
+/// What each field falls back to when left empty, as the form shows it. Fields whose default
+/// depends on other fields say so; the page replaces these with the resolved values once the
+/// input is valid.
+#[must_use]
+pub fn field_defaults() -> Vec<(&'static str, String)> {
+    let port = defaults::KOURIER_PORT.to_string();
+    vec![
+        ("routingMode", "host".into()),
+        ("platform", "kubernetes".into()),
+        ("inference.enabled", "true".into()),
+        ("inference.domain", format!("{}.<parent of the cluster domain>", defaults::INFERENCE_LABEL)),
+        ("gateway.name", defaults::GATEWAY_NAME.into()),
+        ("gateway.namespace", defaults::GATEWAY_NAMESPACE.into()),
+        ("gateway.className", "the controller's class (kgateway for kgateway)".into()),
+        ("gateway.controller", "kgateway (openshift on OpenShift)".into()),
+        ("gateway.httpRedirect", "true".into()),
+        ("gateway.websockets", "true".into()),
+        ("tls.clusterDomainSecret", defaults::CLUSTER_DOMAIN_SECRET.into()),
+        ("tls.workloadsSecret", defaults::WORKLOADS_SECRET.into()),
+        ("tls.inferenceSecret", defaults::INFERENCE_SECRET.into()),
+        (
+            "allowedRoutes.controlPlane",
+            format!(
+                "host mode: ns:{},{}; path mode: all",
+                defaults::CLUSTER_NAMESPACE,
+                defaults::BACKEND_NAMESPACE
+            ),
+        ),
+        ("allowedRoutes.workloads", format!("label:{}", defaults::PROJECT_NAMESPACE_LABEL)),
+        ("allowedRoutes.inference", format!("ns:{}", defaults::KNATIVE_NAMESPACE)),
+        ("knative.namespace", defaults::KNATIVE_NAMESPACE.into()),
+        ("knative.kourierService", defaults::KOURIER_SERVICE.into()),
+        ("knative.kourierPort", port),
+        ("runai.controlPlane", "same-cluster".into()),
+        ("runai.backend.release", defaults::BACKEND_RELEASE.into()),
+        ("runai.backend.namespace", defaults::BACKEND_NAMESPACE.into()),
+        ("runai.backend.chart", defaults::BACKEND_CHART.into()),
+        ("runai.cluster.release", defaults::CLUSTER_RELEASE.into()),
+        ("runai.cluster.namespace", defaults::CLUSTER_NAMESPACE.into()),
+        ("runai.cluster.chart", defaults::CLUSTER_CHART.into()),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JavaScript surface.
+
+/// Sets up readable panics in the browser console.
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "console_error_panic_hook")]
+    console_error_panic_hook::set_once();
+}
+
+/// The one mapping from [`BindingError`] to a thrown JavaScript `Error`: `message` is the text the
+/// CLI would print, `kind` is `malformed`, `invalid` or `format`, and an `invalid` error carries
+/// `issues` (`{errors: [{field, value, problem, fix}], warnings}`) for field-level messages.
+#[must_use]
+pub fn into_error(err: &BindingError) -> JsValue {
+    let js = js_sys::Error::new(&err.to_string());
+    js.set_name("RunaiGatewayError");
+    let obj: &JsValue = js.as_ref();
+    let _ = js_sys::Reflect::set(obj, &"kind".into(), &err.kind().into());
+    if let BindingError::Invalid(issues) = err
+        && let Ok(value) = to_js(issues)
+    {
+        let _ = js_sys::Reflect::set(obj, &"issues".into(), &value);
+    }
+    js.into()
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, BindingError> {
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    value.serialize(&ser).map_err(|e| BindingError::Malformed(e.to_string()))
+}
+
+fn from_js(input: JsValue) -> Result<SpecInput, BindingError> {
+    serde_wasm_bindgen::from_value(input).map_err(|e| BindingError::Malformed(e.to_string()))
+}
+
+fn bind<T>(result: Result<T, BindingError>) -> Result<T, JsValue> {
+    result.map_err(|e| into_error(&e))
+}
+
+/// The tool version, the one named in the provenance header.
+#[wasm_bindgen]
+#[must_use]
+pub fn version() -> String {
+    runai_gateway_core::VERSION.to_owned()
+}
+
+/// Computes the plan from an input object and returns
+/// `{yaml, json, helm, summary, plan}`: every `render -o …` form plus the plan data.
+///
+/// # Errors
+/// A `RunaiGatewayError` (see [`into_error`]).
+#[wasm_bindgen]
+pub fn calculate(input: JsValue) -> Result<JsValue, JsValue> {
+    bind(from_js(input).and_then(|i| calculate_input(&i)).and_then(|o| to_js(&o)))
+}
+
+/// `render -o FORMAT` of an input object, byte for byte.
+///
+/// # Errors
+/// A `RunaiGatewayError` (see [`into_error`]).
+#[wasm_bindgen(js_name = renderConfig)]
+pub fn render_config(input: JsValue, format: &str) -> Result<String, JsValue> {
+    bind(from_js(input).and_then(|i| render_input(&i, format)))
+}
+
+/// The plan as a JavaScript object: the same structure as `render -o json`.
+///
+/// # Errors
+/// A `RunaiGatewayError` (see [`into_error`]).
+#[wasm_bindgen]
+pub fn plan(input: JsValue) -> Result<JsValue, JsValue> {
+    bind(from_js(input).and_then(|i| compute(&i).map_err(BindingError::from)).and_then(|p| to_js(&p)))
+}
+
+/// Field-level validation: `{errors: [{field, value, problem, fix}], warnings: [...]}`.
+///
+/// # Errors
+/// A `malformed` `RunaiGatewayError` when the object is not a config at all.
+#[wasm_bindgen]
+pub fn validate(input: JsValue) -> Result<JsValue, JsValue> {
+    bind(from_js(input).and_then(|i| to_js(&validate_input(&i))))
+}
+
+/// Parses config-file text (YAML or JSON) into an input object.
+///
+/// # Errors
+/// A `malformed` `RunaiGatewayError` with the parser's message.
+#[wasm_bindgen(js_name = parseConfig)]
+pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
+    bind(parse_config_text(text).and_then(|i| to_js(&i)))
+}
+
+/// The input object as config-file YAML (what `--config` reads).
+///
+/// # Errors
+/// A `malformed` `RunaiGatewayError` when the object is not a config.
+#[wasm_bindgen(js_name = configYaml)]
+pub fn config_yaml(input: JsValue) -> Result<String, JsValue> {
+    bind(from_js(input).and_then(|i| config_text(&i)))
+}
+
+/// Parses the flag syntax of a route namespace policy (`all`, `same`, `ns:a,b`,
+/// `label:key[=value],…`) into its config-file object.
+///
+/// # Errors
+/// A `malformed` `RunaiGatewayError` naming the accepted forms.
+#[wasm_bindgen(js_name = parseRouteNamespaces)]
+pub fn parse_route_namespaces(flag: &str) -> Result<JsValue, JsValue> {
+    bind(RouteNamespaces::parse_flag(flag.trim()).map_err(BindingError::Malformed).and_then(|p| to_js(&p)))
+}
+
+/// The flag syntax of a route namespace policy object, the inverse of `parseRouteNamespaces`.
+///
+/// # Errors
+/// A `malformed` `RunaiGatewayError` when the object is not a policy.
+#[wasm_bindgen(js_name = routeNamespacesFlag)]
+pub fn route_namespaces_flag(policy: JsValue) -> Result<String, JsValue> {
+    bind(
+        serde_wasm_bindgen::from_value::<RouteNamespaces>(policy)
+            .map(|p| p.to_flag())
+            .map_err(|e| BindingError::Malformed(e.to_string())),
+    )
+}
+
+/// The dotted path of every input field (see [`input_fields`]).
+///
+/// # Errors
+/// Never in practice (a list of strings always converts).
+#[wasm_bindgen(js_name = inputFields)]
+pub fn input_fields_js() -> Result<JsValue, JsValue> {
+    bind(to_js(&input_fields()))
+}
+
+/// `{field: default}` for the form's placeholders (see [`field_defaults`]).
+///
+/// # Errors
+/// Never in practice (a map of strings always converts).
+#[wasm_bindgen(js_name = fieldDefaults)]
+pub fn field_defaults_js() -> Result<JsValue, JsValue> {
+    let map: std::collections::BTreeMap<_, _> = field_defaults().into_iter().collect();
+    bind(to_js(&map))
+}
+
+/// The controllers in documentation order, with their default GatewayClass (or `null`).
+///
+/// # Errors
+/// Never in practice.
+#[wasm_bindgen]
+pub fn controllers() -> Result<JsValue, JsValue> {
+    let list: Vec<(&str, Option<&str>)> =
+        Controller::ALL.iter().map(|c| (c.as_str(), c.default_gateway_class())).collect();
+    bind(to_js(&list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../examples/runai-gateway.yaml");
+    const PAGE: &str = include_str!("../web/index.html");
+
+    #[test]
+    fn every_input_field_has_a_form_control() {
+        let fields = input_fields();
+        assert!(fields.len() > 30, "{fields:?}");
+        for f in &fields {
+            assert!(
+                PAGE.contains(&format!("data-field=\"{f}\"")),
+                "web/index.html has no control with data-field=\"{f}\""
+            );
+        }
+    }
+
+    #[test]
+    fn input_fields_are_leaves_and_route_policies() {
+        let fields = input_fields();
+        assert!(fields.contains(&"clusterDomain".to_owned()));
+        assert!(fields.contains(&"allowedRoutes.workloads".to_owned()));
+        assert!(fields.contains(&"runai.cluster.chartVersion".to_owned()));
+        assert!(!fields.iter().any(|f| f.starts_with("allowedRoutes.workloads.")));
+    }
+
+    #[test]
+    fn every_default_names_a_field() {
+        let fields = input_fields();
+        for (f, d) in field_defaults() {
+            assert!(fields.iter().any(|x| x == f), "default for unknown field {f}");
+            assert!(!d.is_empty());
+        }
+    }
+
+    #[test]
+    fn calculate_renders_every_form_like_render() {
+        let input = parse_config_text(EXAMPLE).expect("example parses");
+        let out = calculate_input(&input).expect("example is valid");
+        let plan = compute(&input).expect("valid");
+        assert_eq!(out.yaml, render(&plan, Format::Yaml, false));
+        assert_eq!(out.helm, render(&plan, Format::Helm, false));
+        assert_eq!(out.json, render(&plan, Format::Json, false));
+        assert_eq!(out.summary, render(&plan, Format::Plan, false));
+        assert!(out.yaml.starts_with("# Generated by runai-gateway "));
+        assert!(!out.summary.contains('\u{1b}'), "no ANSI colour");
+    }
+
+    #[test]
+    fn render_input_rejects_unknown_forms() {
+        let input = parse_config_text("clusterDomain: runai.example.com").expect("parses");
+        let err = render_input(&input, "table").expect_err("no such form");
+        assert_eq!(err.kind(), "format");
+        assert!(err.to_string().contains("yaml, json, helm, plan"), "{err}");
+        assert!(render_input(&input, "helm").is_ok());
+    }
+
+    #[test]
+    fn validation_errors_name_fields() {
+        let input =
+            parse_config_text("clusterDomain: \"*.runai.example.com\"\ngateway:\n  namespace: Bad_NS\n")
+                .expect("parses");
+        let issues = validate_input(&input);
+        let fields: Vec<_> = issues.errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"clusterDomain"), "{fields:?}");
+        assert!(fields.contains(&"gateway.namespace"), "{fields:?}");
+        let err = calculate_input(&input).expect_err("invalid");
+        assert_eq!(err.kind(), "invalid");
+    }
+
+    #[test]
+    fn malformed_config_is_its_own_kind() {
+        let err = parse_config_text("clusterDomain: a.b.c\nbogus: 1\n").expect_err("unknown field");
+        assert_eq!(err.kind(), "malformed");
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn config_text_round_trips() {
+        let input = every_field();
+        let text = config_text(&input).expect("writes");
+        assert_eq!(parse_config_text(&text).expect("reads"), input);
+    }
+}
