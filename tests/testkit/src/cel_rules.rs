@@ -112,6 +112,45 @@ impl CompiledRules {
     }
 }
 
+/// Evaluate with cel-go's error semantics for the logical operators, which
+/// kube-apiserver's messages reflect: `a || b` and `a && b` are decided by any
+/// side that decides them, and when both sides fail the *left* error wins
+/// (the `cel` crate reports the right one). Everything else is the crate's.
+fn eval_go(
+    ctx: &cel::Context<'_, '_>,
+    e: &cel::common::ast::IdedExpr,
+) -> Result<cel::Value, cel::ExecutionError> {
+    use cel::common::ast::{Expr, operators};
+    if let Expr::Call(call) = &e.expr {
+        if call.target.is_none() && call.args.len() == 2 {
+            let or = call.func_name == operators::LOGICAL_OR;
+            if or || call.func_name == operators::LOGICAL_AND {
+                let decisive = cel::Value::Bool(or);
+                let l = eval_go(ctx, &call.args[0]);
+                if matches!(&l, Ok(v) if *v == decisive) {
+                    return l;
+                }
+                let r = eval_go(ctx, &call.args[1]);
+                if matches!(&r, Ok(v) if *v == decisive) {
+                    return r;
+                }
+                return match (l, r) {
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                    (Ok(_), Ok(_)) => Ok(cel::Value::Bool(!or)),
+                };
+            }
+        }
+        if call.target.is_none() && call.args.len() == 3 && call.func_name == operators::CONDITIONAL {
+            return match eval_go(ctx, &call.args[0])? {
+                cel::Value::Bool(true) => eval_go(ctx, &call.args[1]),
+                cel::Value::Bool(false) => eval_go(ctx, &call.args[2]),
+                _ => ctx.resolve(e),
+            };
+        }
+    }
+    ctx.resolve(e)
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
@@ -156,7 +195,7 @@ fn eval_node(n: &Node, v: &Value, old: Option<&Value>, path: &str, out: &mut Vec
         }
         let field =
             if r.field_path.is_empty() { path.to_string() } else { format!("{path}{}", r.field_path) };
-        let detail = match r.program.execute(&ctx) {
+        let detail = match eval_go(&ctx, r.program.expression()) {
             Ok(cel::Value::Bool(true)) => continue,
             Ok(_) => r.message.clone(),
             Err(e) => format!("{} evaluating rule: {}", cel_error(&e), r.message),
