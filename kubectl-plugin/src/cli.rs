@@ -4,20 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use runai_gateway_core::spec::{
-    AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput,
-    KnativeInput, Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, SpecInput,
-    TlsInput,
+    AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput, KnativeInput,
+    Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, SpecInput, TlsInput,
 };
 
 use crate::exit::EXIT_CODES_HELP;
 
 /// `--version`: the crate version and the git commit it was built from (see `build.rs`).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("RUNAI_GATEWAY_COMMIT"),
-    ")"
-);
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("RUNAI_GATEWAY_COMMIT"), ")");
 
 /// Move NVIDIA Run:ai from Ingress to the Kubernetes Gateway API, safely, and back.
 #[derive(Debug, Parser)]

@@ -4,6 +4,8 @@ mod cli;
 mod commands;
 mod exit;
 mod input;
+// Flattened by the commands that read the cluster; `render` and `completion` do not.
+mod kube_args;
 mod output;
 
 use std::process::ExitCode;
@@ -20,15 +22,12 @@ fn main() -> ExitCode {
         Err(e) => {
             // `--help` and `--version` print to stdout and succeed; real usage errors exit 2.
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.into()
-            } else {
-                Exit::Success.into()
-            };
+            return if e.use_stderr() { Exit::Usage.into() } else { Exit::Success.into() };
         }
     };
     let result = match &cli.command {
         Command::Render(args) => commands::render::run(args, cli.no_color),
+        Command::Completion(args) => commands::completion::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -1,0 +1,179 @@
+//! The kubectl flags that pick a cluster, spelled as kubectl spells them.
+//!
+//! Every command that reads the cluster flattens [`KubeArgs`] (`#[command(flatten)]`), so
+//! `kubectl runai-gateway status --context prod -n runai` reads like any kubectl command. kubectl
+//! itself passes none of its own flags to a plugin: `kubectl --context prod runai-gateway status`
+//! fails with "unknown command", so the flags must come after the plugin name.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// `--kubeconfig`, `--context`, `--cluster`, `--user`, `-n/--namespace`, `--request-timeout`.
+///
+/// Unset fields mean what they mean to kubectl: `KUBECONFIG` or `~/.kube/config`, its current
+/// context, and that context's namespace.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file [default: $KUBECONFIG, then ~/.kube/config]
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Kubernetes")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use [default: the current context]
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use [default: the context's]
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use [default: the context's]
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
+    pub user: Option<String>,
+
+    /// Namespace scope of the request [default: the context's namespace]
+    #[arg(short = 'n', long, value_name = "NAMESPACE", global = true, help_heading = "Kubernetes")]
+    pub namespace: Option<String>,
+
+    /// How long to wait for one server request (1s, 2m, 3h; a bare number is seconds); 0 waits forever
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0",
+        value_parser = parse_request_timeout,
+        global = true,
+        help_heading = "Kubernetes"
+    )]
+    pub request_timeout: RequestTimeout,
+}
+
+/// `--request-timeout`: `None` is kubectl's `0`, no timeout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<Duration>);
+
+/// Parses `--request-timeout` the way kubectl does: a bare integer is seconds, anything else is a
+/// Go duration (`1h30m`, `1.5s`, `250ms`), and zero disables the timeout.
+///
+/// # Errors
+/// A message for clap when the value is neither.
+pub fn parse_request_timeout(s: &str) -> Result<RequestTimeout, String> {
+    let d = match s.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => parse_go_duration(s).ok_or_else(|| {
+            format!("invalid duration `{s}`: use a number of seconds or a value with a unit (1s, 2m, 3h)")
+        })?,
+    };
+    Ok(RequestTimeout((!d.is_zero()).then_some(d)))
+}
+
+/// Go's `time.ParseDuration` for non-negative values: one or more `<decimal><unit>` pairs.
+fn parse_go_duration(s: &str) -> Option<Duration> {
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_len);
+        if num.is_empty() || num == "." || num.matches('.').count() > 1 {
+            return None;
+        }
+        let value: f64 = num.parse().ok()?;
+        let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let nanos_per_unit = match unit {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += value * nanos_per_unit;
+        rest = tail;
+    }
+    // Go caps durations at about 292 years; so do we, to keep the conversion exact enough.
+    (total.is_finite() && total < 9.2e18).then(|| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "finite, non-negative and below u64::MAX, checked above"
+        )]
+        let nanos = total.round() as u64;
+        Duration::from_nanos(nanos)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(flatten)]
+        kube: KubeArgs,
+    }
+
+    fn parse(args: &[&str]) -> KubeArgs {
+        let argv = std::iter::once("probe").chain(args.iter().copied());
+        match Probe::try_parse_from(argv) {
+            Ok(p) => p.kube,
+            Err(e) => panic!("{args:?} did not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn kubectl_spellings_parse() {
+        let k = parse(&[
+            "--kubeconfig",
+            "/tmp/kc",
+            "--context=prod",
+            "--cluster",
+            "c1",
+            "--user",
+            "admin",
+            "-n",
+            "runai",
+            "--request-timeout",
+            "30s",
+        ]);
+        assert_eq!(k.kubeconfig, Some(PathBuf::from("/tmp/kc")));
+        assert_eq!(k.context.as_deref(), Some("prod"));
+        assert_eq!(k.cluster.as_deref(), Some("c1"));
+        assert_eq!(k.user.as_deref(), Some("admin"));
+        assert_eq!(k.namespace.as_deref(), Some("runai"));
+        assert_eq!(k.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));
+        assert_eq!(parse(&["--namespace", "x"]).namespace.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn nothing_given_means_kubectl_defaults() {
+        let k = parse(&[]);
+        assert!(k.kubeconfig.is_none() && k.context.is_none() && k.namespace.is_none());
+        assert!(k.cluster.is_none() && k.user.is_none());
+        assert_eq!(k.request_timeout, RequestTimeout(None));
+    }
+
+    #[test]
+    fn request_timeout_follows_kubectl() {
+        let ok = |s: &str| parse_request_timeout(s).map(|t| t.0);
+        assert_eq!(ok("0"), Ok(None));
+        assert_eq!(ok("0s"), Ok(None));
+        assert_eq!(ok("15"), Ok(Some(Duration::from_secs(15))));
+        assert_eq!(ok("2m"), Ok(Some(Duration::from_secs(120))));
+        assert_eq!(ok("1h30m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(ok("1.5s"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(ok("250ms"), Ok(Some(Duration::from_millis(250))));
+        for bad in ["", "s", "1x", "-1s", "1..5s", "abc", "1 s"] {
+            assert!(ok(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

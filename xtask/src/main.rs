@@ -1,0 +1,96 @@
+//! `cargo xtask`: see the library docs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use xtask::dist::{self, Options};
+use xtask::manifest::Rules;
+use xtask::workspace::Workspace;
+
+/// Release tooling for kubectl runai-gateway.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the release archives this machine can build, and the krew manifest for them
+    Dist {
+        /// Target triple to build (repeatable) [default: every one this machine can build]
+        #[arg(long = "target", value_name = "TRIPLE")]
+        targets: Vec<String>,
+        /// Output directory
+        #[arg(long, default_value = "dist")]
+        out: PathBuf,
+        /// URL of the folder the archives are downloaded from [default: the GitHub release]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Only build and pack (the release workflow renders the manifest once all are built)
+        #[arg(long)]
+        no_manifest: bool,
+    },
+    /// Render the krew manifest from the archives in a folder, and validate it
+    Manifest {
+        /// The folder with the archives; the manifest is written there too
+        #[arg(long, default_value = "dist")]
+        dir: PathBuf,
+        /// URL of the folder the archives are downloaded from [default: the GitHub release]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Require an archive for each of the six platforms (the published manifest)
+        #[arg(long)]
+        all_platforms: bool,
+    },
+    /// Check a krew manifest against krew's rules, and the archives it names found in a folder
+    Validate {
+        /// The manifest
+        manifest: PathBuf,
+        /// Folder with the archives to check sums and contents of
+        #[arg(long, value_name = "DIR")]
+        archives: Option<PathBuf>,
+        /// Require all six platforms
+        #[arg(long)]
+        all_platforms: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let ws = Workspace::load()?;
+    match cli.command {
+        Command::Dist { targets, out, base_url, no_manifest } => {
+            let report = dist::run(&ws, &Options { targets, out, base_url, no_manifest })?;
+            print!("{}", report.summary());
+        }
+        Command::Manifest { dir, base_url, all_platforms } => {
+            let archives = dist::archives_in(&dir)?;
+            let base_url = base_url.unwrap_or_else(|| ws.default_base_url());
+            let path = dist::write_manifest(&ws, &archives, &base_url, &dir, all_platforms)?;
+            println!("manifest {} (validated)", path.display());
+        }
+        Command::Validate { manifest, archives, all_platforms } => {
+            let found = match &archives {
+                Some(dir) => dist::archives_in(dir)?,
+                None => Default::default(),
+            };
+            let checked = dist::check(&ws, &manifest, &found, Rules { all_platforms })
+                .with_context(|| format!("validating {}", manifest.display()))?;
+            println!("{} passes krew's rules; {checked} archive(s) checked", manifest.display());
+        }
+    }
+    Ok(())
+}
