@@ -67,19 +67,11 @@ pub struct HelmUpgrade {
 }
 
 fn s(key: &str, value: impl Into<String>) -> HelmValue {
-    HelmValue {
-        key: key.to_owned(),
-        value: value.into(),
-        kind: ValueKind::String,
-    }
+    HelmValue { key: key.to_owned(), value: value.into(), kind: ValueKind::String }
 }
 
 fn typed(key: &str, value: impl Into<String>) -> HelmValue {
-    HelmValue {
-        key: key.to_owned(),
-        value: value.into(),
-        kind: ValueKind::Typed,
-    }
+    HelmValue { key: key.to_owned(), value: value.into(), kind: ValueKind::Typed }
 }
 
 /// Characters a shell word may hold without quotes.
@@ -167,10 +159,7 @@ impl HelmUpgrade {
                 ValueKind::String => "--set-string",
                 ValueKind::Typed => "--set",
             };
-            lines.push(format!(
-                "  {flag} {}",
-                shell_quote(&format!("{}={}", v.key, v.value))
-            ));
+            lines.push(format!("  {flag} {}", shell_quote(&format!("{}={}", v.key, v.value))));
         }
         lines.join(" \\\n")
     }
@@ -223,26 +212,17 @@ pub fn plan(spec: &Spec) -> HelmPlan {
         introduce.push(backend(vec![
             s("global.gatewayAPI.enabled", "true"),
             s("global.gatewayAPI.parentRefs[0].name", &spec.gateway_name),
-            s(
-                "global.gatewayAPI.parentRefs[0].namespace",
-                &spec.gateway_namespace,
-            ),
+            s("global.gatewayAPI.parentRefs[0].namespace", &spec.gateway_namespace),
         ]));
     }
     introduce.push(cluster(vec![
         s("clusterConfig.global.gatewayAPI.enabled", "true"),
         s("clusterConfig.global.gatewayAPI.name", &spec.gateway_name),
-        s(
-            "clusterConfig.global.gatewayAPI.namespace",
-            &spec.gateway_namespace,
-        ),
+        s("clusterConfig.global.gatewayAPI.namespace", &spec.gateway_namespace),
         typed("clusterConfig.global.subdomainSupport", subdomains),
     ]));
 
-    let mut disable_ingress = vec![cluster(vec![s(
-        "clusterConfig.global.ingress.enabled",
-        "false",
-    )])];
+    let mut disable_ingress = vec![cluster(vec![s("clusterConfig.global.ingress.enabled", "false")])];
     let mut rollback = vec![cluster(vec![
         s("clusterConfig.global.ingress.enabled", "true"),
         s("clusterConfig.global.gatewayAPI.enabled", "false"),
@@ -254,11 +234,7 @@ pub fn plan(spec: &Spec) -> HelmPlan {
             s("global.gatewayAPI.enabled", "false"),
         ]));
     }
-    HelmPlan {
-        introduce,
-        disable_ingress,
-        rollback,
-    }
+    HelmPlan { introduce, disable_ingress, rollback }
 }
 
 #[cfg(test)]
@@ -267,10 +243,7 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(
-            shell_quote("runai-backend/control-plane"),
-            "runai-backend/control-plane"
-        );
+        assert_eq!(shell_quote("runai-backend/control-plane"), "runai-backend/control-plane");
         assert_eq!(shell_quote("a[0].b=c"), "'a[0].b=c'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");

@@ -59,9 +59,7 @@ pub fn certificate_covers(cert_name: &str, host: &str) -> bool {
         return true;
     }
     match (wildcard_suffix(&cert), host.split_once('.')) {
-        (Some(suffix), Some((first, rest))) => {
-            !host.starts_with("*.") && !first.is_empty() && rest == suffix
-        }
+        (Some(suffix), Some((first, rest))) => !host.starts_with("*.") && !first.is_empty() && rest == suffix,
         _ => false,
     }
 }
@@ -94,37 +92,19 @@ mod tests {
             (Some("*.foo.example.com"), "*.example.com", true),
             (Some("*.foo.example.com"), "*.bar.example.com", false),
             // Facts Q1: the documented listener and route never meet.
-            (
-                Some("*.runai-inference.runai.mycorp.local"),
-                "*.runai-inference.mycorp.local",
-                false,
-            ),
-            (
-                Some("*.runai.mycorp.local"),
-                "x.runai-inference.runai.mycorp.local",
-                true,
-            ),
+            (Some("*.runai-inference.runai.mycorp.local"), "*.runai-inference.mycorp.local", false),
+            (Some("*.runai.mycorp.local"), "x.runai-inference.runai.mycorp.local", true),
         ];
         for (listener, route, want) in cases {
-            assert_eq!(
-                intersects(*listener, route),
-                *want,
-                "{listener:?} vs {route}"
-            );
+            assert_eq!(intersects(*listener, route), *want, "{listener:?} vs {route}");
         }
     }
 
     #[test]
     fn routes_without_hostnames_attach_everywhere() {
         assert!(route_attaches(Some("a.example.com"), &[]));
-        assert!(!route_attaches(
-            Some("a.example.com"),
-            &["b.example.com".into()]
-        ));
-        assert!(route_attaches(
-            Some("a.example.com"),
-            &["b.example.com".into(), "a.example.com".into()]
-        ));
+        assert!(!route_attaches(Some("a.example.com"), &["b.example.com".into()]));
+        assert!(route_attaches(Some("a.example.com"), &["b.example.com".into(), "a.example.com".into()]));
     }
 
     #[test]

@@ -16,12 +16,16 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod helm;
 pub mod hostname;
+pub mod ingest;
 pub mod manifests;
 pub mod plan;
 pub mod render;
+pub mod snapshot;
 pub mod spec;
+pub mod tls;
 pub mod validate;
 pub mod yaml;
 

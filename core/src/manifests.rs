@@ -179,10 +179,7 @@ pub fn gateway(spec: &Spec) -> Value {
                     }),
                 );
             }
-            obj.insert(
-                "allowedRoutes".into(),
-                allowed_routes_json(&l.allowed_routes),
-            );
+            obj.insert("allowedRoutes".into(), allowed_routes_json(&l.allowed_routes));
             Value::Object(obj)
         })
         .collect();
@@ -210,11 +207,7 @@ pub fn redirect_route_name(spec: &Spec) -> String {
 /// The hostnames the Gateway serves over HTTPS (and so redirects from HTTP).
 #[must_use]
 pub fn https_hostnames(spec: &Spec) -> Vec<String> {
-    listeners(spec)
-        .into_iter()
-        .filter(|l| l.protocol == "HTTPS")
-        .filter_map(|l| l.hostname)
-        .collect()
+    listeners(spec).into_iter().filter(|l| l.protocol == "HTTPS").filter_map(|l| l.hostname).collect()
 }
 
 /// The HTTPRoute on the port-80 listener that answers every request with a 301 to HTTPS.

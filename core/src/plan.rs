@@ -5,9 +5,7 @@ use serde_json::Value;
 
 use crate::helm::{self, HelmPlan, HelmUpgrade, shell_quote};
 use crate::manifests::{self, FIELD_MANAGER, Listener, MANAGED_BY_LABEL};
-use crate::spec::{
-    ControlPlaneLocation, Controller, Platform, RoutingMode, Spec, SpecInput, defaults,
-};
+use crate::spec::{ControlPlaneLocation, Controller, Platform, RoutingMode, Spec, SpecInput, defaults};
 
 /// Version of the `-o json` plan document; bumped on any incompatible change.
 pub const PLAN_SCHEMA: &str = "runai-gateway.plan/v1";
@@ -292,10 +290,7 @@ fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
             namespace: from.clone(),
             hosts,
             used_by: if from == gw_ns {
-                format!(
-                    "Gateway listener `{}` and the Ingress of Knative",
-                    manifests::listener::INFERENCE
-                )
+                format!("Gateway listener `{}` and the Ingress of Knative", manifests::listener::INFERENCE)
             } else {
                 "Knative's Ingress (while Ingress serves, and for rollback)".into()
             },
@@ -309,11 +304,7 @@ fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
             namespace: spec.backend.namespace.clone(),
             hosts: vec![spec.cluster_domain.clone()],
             used_by: "Run:ai control plane (`global.ingress.tlsSecretName`)".into(),
-            create: create_secret(
-                defaults::BACKEND_SECRET,
-                &spec.backend.namespace,
-                "/path/to/cluster",
-            ),
+            create: create_secret(defaults::BACKEND_SECRET, &spec.backend.namespace, "/path/to/cluster"),
             copy_from: None,
         });
     }
@@ -330,14 +321,8 @@ fn record_type(address: Option<&str>) -> String {
 }
 
 fn dns(spec: &Spec, observed: &Observed) -> Vec<DnsRecord> {
-    let gateway = observed
-        .gateway_address
-        .clone()
-        .unwrap_or_else(|| "<gateway address>".into());
-    let ingress = observed
-        .ingress_address
-        .clone()
-        .unwrap_or_else(|| "<ingress address>".into());
+    let gateway = observed.gateway_address.clone().unwrap_or_else(|| "<gateway address>".into());
+    let ingress = observed.ingress_address.clone().unwrap_or_else(|| "<ingress address>".into());
     let record = |name: String, serves: &str| DnsRecord {
         name,
         record_type: record_type(observed.gateway_address.as_deref()),
@@ -353,10 +338,7 @@ fn dns(spec: &Spec, observed: &Observed) -> Vec<DnsRecord> {
         },
     )];
     if spec.routing_mode == RoutingMode::Host {
-        out.push(record(
-            format!("*.{}", spec.cluster_domain),
-            "workspaces and training",
-        ));
+        out.push(record(format!("*.{}", spec.cluster_domain), "workspaces and training"));
     }
     // The Run:ai page lists only the cluster domain and its wildcard; inference hosts pointed at
     // the Ingress too, so they must move as well. OpenShift creates its own records.
@@ -448,24 +430,15 @@ fn steps(
     let mut secret_cmds = Vec::new();
     for s in secrets {
         let hosts = s.hosts.join(", ");
-        secret_cmds.push(format!(
-            "# {}/{} must cover {hosts} ({})",
-            s.namespace, s.name, s.used_by
-        ));
-        let check = format!(
-            "kubectl get secret {} -n {} -o name",
-            shell_quote(&s.name),
-            shell_quote(&s.namespace)
-        );
+        secret_cmds.push(format!("# {}/{} must cover {hosts} ({})", s.namespace, s.name, s.used_by));
+        let check =
+            format!("kubectl get secret {} -n {} -o name", shell_quote(&s.name), shell_quote(&s.namespace));
         match &s.copy_from {
             // Idempotent: copies only when the Gateway's copy is missing.
             Some(copy) => secret_cmds.push(format!("{check} 2>/dev/null || {}", copy.command)),
             None => secret_cmds.push(format!(
                 "{check} || {{ echo {} >&2; exit 1; }}",
-                shell_quote(&format!(
-                    "missing; create it from your PEM files: {}",
-                    s.create
-                ))
+                shell_quote(&format!("missing; create it from your PEM files: {}", s.create))
             )),
         }
     }
@@ -524,12 +497,10 @@ fn steps(
         "Run:ai then creates its own HTTPRoutes on the Gateway. Ingress keeps serving: traffic moves only when DNS does.",
     );
     if spec.control_plane == ControlPlaneLocation::Saas {
-        introduce_detail
-            .push_str(" The control plane is NVIDIA's (SaaS): only the cluster is changed here.");
+        introduce_detail.push_str(" The control plane is NVIDIA's (SaaS): only the cluster is changed here.");
     }
     if spec.routing_mode == RoutingMode::Path {
-        introduce_detail
-            .push_str(" Path mode also turns host-based routing off (`subdomainSupport=false`).");
+        introduce_detail.push_str(" Path mode also turns host-based routing off (`subdomainSupport=false`).");
     }
     steps.push(Step {
         id: "introduce",
@@ -590,10 +561,8 @@ fn steps(
 }
 
 fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> {
-    let mut dns_cmds: Vec<String> = dns
-        .iter()
-        .map(|r| format!("# {} -> {} ({})", r.name, r.ingress_target, r.serves))
-        .collect();
+    let mut dns_cmds: Vec<String> =
+        dns.iter().map(|r| format!("# {} -> {} ({})", r.name, r.ingress_target, r.serves)).collect();
     dns_cmds.push(format!("dig +short {}", spec.cluster_domain));
     vec![
         Step {

@@ -170,16 +170,10 @@ impl fmt::Display for Controller {
 impl FromStr for Controller {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Controller::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Controller::ALL.iter().map(|c| c.as_str()).collect();
-                format!(
-                    "unknown controller `{s}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        Controller::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = Controller::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown controller `{s}`; expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -228,11 +222,8 @@ impl RouteNamespaces {
             "same" => Ok(RouteNamespaces::Same),
             _ => {
                 if let Some(rest) = s.strip_prefix("ns:") {
-                    let names: Vec<String> = rest
-                        .split(',')
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_owned)
-                        .collect();
+                    let names: Vec<String> =
+                        rest.split(',').filter(|n| !n.is_empty()).map(str::to_owned).collect();
                     if names.is_empty() {
                         return Err(format!("`{s}` names no namespace; {usage}"));
                     }
@@ -267,13 +258,7 @@ impl RouteNamespaces {
             RouteNamespaces::Labels { labels } => {
                 let parts: Vec<String> = labels
                     .iter()
-                    .map(|(k, v)| {
-                        if v.is_empty() {
-                            k.clone()
-                        } else {
-                            format!("{k}={v}")
-                        }
-                    })
+                    .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
                     .collect();
                 format!("label:{}", parts.join(","))
             }
@@ -478,47 +463,15 @@ impl SpecInput {
             http_redirect,
             websockets
         );
-        merge_section!(
-            self.tls,
-            over.tls,
-            cluster_domain_secret,
-            workloads_secret,
-            inference_secret
-        );
-        merge_section!(
-            self.allowed_routes,
-            over.allowed_routes,
-            control_plane,
-            workloads,
-            inference
-        );
-        merge_section!(
-            self.knative,
-            over.knative,
-            namespace,
-            kourier_service,
-            kourier_port
-        );
+        merge_section!(self.tls, over.tls, cluster_domain_secret, workloads_secret, inference_secret);
+        merge_section!(self.allowed_routes, over.allowed_routes, control_plane, workloads, inference);
+        merge_section!(self.knative, over.knative, namespace, kourier_service, kourier_port);
         if let Some(o) = &over.runai {
             let b = self.runai.get_or_insert_with(Default::default);
             merge_opt(&mut b.control_plane, &o.control_plane);
             merge_opt(&mut b.control_plane_context, &o.control_plane_context);
-            merge_section!(
-                b.backend,
-                o.backend,
-                release,
-                namespace,
-                chart,
-                chart_version
-            );
-            merge_section!(
-                b.cluster,
-                o.cluster,
-                release,
-                namespace,
-                chart,
-                chart_version
-            );
+            merge_section!(b.backend, o.backend, release, namespace, chart, chart_version);
+            merge_section!(b.cluster, o.cluster, release, namespace, chart, chart_version);
         }
     }
 
@@ -766,9 +719,7 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
                         .unwrap_or_else(|| "runai-inference.example.com".into())
                 ),
             ));
-        } else if inf_domain.ends_with(&format!(".{cluster_domain}"))
-            && routing_mode == RoutingMode::Host
-        {
+        } else if inf_domain.ends_with(&format!(".{cluster_domain}")) && routing_mode == RoutingMode::Host {
             issues.warn(format!(
                 "inference domain `{inf_domain}` sits under the cluster domain: the workloads \
                  listener `*.{cluster_domain}` also matches inference hosts (the more specific \
@@ -785,17 +736,11 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
     }
 
     let tls = input.tls.clone().unwrap_or_default();
-    let cluster_domain_secret = or_default(
-        tls.cluster_domain_secret.as_ref(),
-        defaults::CLUSTER_DOMAIN_SECRET,
-    );
+    let cluster_domain_secret =
+        or_default(tls.cluster_domain_secret.as_ref(), defaults::CLUSTER_DOMAIN_SECRET);
     let workloads_secret = or_default(tls.workloads_secret.as_ref(), defaults::WORKLOADS_SECRET);
     let inference_secret = or_default(tls.inference_secret.as_ref(), defaults::INFERENCE_SECRET);
-    validate::object_name(
-        &mut issues,
-        "tls.clusterDomainSecret",
-        &cluster_domain_secret,
-    );
+    validate::object_name(&mut issues, "tls.clusterDomainSecret", &cluster_domain_secret);
     validate::object_name(&mut issues, "tls.workloadsSecret", &workloads_secret);
     validate::object_name(&mut issues, "tls.inferenceSecret", &inference_secret);
 
@@ -843,21 +788,13 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
         &mut issues,
         "runai.backend",
         runai.backend.as_ref(),
-        (
-            defaults::BACKEND_RELEASE,
-            defaults::BACKEND_NAMESPACE,
-            defaults::BACKEND_CHART,
-        ),
+        (defaults::BACKEND_RELEASE, defaults::BACKEND_NAMESPACE, defaults::BACKEND_CHART),
     );
     let cluster = resolve_release(
         &mut issues,
         "runai.cluster",
         runai.cluster.as_ref(),
-        (
-            defaults::CLUSTER_RELEASE,
-            defaults::CLUSTER_NAMESPACE,
-            defaults::CLUSTER_CHART,
-        ),
+        (defaults::CLUSTER_RELEASE, defaults::CLUSTER_NAMESPACE, defaults::CLUSTER_CHART),
     );
 
     let allowed = input.allowed_routes.clone().unwrap_or_default();
@@ -890,16 +827,12 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
             [backend.namespace.as_str(), cluster.namespace.as_str()].join(",")
         ));
     }
-    let workload_routes = allowed
-        .workloads
-        .unwrap_or_else(|| RouteNamespaces::Labels {
-            labels: [(defaults::PROJECT_NAMESPACE_LABEL.to_owned(), String::new())].into(),
-        });
+    let workload_routes = allowed.workloads.unwrap_or_else(|| RouteNamespaces::Labels {
+        labels: [(defaults::PROJECT_NAMESPACE_LABEL.to_owned(), String::new())].into(),
+    });
     let inference_routes = allowed
         .inference
-        .unwrap_or_else(|| RouteNamespaces::Namespaces {
-            names: vec![knative_namespace.clone()],
-        });
+        .unwrap_or_else(|| RouteNamespaces::Namespaces { names: vec![knative_namespace.clone()] });
     for (field, policy) in [
         ("allowedRoutes.controlPlane", &control_plane_routes),
         ("allowedRoutes.workloads", &workload_routes),

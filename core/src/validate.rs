@@ -27,12 +27,7 @@ impl ValidationError {
         problem: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Self {
-            field: field.into(),
-            value: value.into(),
-            problem: problem.into(),
-            fix: fix.into(),
-        }
+        Self { field: field.into(), value: value.into(), problem: problem.into(), fix: fix.into() }
     }
 }
 
@@ -72,22 +67,14 @@ impl Issues {
     /// # Errors
     /// `self`, when at least one error was recorded.
     pub fn finish<T>(self, value: T) -> Result<(T, Vec<String>), Issues> {
-        if self.errors.is_empty() {
-            Ok((value, self.warnings))
-        } else {
-            Err(self)
-        }
+        if self.errors.is_empty() { Ok((value, self.warnings)) } else { Err(self) }
     }
 }
 
 impl fmt::Display for Issues {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors.len();
-        write!(
-            f,
-            "the input has {n} problem{}",
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "the input has {n} problem{}", if n == 1 { "" } else { "s" })?;
         for e in &self.errors {
             write!(f, "\n- {e}")?;
         }
@@ -106,10 +93,7 @@ impl std::error::Error for Issues {}
 pub fn fqdn_problem(name: &str) -> Option<(String, String)> {
     let lower = name.to_ascii_lowercase();
     if name.is_empty() {
-        return Some((
-            "must not be empty".into(),
-            "give a domain such as `runai.example.com`".into(),
-        ));
+        return Some(("must not be empty".into(), "give a domain such as `runai.example.com`".into()));
     }
     if name.parse::<std::net::IpAddr>().is_ok() {
         return Some((
@@ -146,10 +130,7 @@ pub fn fqdn_problem(name: &str) -> Option<(String, String)> {
         ));
     }
     if lower != name {
-        return Some((
-            "DNS names are lowercase in Kubernetes (RFC 1123)".into(),
-            format!("give `{lower}`"),
-        ));
+        return Some(("DNS names are lowercase in Kubernetes (RFC 1123)".into(), format!("give `{lower}`")));
     }
     if name.len() > 253 {
         return Some((
@@ -173,16 +154,11 @@ pub fn fqdn_problem(name: &str) -> Option<(String, String)> {
         }
         if label.len() > 63 {
             return Some((
-                format!(
-                    "label `{label}` is {} characters long; at most 63 are allowed",
-                    label.len()
-                ),
+                format!("label `{label}` is {} characters long; at most 63 are allowed", label.len()),
                 "shorten that label".into(),
             ));
         }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        if let Some(c) = label.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
         {
             return Some((
                 format!("label `{label}` contains `{c}`; only a-z, 0-9 and `-` are allowed"),
@@ -196,10 +172,7 @@ pub fn fqdn_problem(name: &str) -> Option<(String, String)> {
             ));
         }
     }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
-    {
+    if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
         return Some((
             "the last label is all digits, which reads as an IP address".into(),
             "give a DNS name".into(),
@@ -221,18 +194,10 @@ fn label_problem(name: &str, max: usize, first_alpha: bool) -> Option<String> {
         return Some("must not be empty".into());
     }
     if name.len() > max {
-        return Some(format!(
-            "is {} characters long; at most {max} are allowed",
-            name.len()
-        ));
+        return Some(format!("is {} characters long; at most {max} are allowed", name.len()));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Some(format!(
-            "contains `{c}`; only lowercase a-z, 0-9 and `-` are allowed"
-        ));
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Some(format!("contains `{c}`; only lowercase a-z, 0-9 and `-` are allowed"));
     }
     if name.starts_with('-') || name.ends_with('-') {
         return Some("must start and end with a letter or digit".into());
@@ -272,10 +237,7 @@ pub fn object_name(issues: &mut Issues, field: &str, value: &str) {
     let problem = if value.is_empty() {
         Some("must not be empty".to_owned())
     } else if value.len() > 253 {
-        Some(format!(
-            "is {} characters long; at most 253 are allowed",
-            value.len()
-        ))
+        Some(format!("is {} characters long; at most 253 are allowed", value.len()))
     } else {
         value.split('.').find_map(|l| label_problem(l, 63, false))
     };
@@ -303,11 +265,7 @@ pub fn helm_release(issues: &mut Issues, field: &str, value: &str) {
 
 /// Validates a chart reference (`repo/chart`, `oci://…`, or a path).
 pub fn chart_ref(issues: &mut Issues, field: &str, value: &str) {
-    if value.is_empty()
-        || value
-            .chars()
-            .any(|c| c.is_whitespace() || "'\"`$;&|<>".contains(c))
-    {
+    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || "'\"`$;&|<>".contains(c)) {
         issues.error(ValidationError::new(
             field,
             value,
@@ -323,12 +281,8 @@ pub fn chart_version(issues: &mut Issues, field: &str, value: &str) {
     let core = v.split(['-', '+']).next().unwrap_or(v);
     let ok = !core.is_empty()
         && core.split('.').count() <= 3
-        && core
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c));
+        && core.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c));
     if !ok {
         issues.error(ValidationError::new(
             field,
@@ -385,17 +339,13 @@ fn label_key_problem(key: &str) -> Option<String> {
         None => (None, key),
     };
     if let Some(p) = prefix
-        && (p.is_empty()
-            || p.len() > 253
-            || p.split('.').any(|l| label_problem(l, 63, false).is_some()))
+        && (p.is_empty() || p.len() > 253 || p.split('.').any(|l| label_problem(l, 63, false).is_some()))
     {
         return Some(format!("label key prefix `{p}` is not a DNS subdomain"));
     }
     if name.is_empty()
         || name.len() > 63
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
     {
@@ -406,9 +356,7 @@ fn label_key_problem(key: &str) -> Option<String> {
 
 fn label_problem_value(v: &str) -> bool {
     v.len() > 63
-        || !v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         || !v.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !v.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
@@ -419,12 +367,7 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_domains() {
-        for d in [
-            "runai.example.com",
-            "a.b",
-            "x-1.example.co.uk",
-            "123.example.com",
-        ] {
+        for d in ["runai.example.com", "a.b", "x-1.example.co.uk", "123.example.com"] {
             assert_eq!(fqdn_problem(d), None, "{d}");
         }
     }

@@ -18,9 +18,7 @@ pub struct YamlError {
 /// # Errors
 /// When the value cannot be represented in YAML (never for the plan's own types).
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
-    serde_saphyr::to_string(value).map_err(|e| YamlError {
-        message: e.to_string(),
-    })
+    serde_saphyr::to_string(value).map_err(|e| YamlError { message: e.to_string() })
 }
 
 /// Parses one YAML document.
@@ -28,9 +26,7 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
 /// # Errors
 /// The parser's message, which names the line, the column and any unknown field.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
-    serde_saphyr::from_str(text).map_err(|e| YamlError {
-        message: e.to_string(),
-    })
+    serde_saphyr::from_str(text).map_err(|e| YamlError { message: e.to_string() })
 }
 
 /// Parses a stream of YAML documents separated by `---`, skipping empty ones.
@@ -38,8 +34,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 /// # Errors
 /// The parser's message for the first document that fails.
 pub fn from_multi_str<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, YamlError> {
-    let docs: Vec<Option<T>> = serde_saphyr::from_multiple(text).map_err(|e| YamlError {
-        message: e.to_string(),
-    })?;
+    let docs: Vec<Option<T>> =
+        serde_saphyr::from_multiple(text).map_err(|e| YamlError { message: e.to_string() })?;
     Ok(docs.into_iter().flatten().collect())
 }

@@ -10,14 +10,8 @@ use runai_gateway_core::{Format, compute, render};
 fn every_scenario_renders_as_recorded() {
     for case in common::CASES {
         let plan = compute(&common::input(case)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        insta::assert_snapshot!(
-            format!("{}__yaml", case.name),
-            render(&plan, Format::Yaml, false)
-        );
-        insta::assert_snapshot!(
-            format!("{}__plan", case.name),
-            render(&plan, Format::Plan, false)
-        );
+        insta::assert_snapshot!(format!("{}__yaml", case.name), render(&plan, Format::Yaml, false));
+        insta::assert_snapshot!(format!("{}__plan", case.name), render(&plan, Format::Plan, false));
     }
 }
 

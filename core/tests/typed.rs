@@ -37,10 +37,7 @@ fn objects_parse_into_gateway_api_types() {
                 }
                 "HTTPListenerPolicy" => {
                     assert_eq!(m["apiVersion"], "gateway.kgateway.dev/v1alpha1");
-                    assert_eq!(
-                        m["spec"]["upgradeConfig"]["enabledUpgrades"][0],
-                        "websocket"
-                    );
+                    assert_eq!(m["spec"]["upgradeConfig"]["enabledUpgrades"][0], "websocket");
                 }
                 other => panic!("{}: unexpected kind {other}", case.name),
             }
@@ -66,19 +63,11 @@ fn the_yaml_bundle_parses_back_to_the_same_objects() {
 fn route_hostnames_always_intersect_their_listener() {
     for case in common::CASES {
         let plan = compute(&common::input(case)).expect("valid");
-        let Some(gateway) = plan
-            .objects
-            .iter()
-            .find(|o| o.manifest["kind"] == "Gateway")
-        else {
+        let Some(gateway) = plan.objects.iter().find(|o| o.manifest["kind"] == "Gateway") else {
             panic!("no gateway")
         };
         let gw: Gateway = serde_json::from_value(gateway.manifest.clone()).expect("gateway");
-        for route in plan
-            .objects
-            .iter()
-            .filter(|o| o.manifest["kind"] == "HTTPRoute")
-        {
+        for route in plan.objects.iter().filter(|o| o.manifest["kind"] == "HTTPRoute") {
             let r: HttpRoute = serde_json::from_value(route.manifest.clone()).expect("route");
             let hostnames = r.spec.hostnames.clone().unwrap_or_default();
             for parent in r.spec.parent_refs.as_deref().unwrap_or_default() {
@@ -94,12 +83,7 @@ fn route_hostnames_always_intersect_their_listener() {
                     .iter()
                     .filter(|l| parent.section_name.as_ref().is_none_or(|s| s == &l.name))
                     .collect();
-                assert!(
-                    !listeners.is_empty(),
-                    "{}: no listener {:?}",
-                    case.name,
-                    parent.section_name
-                );
+                assert!(!listeners.is_empty(), "{}: no listener {:?}", case.name, parent.section_name);
                 for l in listeners {
                     assert!(
                         hostname::route_attaches(l.hostname.as_deref(), &hostnames),
@@ -110,11 +94,7 @@ fn route_hostnames_always_intersect_their_listener() {
                         l.hostname
                     );
                     for h in &hostnames {
-                        assert!(
-                            hostname::intersects(l.hostname.as_deref(), h),
-                            "{}: {h}",
-                            case.name
-                        );
+                        assert!(hostname::intersects(l.hostname.as_deref(), h), "{}: {h}", case.name);
                     }
                 }
             }
@@ -125,15 +105,11 @@ fn route_hostnames_always_intersect_their_listener() {
 /// Facts Q1: the inference listener, the Knative route and Knative's domain agree.
 #[test]
 fn inference_listener_route_and_knative_domain_agree() {
-    let input = runai_gateway_core::SpecInput::from_yaml("clusterDomain: runai.mycorp.local\n")
-        .expect("yaml");
+    let input =
+        runai_gateway_core::SpecInput::from_yaml("clusterDomain: runai.mycorp.local\n").expect("yaml");
     let plan = compute(&input).expect("valid");
     let find = |kind: &str| {
-        plan.objects
-            .iter()
-            .find(|o| o.manifest["kind"] == kind)
-            .map(|o| o.manifest.clone())
-            .expect(kind)
+        plan.objects.iter().find(|o| o.manifest["kind"] == kind).map(|o| o.manifest.clone()).expect(kind)
     };
     let gw = find("Gateway");
     let listener = gw["spec"]["listeners"]
@@ -146,14 +122,7 @@ fn inference_listener_route_and_knative_domain_agree() {
         .iter()
         .find(|o| o.manifest["metadata"]["name"] == "knative-serving-httproute")
         .expect("knative route");
-    assert_eq!(
-        route.manifest["spec"]["hostnames"][0],
-        "*.runai-inference.mycorp.local"
-    );
+    assert_eq!(route.manifest["spec"]["hostnames"][0], "*.runai-inference.mycorp.local");
     let ks = find("KnativeServing");
-    assert!(
-        ks["spec"]["config"]["domain"]
-            .get("runai-inference.mycorp.local")
-            .is_some()
-    );
+    assert!(ks["spec"]["config"]["domain"].get("runai-inference.mycorp.local").is_some());
 }

@@ -7,20 +7,12 @@ use runai_gateway_core::validate::fqdn_problem;
 fn errors(yaml: &str) -> Vec<(String, String)> {
     match SpecInput::from_yaml(yaml).expect("yaml").resolve() {
         Ok(_) => Vec::new(),
-        Err(issues) => issues
-            .errors
-            .into_iter()
-            .map(|e| (e.field, e.problem))
-            .collect(),
+        Err(issues) => issues.errors.into_iter().map(|e| (e.field, e.problem)).collect(),
     }
 }
 
 fn warnings(yaml: &str) -> Vec<String> {
-    SpecInput::from_yaml(yaml)
-        .expect("yaml")
-        .resolve()
-        .expect("valid")
-        .warnings
+    SpecInput::from_yaml(yaml).expect("yaml").resolve().expect("valid").warnings
 }
 
 #[test]
@@ -36,13 +28,9 @@ fn every_problem_is_reported_at_once() {
         "clusterDomain: Runai.Example.com\ngateway: {namespace: Bad_NS, name: -x}\ntls: {inferenceSecret: \"a b\"}\nknative: {kourierPort: 0}\n",
     );
     let fields: Vec<&str> = e.iter().map(|(f, _)| f.as_str()).collect();
-    for want in [
-        "clusterDomain",
-        "gateway.namespace",
-        "gateway.name",
-        "tls.inferenceSecret",
-        "knative.kourierPort",
-    ] {
+    for want in
+        ["clusterDomain", "gateway.namespace", "gateway.name", "tls.inferenceSecret", "knative.kourierPort"]
+    {
         assert!(fields.contains(&want), "{want} missing from {fields:?}");
     }
 }
@@ -53,28 +41,17 @@ fn inference_domain_rules() {
         errors("clusterDomain: runai.example.com\ninference: {domain: runai.example.com}\n")[0].0,
         "inference.domain"
     );
-    let w =
-        warnings("clusterDomain: runai.example.com\ninference: {domain: inf.runai.example.com}\n");
-    assert!(
-        w.iter()
-            .any(|w| w.contains("sits under the cluster domain")),
-        "{w:?}"
-    );
+    let w = warnings("clusterDomain: runai.example.com\ninference: {domain: inf.runai.example.com}\n");
+    assert!(w.iter().any(|w| w.contains("sits under the cluster domain")), "{w:?}");
     // Path mode has no workloads wildcard, so no overlap.
     let w = warnings(
         "clusterDomain: runai.example.com\nroutingMode: path\ninference: {domain: inf.runai.example.com}\n",
     );
     assert!(!w.iter().any(|w| w.contains("sits under")), "{w:?}");
     // Two labels: no sibling to derive.
-    assert_eq!(
-        errors("clusterDomain: example.com\n")[0].0,
-        "inference.domain"
-    );
+    assert_eq!(errors("clusterDomain: example.com\n")[0].0, "inference.domain");
     assert!(errors("clusterDomain: example.com\ninference: {enabled: false}\n").is_empty());
-    assert_eq!(
-        derive_inference_domain("runai.example.com").as_deref(),
-        Some("runai-inference.example.com")
-    );
+    assert_eq!(derive_inference_domain("runai.example.com").as_deref(), Some("runai-inference.example.com"));
     assert_eq!(derive_inference_domain("example.com"), None);
 }
 
@@ -89,15 +66,12 @@ fn controllers_and_classes() {
         .resolve()
         .expect("valid");
     assert_eq!(spec.gateway_class, "openshift-default");
-    assert!(
-        SpecInput::from_yaml("clusterDomain: a.b.c\ngateway: {controller: traefik}\n").is_err()
-    );
+    assert!(SpecInput::from_yaml("clusterDomain: a.b.c\ngateway: {controller: traefik}\n").is_err());
 }
 
 #[test]
 fn unknown_fields_are_refused_by_name() {
-    let err =
-        SpecInput::from_yaml("clusterDomain: a.b.c\nclusterDomian: x\n").expect_err("unknown");
+    let err = SpecInput::from_yaml("clusterDomain: a.b.c\nclusterDomian: x\n").expect_err("unknown");
     assert!(err.to_string().contains("clusterDomian"), "{err}");
 }
 
@@ -107,10 +81,7 @@ fn the_inference_listener_must_admit_knative() {
         "clusterDomain: runai.example.com\nallowedRoutes: {inference: {from: Namespaces, names: [runai]}}\n",
     );
     assert_eq!(e[0].0, "allowedRoutes.inference");
-    assert!(
-        errors("clusterDomain: runai.example.com\nallowedRoutes: {inference: {from: All}}\n")
-            .is_empty()
-    );
+    assert!(errors("clusterDomain: runai.example.com\nallowedRoutes: {inference: {from: All}}\n").is_empty());
 }
 
 #[test]
@@ -119,16 +90,13 @@ fn control_plane_and_saas() {
         errors("clusterDomain: a.b.c\nrunai: {controlPlane: saas, controlPlaneContext: x}\n")[0].0,
         "runai.controlPlaneContext"
     );
-    let spec =
-        SpecInput::from_yaml("clusterDomain: runai.example.com\nrunai: {controlPlane: saas}\n")
-            .expect("yaml")
-            .resolve()
-            .expect("valid");
+    let spec = SpecInput::from_yaml("clusterDomain: runai.example.com\nrunai: {controlPlane: saas}\n")
+        .expect("yaml")
+        .resolve()
+        .expect("valid");
     assert_eq!(
         spec.allowed_routes.control_plane,
-        RouteNamespaces::Namespaces {
-            names: vec!["runai".into()]
-        }
+        RouteNamespaces::Namespaces { names: vec!["runai".into()] }
     );
 }
 

@@ -35,14 +35,9 @@ pub enum InputError {
 
 fn read_config(path: &Path) -> Result<SpecInput, InputError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Unreadable {
-        path: shown.clone(),
-        source,
-    })?;
-    SpecInput::from_yaml(&text).map_err(|e| InputError::Malformed {
-        path: shown,
-        message: e.to_string(),
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| InputError::Unreadable { path: shown.clone(), source })?;
+    SpecInput::from_yaml(&text).map_err(|e| InputError::Malformed { path: shown, message: e.to_string() })
 }
 
 /// The config layer (file or example) with the flags merged over it.
@@ -53,10 +48,8 @@ pub fn merged_input(args: &InputArgs) -> Result<SpecInput, InputError> {
     let mut input = if let Some(path) = &args.config {
         read_config(path)?
     } else if args.example {
-        SpecInput::from_yaml(EXAMPLE_CONFIG).map_err(|e| InputError::Malformed {
-            path: "<example>".into(),
-            message: e.to_string(),
-        })?
+        SpecInput::from_yaml(EXAMPLE_CONFIG)
+            .map_err(|e| InputError::Malformed { path: "<example>".into(), message: e.to_string() })?
     } else {
         SpecInput::default()
     };

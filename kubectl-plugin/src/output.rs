@@ -36,21 +36,13 @@ pub fn print(text: &str) -> io::Result<()> {
 
 /// Prints a warning line to stderr.
 pub fn warn(message: &str, color: bool) {
-    let label = if color {
-        "warning:".yellow().bold().to_string()
-    } else {
-        "warning:".into()
-    };
+    let label = if color { "warning:".yellow().bold().to_string() } else { "warning:".into() };
     let _ = writeln!(io::stderr(), "{label} {message}");
 }
 
 /// Prints an error and its causes to stderr.
 pub fn error(err: &anyhow::Error, color: bool) {
-    let label = if color {
-        "error:".red().bold().to_string()
-    } else {
-        "error:".into()
-    };
+    let label = if color { "error:".red().bold().to_string() } else { "error:".into() };
     let mut stderr = io::stderr().lock();
     let _ = writeln!(stderr, "{label} {err}");
     for cause in err.chain().skip(1) {

@@ -12,11 +12,7 @@ fn cmd() -> Command {
 
 fn stdout_of(args: &[&str]) -> String {
     let out = cmd().args(args).output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -49,36 +45,18 @@ fn example_renders_in_every_format() {
 fn the_script_is_valid_bash_and_lists_its_steps() {
     let script = stdout_of(&["render", "--example", "-o", "helm"]);
     let f = config_file(&script);
-    let syntax = std::process::Command::new("bash")
-        .arg("-n")
-        .arg(f.path())
-        .output()
-        .expect("bash");
-    assert!(
-        syntax.status.success(),
-        "{}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
-    let list = std::process::Command::new("bash")
-        .arg(f.path())
-        .arg("--list")
-        .output()
-        .expect("bash");
+    let syntax = std::process::Command::new("bash").arg("-n").arg(f.path()).output().expect("bash");
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    let list = std::process::Command::new("bash").arg(f.path()).arg("--list").output().expect("bash");
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(text.contains("migration: gateway-api controller tls-secrets gateway knative introduce verify switch-dns disable-ingress"), "{text}");
-    let unknown = std::process::Command::new("bash")
-        .arg(f.path())
-        .arg("nope")
-        .output()
-        .expect("bash");
+    let unknown = std::process::Command::new("bash").arg(f.path()).arg("nope").output().expect("bash");
     assert_eq!(unknown.status.code(), Some(2));
 }
 
 #[test]
 fn flags_override_the_config_file() {
-    let f = config_file(
-        "clusterDomain: runai.example.com\nroutingMode: host\ngateway: {name: from-file}\n",
-    );
+    let f = config_file("clusterDomain: runai.example.com\nroutingMode: host\ngateway: {name: from-file}\n");
     let path = f.path().to_str().expect("path");
     let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
         "render",
@@ -100,43 +78,22 @@ fn flags_override_the_config_file() {
 
 #[test]
 fn same_input_same_bytes() {
-    let a = stdout_of(&[
-        "render",
-        "--cluster-domain",
-        "runai.example.com",
-        "-o",
-        "helm",
-    ]);
-    let b = stdout_of(&[
-        "render",
-        "--cluster-domain",
-        "runai.example.com",
-        "-o",
-        "helm",
-    ]);
+    let a = stdout_of(&["render", "--cluster-domain", "runai.example.com", "-o", "helm"]);
+    let b = stdout_of(&["render", "--cluster-domain", "runai.example.com", "-o", "helm"]);
     assert_eq!(a, b);
 }
 
 #[test]
 fn invalid_input_exits_3_and_prints_nothing_on_stdout() {
     let out = cmd()
-        .args([
-            "render",
-            "--cluster-domain",
-            "Runai.Example.com",
-            "--gateway-namespace",
-            "Bad_NS",
-        ])
+        .args(["render", "--cluster-domain", "Runai.Example.com", "--gateway-namespace", "Bad_NS"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("error: the input has 2 problems"), "{err}");
-    assert!(
-        err.contains("`clusterDomain` = `Runai.Example.com`"),
-        "{err}"
-    );
+    assert!(err.contains("`clusterDomain` = `Runai.Example.com`"), "{err}");
     assert!(err.contains("fix: give `runai.example.com`"), "{err}");
     assert!(err.contains("`gateway.namespace` = `Bad_NS`"), "{err}");
 }
@@ -150,25 +107,18 @@ fn missing_cluster_domain_names_the_flag() {
 
 #[test]
 fn unreadable_config_exits_4() {
-    let out = cmd()
-        .args(["render", "--config", "/nonexistent/runai.yaml"])
-        .output()
-        .expect("runs");
+    let out = cmd().args(["render", "--config", "/nonexistent/runai.yaml"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(4));
     assert!(out.stdout.is_empty());
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("cannot read config file `/nonexistent/runai.yaml`")
+        String::from_utf8_lossy(&out.stderr).contains("cannot read config file `/nonexistent/runai.yaml`")
     );
 }
 
 #[test]
 fn malformed_config_exits_3_naming_the_field() {
     let f = config_file("clusterDomain: runai.example.com\ngateway: {nmae: x}\n");
-    let out = cmd()
-        .args(["render", "--config", f.path().to_str().expect("path")])
-        .output()
-        .expect("runs");
+    let out = cmd().args(["render", "--config", f.path().to_str().expect("path")]).output().expect("runs");
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nmae"));
@@ -193,48 +143,30 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_documents_exit_codes_and_examples() {
     let help = stdout_of(&["render", "--help"]);
-    assert!(
-        help.contains("Usage: kubectl runai-gateway render"),
-        "{help}"
-    );
+    assert!(help.contains("Usage: kubectl runai-gateway render"), "{help}");
     assert!(help.contains("Examples:"));
     let top = stdout_of(&["--help"]);
-    assert!(
-        top.contains("Exit codes:") && top.contains("3  invalid input"),
-        "{top}"
-    );
+    assert!(top.contains("Exit codes:") && top.contains("3  invalid input"), "{top}");
 }
 
 #[test]
 fn warnings_go_to_stderr_for_data_formats() {
-    let out = cmd()
-        .args(["render", "--cluster-domain", "runai.example.com"])
-        .output()
-        .expect("runs");
+    let out = cmd().args(["render", "--cluster-domain", "runai.example.com"]).output().expect("runs");
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("warning: inference domain `runai-inference.example.com` was derived"),
-        "{err}"
-    );
+    assert!(err.contains("warning: inference domain `runai-inference.example.com` was derived"), "{err}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("warning:"));
 }
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
-    let mut child =
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("kubectl-runai_gateway"))
-            .args(["render", "--example", "-o", "helm"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kubectl-runai_gateway"))
+        .args(["render", "--example", "-o", "helm"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
     drop(child.stdout.take());
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -10,22 +10,10 @@ pub struct Case {
 
 /// The scenarios every golden and typed test runs over.
 pub const CASES: &[Case] = &[
-    Case {
-        name: "host_mode",
-        yaml: "clusterDomain: runai.example.com\n",
-    },
-    Case {
-        name: "path_mode",
-        yaml: "clusterDomain: runai.example.com\nroutingMode: path\n",
-    },
-    Case {
-        name: "inference_off",
-        yaml: "clusterDomain: runai.example.com\ninference: {enabled: false}\n",
-    },
-    Case {
-        name: "openshift",
-        yaml: "clusterDomain: runai.apps.example.com\nplatform: openshift\n",
-    },
+    Case { name: "host_mode", yaml: "clusterDomain: runai.example.com\n" },
+    Case { name: "path_mode", yaml: "clusterDomain: runai.example.com\nroutingMode: path\n" },
+    Case { name: "inference_off", yaml: "clusterDomain: runai.example.com\ninference: {enabled: false}\n" },
+    Case { name: "openshift", yaml: "clusterDomain: runai.apps.example.com\nplatform: openshift\n" },
     Case {
         name: "istio_custom_gateway",
         yaml: "clusterDomain: gpu.corp.example\ngateway: {name: edge, namespace: gateways, controller: istio}\ninference: {domain: models.corp.example}\n",

@@ -1,0 +1,594 @@
+//! What `status` knows about a cluster: plain data, no key material.
+//!
+//! A [`Snapshot`] is filled from Kubernetes objects by [`crate::ingest`], whether they come from a
+//! live API server or from a file (`kubectl runai-gateway snapshot`, or a plain
+//! `kubectl get … -o yaml` List), so the checks see the same thing either way. The live run adds
+//! what only it can know: which kinds could not be read, DNS answers and HTTPS probes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the snapshot document.
+pub const SNAPSHOT_SCHEMA: &str = "runai-gateway.snapshot/v1";
+
+/// The kinds a snapshot reads, one LIST each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// `apiextensions.k8s.io/v1` CustomResourceDefinition (Gateway API ones only are kept).
+    CustomResourceDefinition,
+    /// `gateway.networking.k8s.io` GatewayClass.
+    GatewayClass,
+    /// `gateway.networking.k8s.io` Gateway.
+    Gateway,
+    /// `gateway.networking.k8s.io` HTTPRoute.
+    HttpRoute,
+    /// kgateway listener policies (WebSocket upgrades).
+    ListenerPolicy,
+    /// Namespaces (labels matter for `allowedRoutes`).
+    Namespace,
+    /// TLS secrets and Helm release secrets.
+    Secret,
+    /// Services.
+    Service,
+    /// EndpointSlices (ready backends).
+    EndpointSlice,
+    /// Ingresses.
+    Ingress,
+    /// `operator.knative.dev` KnativeServing.
+    KnativeServing,
+    /// `run.ai` RunaiConfig.
+    RunaiConfig,
+    /// Helm releases of the control plane when it lives in another context.
+    ControlPlaneRelease,
+}
+
+impl Kind {
+    /// Every kind, in reading order.
+    pub const ALL: [Kind; 13] = [
+        Kind::CustomResourceDefinition,
+        Kind::GatewayClass,
+        Kind::Gateway,
+        Kind::HttpRoute,
+        Kind::ListenerPolicy,
+        Kind::Namespace,
+        Kind::Secret,
+        Kind::Service,
+        Kind::EndpointSlice,
+        Kind::Ingress,
+        Kind::KnativeServing,
+        Kind::RunaiConfig,
+        Kind::ControlPlaneRelease,
+    ];
+
+    /// `resource.group` as RBAC and `kubectl` name it.
+    #[must_use]
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::CustomResourceDefinition => "customresourcedefinitions.apiextensions.k8s.io",
+            Kind::GatewayClass => "gatewayclasses.gateway.networking.k8s.io",
+            Kind::Gateway => "gateways.gateway.networking.k8s.io",
+            Kind::HttpRoute => "httproutes.gateway.networking.k8s.io",
+            Kind::ListenerPolicy => "httplistenerpolicies.gateway.kgateway.dev",
+            Kind::Namespace => "namespaces",
+            Kind::Secret | Kind::ControlPlaneRelease => "secrets",
+            Kind::Service => "services",
+            Kind::EndpointSlice => "endpointslices.discovery.k8s.io",
+            Kind::Ingress => "ingresses.networking.k8s.io",
+            Kind::KnativeServing => "knativeservings.operator.knative.dev",
+            Kind::RunaiConfig => "runaiconfigs.run.ai",
+        }
+    }
+}
+
+/// How reading one kind went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Source {
+    /// Listed; `count` objects were kept.
+    Read {
+        /// Objects kept.
+        count: usize,
+    },
+    /// The API server refused (403): the caller lacks `list` on the resource.
+    Forbidden {
+        /// The server's message.
+        message: String,
+    },
+    /// The resource type does not exist on the server (its CRD is not installed).
+    NotInstalled,
+    /// Reading failed otherwise (timeout, 5xx, connection).
+    Failed {
+        /// What went wrong.
+        message: String,
+    },
+    /// Deliberately not read, and why (a SaaS control plane, an offline file without it).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A status condition, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `Accepted`, `Programmed`, `ResolvedRefs`, `Ready`…
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// Machine reason.
+    #[serde(default)]
+    pub reason: String,
+    /// Human message.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Looks up a condition by type.
+#[must_use]
+pub fn condition<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conds.iter().find(|c| c.type_ == type_)
+}
+
+/// Whether the condition `type_` is `True`.
+#[must_use]
+pub fn is_true(conds: &[Condition], type_: &str) -> bool {
+    condition(conds, type_).is_some_and(|c| c.status == "True")
+}
+
+/// An installed Gateway API CRD.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crd {
+    /// `gateways.gateway.networking.k8s.io`.
+    pub name: String,
+    /// `gateway.networking.k8s.io/bundle-version` annotation.
+    pub bundle_version: Option<String>,
+    /// `gateway.networking.k8s.io/channel` annotation.
+    pub channel: Option<String>,
+    /// Versions served.
+    pub served_versions: Vec<String>,
+}
+
+/// A GatewayClass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayClass {
+    /// Name.
+    pub name: String,
+    /// `spec.controllerName`.
+    pub controller_name: String,
+    /// Status conditions.
+    pub conditions: Vec<Condition>,
+}
+
+/// Which namespaces a listener admits, as written in `allowedRoutes.namespaces`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowedNamespaces {
+    /// `Same` (the default), `All` or `Selector`.
+    pub from: String,
+    /// `matchLabels`.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+    /// `matchExpressions` as (key, operator, values).
+    #[serde(default)]
+    pub match_expressions: Vec<(String, String, Vec<String>)>,
+}
+
+impl AllowedNamespaces {
+    /// Whether a namespace with `name` and `labels` may attach, for a Gateway in `gateway_ns`.
+    #[must_use]
+    pub fn admits(&self, gateway_ns: &str, name: &str, labels: &BTreeMap<String, String>) -> bool {
+        match self.from.as_str() {
+            "All" => true,
+            "Selector" => {
+                let mut labels = labels.clone();
+                // The API server sets this label on every namespace.
+                labels.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| name.to_owned());
+                self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+                    && self.match_expressions.iter().all(|(k, op, values)| match op.as_str() {
+                        "In" => labels.get(k).is_some_and(|v| values.contains(v)),
+                        "NotIn" => labels.get(k).is_none_or(|v| !values.contains(v)),
+                        "Exists" => labels.contains_key(k),
+                        "DoesNotExist" => !labels.contains_key(k),
+                        _ => false,
+                    })
+            }
+            _ => name == gateway_ns,
+        }
+    }
+}
+
+/// One listener of a Gateway, spec and status joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+    /// Name.
+    pub name: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Port.
+    pub port: i64,
+    /// Hostname.
+    pub hostname: Option<String>,
+    /// `tls.certificateRefs` as (namespace, name); the namespace defaults to the Gateway's.
+    pub certificate_refs: Vec<(String, String)>,
+    /// `allowedRoutes.namespaces`.
+    pub allowed: AllowedNamespaces,
+    /// `status.listeners[].attachedRoutes`, when reported.
+    pub attached_routes: Option<i64>,
+    /// `status.listeners[].conditions`.
+    pub conditions: Vec<Condition>,
+}
+
+/// A Gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gateway {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.gatewayClassName`.
+    pub class_name: String,
+    /// Listeners.
+    pub listeners: Vec<Listener>,
+    /// `status.addresses[].value`.
+    pub addresses: Vec<String>,
+    /// `status.conditions`.
+    pub conditions: Vec<Condition>,
+    /// Carries the tool's `managed-by` label.
+    pub managed_by_tool: bool,
+}
+
+/// A parent reference of a route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRef {
+    /// Namespace (defaulted to the route's).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `sectionName`.
+    pub section_name: Option<String>,
+}
+
+/// A route's status for one parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteParentStatus {
+    /// Which parent.
+    pub parent: ParentRef,
+    /// Conditions.
+    pub conditions: Vec<Condition>,
+}
+
+/// An HTTPRoute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRoute {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.hostnames`.
+    pub hostnames: Vec<String>,
+    /// `spec.parentRefs`.
+    pub parent_refs: Vec<ParentRef>,
+    /// Service backends as (namespace, name, port).
+    pub backends: Vec<(String, String, Option<i64>)>,
+    /// `status.parents`.
+    pub parents: Vec<RouteParentStatus>,
+    /// Carries the tool's `managed-by` label.
+    pub managed_by_tool: bool,
+}
+
+/// A listener policy that may turn on WebSocket upgrades.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerPolicy {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Targeted Gateways (names, in the policy's namespace).
+    pub target_gateways: Vec<String>,
+    /// Upgrades it enables (`websocket`).
+    pub enabled_upgrades: Vec<String>,
+}
+
+/// A namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Namespace {
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What was learnt from a certificate (never the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Certificate {
+    /// DNS names of the leaf (SANs; the CN when there are none).
+    pub dns_names: Vec<String>,
+    /// Subject of the leaf.
+    pub subject: String,
+    /// Issuer of the leaf.
+    pub issuer: String,
+    /// Start of validity, Unix seconds.
+    pub not_before: i64,
+    /// End of validity, Unix seconds.
+    pub not_after: i64,
+    /// End of validity, RFC 3339.
+    pub not_after_text: String,
+    /// Certificates in `tls.crt`.
+    pub chain_length: usize,
+    /// Whether the leaf is self-signed (issuer = subject).
+    pub self_signed: bool,
+    /// Whether each certificate's issuer is the subject of the next (or the last is self-signed
+    /// or the chain ends at an intermediate, which servers may send).
+    pub chain_ordered: bool,
+    /// Whether `tls.key` belongs to the leaf: `None` when the key type cannot be compared.
+    pub key_matches: Option<bool>,
+}
+
+/// A Secret (TLS data parsed, key dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `type`.
+    pub type_: String,
+    /// The parsed certificate, when `tls.crt` is there.
+    pub certificate: Option<Certificate>,
+    /// Why `tls.crt` could not be read, when it could not.
+    pub certificate_error: Option<String>,
+}
+
+/// A Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.type`.
+    pub type_: String,
+    /// Load-balancer IPs or hostnames.
+    pub load_balancer: Vec<String>,
+    /// Labels (to recognise controller services).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Ready endpoints of one Service, summed over its EndpointSlices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    /// Namespace.
+    pub namespace: String,
+    /// Service name.
+    pub service: String,
+    /// Ready addresses.
+    pub ready: usize,
+    /// All addresses.
+    pub total: usize,
+}
+
+/// An Ingress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ingress {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `spec.ingressClassName` (or the legacy annotation).
+    pub class: Option<String>,
+    /// Rule hosts.
+    pub hosts: Vec<String>,
+    /// TLS secret names.
+    pub tls_secrets: Vec<String>,
+    /// Load-balancer addresses in its status.
+    pub addresses: Vec<String>,
+    /// Owned by a Helm release or an operator (not created by hand).
+    pub managed: bool,
+}
+
+/// Knative Serving as the operator reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnativeServing {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `status.version` (or `spec.version`).
+    pub version: Option<String>,
+    /// `Ready` condition.
+    pub conditions: Vec<Condition>,
+    /// Keys of `spec.config.domain`.
+    pub domains: Vec<String>,
+    /// Ingress class (`ingress-class`, or the legacy `ingress.class`; new key wins).
+    pub ingress_class: Option<String>,
+    /// Domain template (`domain-template` or the legacy `domainTemplate`; new key wins).
+    pub domain_template: Option<String>,
+    /// External scheme (`default-external-scheme` or `defaultExternalScheme`).
+    pub external_scheme: Option<String>,
+    /// `spec.ingress.kourier.enabled`.
+    pub kourier_enabled: Option<bool>,
+}
+
+/// The Run:ai settings that matter, from Helm values (strings and booleans both accepted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunaiSettings {
+    /// `gatewayAPI.enabled`, `None` when unset.
+    pub gateway_api_enabled: Option<bool>,
+    /// The Gateway it names as (namespace, name).
+    pub gateway: Option<(String, String)>,
+    /// `ingress.enabled`, `None` when unset (Run:ai's default is on).
+    pub ingress_enabled: Option<bool>,
+    /// `subdomainSupport` (cluster only).
+    pub subdomain_support: Option<bool>,
+    /// `global.domain` or `controlPlane.url` (the domain part).
+    pub domain: Option<String>,
+}
+
+/// A deployed Helm release, decoded from its release secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmRelease {
+    /// Release name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Revision.
+    pub revision: i64,
+    /// `info.status`.
+    pub status: String,
+    /// Chart name.
+    pub chart: String,
+    /// Chart version.
+    pub chart_version: String,
+    /// The settings this tool reads.
+    pub settings: RunaiSettings,
+}
+
+/// One DNS answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsAnswer {
+    /// The name asked (a random label stands for a wildcard).
+    pub name: String,
+    /// What the name stands for: `cluster`, `workloads` or `inference`.
+    pub role: String,
+    /// Addresses returned.
+    pub addresses: Vec<String>,
+    /// Why there is no answer.
+    pub error: Option<String>,
+}
+
+/// One HTTPS probe through the Gateway address with the right SNI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// Host (SNI and `Host` header).
+    pub host: String,
+    /// Address dialled.
+    pub address: String,
+    /// HTTP status, when a response came.
+    pub status: Option<u16>,
+    /// TLS or connection error.
+    pub error: Option<String>,
+}
+
+/// Everything the checks read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// [`SNAPSHOT_SCHEMA`].
+    #[serde(default)]
+    pub schema: String,
+    /// kube context it was read from.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// How each kind was read.
+    #[serde(default)]
+    pub sources: BTreeMap<Kind, Source>,
+    /// Gateway API CRDs.
+    #[serde(default)]
+    pub crds: Vec<Crd>,
+    /// GatewayClasses.
+    #[serde(default)]
+    pub gateway_classes: Vec<GatewayClass>,
+    /// Gateways.
+    #[serde(default)]
+    pub gateways: Vec<Gateway>,
+    /// HTTPRoutes.
+    #[serde(default)]
+    pub http_routes: Vec<HttpRoute>,
+    /// kgateway listener policies.
+    #[serde(default)]
+    pub listener_policies: Vec<ListenerPolicy>,
+    /// Namespaces.
+    #[serde(default)]
+    pub namespaces: Vec<Namespace>,
+    /// TLS secrets.
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+    /// Services.
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Ready endpoints per Service.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoints>,
+    /// Ingresses.
+    #[serde(default)]
+    pub ingresses: Vec<Ingress>,
+    /// KnativeServing objects.
+    #[serde(default)]
+    pub knative_servings: Vec<KnativeServing>,
+    /// Run:ai Helm releases.
+    #[serde(default)]
+    pub helm_releases: Vec<HelmRelease>,
+    /// `runaiconfig` `spec.global` settings.
+    #[serde(default)]
+    pub runai_config: Option<RunaiSettings>,
+    /// DNS answers (live only).
+    #[serde(default)]
+    pub dns: Vec<DnsAnswer>,
+    /// HTTPS probes (live, with `--probe`).
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+impl Snapshot {
+    /// The Gateway `namespace/name`, if read.
+    #[must_use]
+    pub fn gateway(&self, namespace: &str, name: &str) -> Option<&Gateway> {
+        self.gateways.iter().find(|g| g.namespace == namespace && g.name == name)
+    }
+
+    /// The Secret `namespace/name`, if read.
+    #[must_use]
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<&Secret> {
+        self.secrets.iter().find(|s| s.namespace == namespace && s.name == name)
+    }
+
+    /// The Service `namespace/name`, if read.
+    #[must_use]
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.namespace == namespace && s.name == name)
+    }
+
+    /// The newest deployed revision of Helm release `name` in `namespace`.
+    #[must_use]
+    pub fn release(&self, namespace: &str, name: &str) -> Option<&HelmRelease> {
+        self.helm_releases
+            .iter()
+            .filter(|r| r.namespace == namespace && r.name == name)
+            .max_by_key(|r| (r.status == "deployed", r.revision))
+    }
+
+    /// How `kind` was read (`Skipped` when the snapshot does not say).
+    #[must_use]
+    pub fn source(&self, kind: Kind) -> Source {
+        self.sources.get(&kind).cloned().unwrap_or(Source::Skipped { reason: "not in this snapshot".into() })
+    }
+
+    /// Whether `kind` was read successfully (absent objects are then really absent).
+    #[must_use]
+    pub fn was_read(&self, kind: Kind) -> bool {
+        matches!(self.source(kind), Source::Read { .. })
+    }
+}

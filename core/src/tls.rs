@@ -1,0 +1,208 @@
+//! Reading certificates from a TLS Secret, and checking that the private key belongs to the
+//! certificate without the key ever leaving this module: callers get a verdict, not the key.
+
+use base64::Engine as _;
+use x509_parser::prelude::{FromDer as _, X509Certificate};
+use x509_parser::public_key::PublicKey;
+
+use crate::snapshot::Certificate;
+
+/// Why a certificate could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// `tls.crt` holds no PEM certificate.
+    #[error("`tls.crt` holds no PEM certificate")]
+    NoPem,
+    /// A PEM block is not a valid X.509 certificate.
+    #[error("`tls.crt` block {index} is not a valid X.509 certificate: {message}")]
+    BadCertificate {
+        /// Zero-based position in the chain.
+        index: usize,
+        /// Parser message.
+        message: String,
+    },
+}
+
+/// Decodes Secret `data` (base64) into bytes; `None` when it is not base64.
+#[must_use]
+pub fn decode_data(value: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(value.trim()).ok()
+}
+
+fn name_string(name: &x509_parser::x509::X509Name<'_>) -> String {
+    name.to_string()
+}
+
+/// Parses `tls.crt` (a PEM chain) and, when given, compares `tls.key` with the leaf's public key.
+///
+/// # Errors
+/// When the chain holds no certificate or a block is not X.509.
+pub fn inspect(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Certificate, CertError> {
+    let blocks: Vec<pem::Pem> = pem::parse_many(cert_pem)
+        .map_err(|_| CertError::NoPem)?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .collect();
+    if blocks.is_empty() {
+        return Err(CertError::NoPem);
+    }
+    let mut certs = Vec::with_capacity(blocks.len());
+    for (index, block) in blocks.iter().enumerate() {
+        let (_, cert) = X509Certificate::from_der(block.contents())
+            .map_err(|e| CertError::BadCertificate { index, message: e.to_string() })?;
+        certs.push(cert);
+    }
+    let leaf = &certs[0];
+    let mut dns_names: Vec<String> = Vec::new();
+    if let Ok(Some(san)) = leaf.subject_alternative_name() {
+        for name in &san.value.general_names {
+            if let x509_parser::extensions::GeneralName::DNSName(n) = name {
+                dns_names.push((*n).to_owned());
+            }
+        }
+    }
+    if dns_names.is_empty() {
+        // Legacy certificates name the host only in the CN; clients ignore it, but show it.
+        dns_names
+            .extend(leaf.subject().iter_common_name().filter_map(|cn| cn.as_str().ok().map(str::to_owned)));
+    }
+    let subject = name_string(leaf.subject());
+    let issuer = name_string(leaf.issuer());
+    let chain_ordered = certs.windows(2).all(|w| w[0].issuer() == w[1].subject());
+    let key_matches = key_pem.map(|k| key_matches(leaf, k)).and_then(|v| v);
+    let not_after = leaf.validity().not_after;
+    Ok(Certificate {
+        dns_names,
+        self_signed: leaf.subject() == leaf.issuer(),
+        subject,
+        issuer,
+        not_before: leaf.validity().not_before.timestamp(),
+        not_after: not_after.timestamp(),
+        not_after_text: not_after
+            .to_datetime()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| not_after.to_string()),
+        chain_length: certs.len(),
+        chain_ordered,
+        key_matches,
+    })
+}
+
+/// `Some(true/false)` when the key type can be compared with the certificate, `None` otherwise.
+fn key_matches(leaf: &X509Certificate<'_>, key_pem: &[u8]) -> Option<bool> {
+    let block = pem::parse(key_pem).ok()?;
+    let der = block.contents();
+    let public = leaf.public_key();
+    let from_key = match block.tag() {
+        "RSA PRIVATE KEY" => der::rsa_private(der).map(KeyPublic::Rsa),
+        "EC PRIVATE KEY" => der::sec1_public(der).map(KeyPublic::Ec),
+        "PRIVATE KEY" => der::pkcs8_public(der),
+        _ => None,
+    }?;
+    match (from_key, public.parsed().ok()?) {
+        (KeyPublic::Rsa((n, e)), PublicKey::RSA(rsa)) => Some(
+            der::strip_zeros(rsa.modulus) == der::strip_zeros(&n)
+                && der::strip_zeros(rsa.exponent) == der::strip_zeros(&e),
+        ),
+        (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => {
+            Some(public.subject_public_key.data.as_ref() == point.as_slice())
+        }
+        (KeyPublic::Rsa(_), _) => Some(false),
+    }
+}
+
+/// The public half found in a private key.
+enum KeyPublic {
+    /// RSA modulus and exponent.
+    Rsa((Vec<u8>, Vec<u8>)),
+    /// EC public point (SEC1 `publicKey`).
+    Ec(Vec<u8>),
+    /// Raw public key of a PKCS#8 v2 key (Ed25519).
+    Raw(Vec<u8>),
+}
+
+/// Just enough DER to find the public half of PKCS#1, SEC1 and PKCS#8 private keys.
+mod der {
+    use super::KeyPublic;
+
+    /// One TLV: tag, contents, and the rest of the input.
+    fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&len0, rest) = rest.split_first()?;
+        let (len, rest) = if len0 < 0x80 {
+            (usize::from(len0), rest)
+        } else {
+            let n = usize::from(len0 & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            (len, &rest[n..])
+        };
+        if rest.len() < len {
+            return None;
+        }
+        Some((tag, &rest[..len], &rest[len..]))
+    }
+
+    fn items(mut input: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            let (tag, body, rest) = tlv(input)?;
+            out.push((tag, body));
+            input = rest;
+        }
+        Some(out)
+    }
+
+    fn sequence(input: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+        let (tag, body, _) = tlv(input)?;
+        (tag == 0x30).then_some(())?;
+        items(body)
+    }
+
+    pub(super) fn strip_zeros(b: &[u8]) -> &[u8] {
+        let i = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+        &b[i..]
+    }
+
+    /// PKCS#1 RSAPrivateKey: version, n, e, …
+    pub(super) fn rsa_private(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let seq = sequence(der)?;
+        let n = seq.get(1).filter(|(t, _)| *t == 0x02)?.1;
+        let e = seq.get(2).filter(|(t, _)| *t == 0x02)?.1;
+        Some((n.to_vec(), e.to_vec()))
+    }
+
+    /// SEC1 ECPrivateKey: version, key, [0] parameters, [1] publicKey BIT STRING.
+    pub(super) fn sec1_public(der: &[u8]) -> Option<Vec<u8>> {
+        let seq = sequence(der)?;
+        let (_, explicit) = seq.iter().find(|(t, _)| *t == 0xa1)?;
+        let (tag, bits, _) = tlv(explicit)?;
+        (tag == 0x03 && !bits.is_empty()).then(|| bits[1..].to_vec())
+    }
+
+    /// PKCS#8 PrivateKeyInfo: version, algorithm, privateKey OCTET STRING, [0] attributes,
+    /// [1] publicKey (v2).
+    pub(super) fn pkcs8_public(der: &[u8]) -> Option<KeyPublic> {
+        const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+        const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+        let seq = sequence(der)?;
+        let alg = sequence_from(seq.get(1)?)?;
+        let oid = &alg.first().filter(|(t, _)| *t == 0x06)?.1;
+        let inner = seq.get(2).filter(|(t, _)| *t == 0x04)?.1;
+        if oid == RSA {
+            return rsa_private(inner).map(KeyPublic::Rsa);
+        }
+        if oid == EC {
+            return sec1_public(inner).map(KeyPublic::Ec);
+        }
+        let (_, public) = seq.iter().find(|(t, _)| *t == 0x81)?;
+        (!public.is_empty()).then(|| KeyPublic::Raw(public[1..].to_vec()))
+    }
+
+    fn sequence_from(item: &(u8, &[u8])) -> Option<Vec<(u8, Vec<u8>)>> {
+        (item.0 == 0x30).then_some(())?;
+        Some(items(item.1)?.into_iter().map(|(t, b)| (t, b.to_vec())).collect())
+    }
+}
