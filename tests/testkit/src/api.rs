@@ -138,7 +138,7 @@ enum Route {
     Groups,
     Group(String),
     Resources(String, String),
-    Object(Target),
+    Object(Box<Target>),
     Unknown,
 }
 
@@ -282,10 +282,10 @@ impl State {
         if obj.get("metadata").is_none_or(|m| !m.is_object()) {
             obj["metadata"] = json!({});
         }
-        if !rt.namespaced {
-            if let Some(m) = obj["metadata"].as_object_mut() {
-                m.shift_remove("namespace");
-            }
+        if !rt.namespaced
+            && let Some(m) = obj["metadata"].as_object_mut()
+        {
+            m.shift_remove("namespace");
         }
         let uid = old
             .as_ref()
@@ -384,12 +384,12 @@ impl State {
     fn resource_route(&self, g: &str, v: &str, rest: &[&str]) -> Route {
         let t = |plural: &str| self.find_type(g, v, plural);
         let target = |rt: ResourceType, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-            Route::Object(Target {
+            Route::Object(Box::new(Target {
                 rt,
                 namespace: ns.map(str::to_string),
                 name: name.map(str::to_string),
                 sub: sub.map(str::to_string),
-            })
+            }))
         };
         match rest {
             ["namespaces", ns, plural, tail @ ..]
@@ -493,9 +493,9 @@ impl State {
                 self.handle_object(req, &t, &q)
             }
             Route::Unknown => Err(not_found_path()),
-            _ => Err(ApiError::method_not_allowed(format!(
-                "the server does not allow this method on the requested resource"
-            ))),
+            _ => Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource".to_string(),
+            )),
         }
     }
 
@@ -608,10 +608,10 @@ impl State {
                 )));
             }
         };
-        if let Some(sub) = &t.sub {
-            if sub != "status" || !t.rt.status_subresource {
-                return Err(not_found_path());
-            }
+        if let Some(sub) = &t.sub
+            && (sub != "status" || !t.rt.status_subresource)
+        {
+            return Err(not_found_path());
         }
         if t.rt.plural == "selfsubjectaccessreviews" {
             return match req.method.as_str() {
@@ -693,11 +693,11 @@ impl State {
             .map(|(_, o)| {
                 let mut o = convert(o, &t.rt);
                 // The real server omits apiVersion/kind on items of built-in lists.
-                if !t.rt.custom {
-                    if let Some(m) = o.as_object_mut() {
-                        m.shift_remove("apiVersion");
-                        m.shift_remove("kind");
-                    }
+                if !t.rt.custom
+                    && let Some(m) = o.as_object_mut()
+                {
+                    m.shift_remove("apiVersion");
+                    m.shift_remove("kind");
                 }
                 o
             })
@@ -782,19 +782,19 @@ impl State {
             }
         }
         let mut name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-        if name.is_empty() {
-            if let Some(prefix) =
+        if name.is_empty()
+            && let Some(prefix) =
                 obj.pointer("/metadata/generateName").and_then(Value::as_str).map(str::to_string)
-            {
-                let suffix = self.new_uid().replace('-', "");
-                name = format!("{prefix}{}", &suffix[..5]);
-                obj["metadata"]["name"] = json!(name);
-            }
+        {
+            let suffix = self.new_uid().replace('-', "");
+            name = format!("{prefix}{}", &suffix[..5]);
+            obj["metadata"]["name"] = json!(name);
         }
-        if t.rt.status_subresource && t.rt.plural != "namespaces" {
-            if let Some(m) = obj.as_object_mut() {
-                m.shift_remove("status");
-            }
+        if t.rt.status_subresource
+            && t.rt.plural != "namespaces"
+            && let Some(m) = obj.as_object_mut()
+        {
+            m.shift_remove("status");
         }
         for f in [
             "uid",

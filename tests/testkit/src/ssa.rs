@@ -316,7 +316,8 @@ fn strip_meta(set: &mut FieldSet) {
         vec![f("metadata"), f("deletionTimestamp")],
     ];
     let mf = f("managedFields");
-    set.retain(|p| !stripped.contains(p) && !(p.len() >= 2 && p[1] == mf && p[0] == f("metadata")));
+    let in_managed_fields = |p: &Path| p.len() >= 2 && p[0] == f("metadata") && p[1] == mf;
+    set.retain(|p| !(stripped.contains(p) || in_managed_fields(p)));
 }
 
 /// Paths added or modified (`changed`) and removed (`removed`) from `old` to `new`,

@@ -168,10 +168,10 @@ impl ApiError {
         if let Some(n) = &self.name {
             details.insert("name".into(), json!(n));
         }
-        if let Some(g) = &self.group {
-            if !g.is_empty() {
-                details.insert("group".into(), json!(g));
-            }
+        if let Some(g) = &self.group
+            && !g.is_empty()
+        {
+            details.insert("group".into(), json!(g));
         }
         if let Some(k) = &self.kind {
             details.insert("kind".into(), json!(k));

@@ -89,8 +89,8 @@ impl Validator {
             causes.extend(validate_secret(obj));
         }
         if let Some(s) = &self.schema {
-            let mut path = String::new();
-            validate_schema(obj, s, &mut path, &mut causes, true);
+            let path = String::new();
+            validate_schema(obj, s, &path, &mut causes, true);
             if causes.is_empty() {
                 causes.extend(self.cel.evaluate(obj, old));
             }
@@ -177,10 +177,10 @@ pub fn apply_defaults(v: &mut Value, s: &Value) {
         Value::Object(m) => {
             if let Some(Value::Object(props)) = s.get("properties") {
                 for (k, ps) in props {
-                    if !m.contains_key(k) {
-                        if let Some(d) = ps.get("default") {
-                            m.insert(k.clone(), d.clone());
-                        }
+                    if !m.contains_key(k)
+                        && let Some(d) = ps.get("default")
+                    {
+                        m.insert(k.clone(), d.clone());
                     }
                     if let Some(child) = m.get_mut(k) {
                         apply_defaults(child, ps);
@@ -209,8 +209,8 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// OpenAPI v3 structural validation with kube-apiserver's messages.
-fn validate_schema(v: &Value, s: &Value, path: &mut String, out: &mut Vec<Cause>, root: bool) {
-    let p = path.clone();
+fn validate_schema(v: &Value, s: &Value, path: &str, out: &mut Vec<Cause>, root: bool) {
+    let p = path.to_string();
     let nullable = s.get("nullable").and_then(Value::as_bool) == Some(true);
     if v.is_null() && nullable {
         return;
@@ -240,111 +240,104 @@ fn validate_schema(v: &Value, s: &Value, path: &mut String, out: &mut Vec<Cause>
     match v {
         Value::Object(m) => validate_object(m, s, path, out, root),
         Value::Array(items) => {
-            if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
-                if items.len() as u64 > max {
-                    out.push(Cause {
-                        reason: "FieldValueTooMany".into(),
-                        message: format!("Too many: {}: must have at most {max} items", items.len()),
-                        field: p.clone(),
-                    });
-                }
+            if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
+                && items.len() as u64 > max
+            {
+                out.push(Cause {
+                    reason: "FieldValueTooMany".into(),
+                    message: format!("Too many: {}: must have at most {max} items", items.len()),
+                    field: p.clone(),
+                });
             }
-            if let Some(min) = s.get("minItems").and_then(Value::as_u64) {
-                if (items.len() as u64) < min {
-                    out.push(invalid(
-                        &p,
-                        &items.len().to_string(),
-                        &format!("{p} in body should have at least {min} items"),
-                    ));
-                }
+            if let Some(min) = s.get("minItems").and_then(Value::as_u64)
+                && (items.len() as u64) < min
+            {
+                out.push(invalid(
+                    &p,
+                    &items.len().to_string(),
+                    &format!("{p} in body should have at least {min} items"),
+                ));
             }
             if let Some(is) = s.get("items") {
                 for (i, it) in items.iter().enumerate() {
-                    let mut child = format!("{p}[{i}]");
-                    validate_schema(it, is, &mut child, out, false);
+                    let child = format!("{p}[{i}]");
+                    validate_schema(it, is, &child, out, false);
                 }
             }
         }
         Value::String(st) => {
-            if let Some(e) = s.get("enum").and_then(Value::as_array) {
-                if !e.iter().any(|x| x == v) {
-                    let supported: Vec<String> = e.iter().map(quote).collect();
-                    out.push(Cause {
-                        reason: "FieldValueNotSupported".into(),
-                        message: format!(
-                            "Unsupported value: {}: supported values: {}",
-                            quote(v),
-                            supported.join(", ")
-                        ),
-                        field: p.clone(),
-                    });
-                }
+            if let Some(e) = s.get("enum").and_then(Value::as_array)
+                && !e.iter().any(|x| x == v)
+            {
+                let supported: Vec<String> = e.iter().map(quote).collect();
+                out.push(Cause {
+                    reason: "FieldValueNotSupported".into(),
+                    message: format!(
+                        "Unsupported value: {}: supported values: {}",
+                        quote(v),
+                        supported.join(", ")
+                    ),
+                    field: p.clone(),
+                });
             }
             let chars = st.chars().count() as u64;
-            if let Some(max) = s.get("maxLength").and_then(Value::as_u64) {
-                if chars > max {
-                    out.push(Cause {
-                        reason: "FieldValueTooLong".into(),
-                        message: format!("Too long: may not be more than {max} bytes"),
-                        field: p.clone(),
-                    });
-                }
+            if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
+                && chars > max
+            {
+                out.push(Cause {
+                    reason: "FieldValueTooLong".into(),
+                    message: format!("Too long: may not be more than {max} bytes"),
+                    field: p.clone(),
+                });
             }
-            if let Some(min) = s.get("minLength").and_then(Value::as_u64) {
-                if chars < min {
-                    out.push(invalid(
-                        &p,
-                        &quote(v),
-                        &format!("{p} in body should be at least {min} chars long"),
-                    ));
-                }
+            if let Some(min) = s.get("minLength").and_then(Value::as_u64)
+                && chars < min
+            {
+                out.push(invalid(&p, &quote(v), &format!("{p} in body should be at least {min} chars long")));
             }
-            if let Some(pat) = s.get("pattern").and_then(Value::as_str) {
-                if !Regex::new(pat).is_ok_and(|r| r.is_match(st)) {
-                    out.push(invalid(&p, &quote(v), &format!("{p} in body should match '{pat}'")));
-                }
+            if let Some(pat) = s.get("pattern").and_then(Value::as_str)
+                && !Regex::new(pat).is_ok_and(|r| r.is_match(st))
+            {
+                out.push(invalid(&p, &quote(v), &format!("{p} in body should match '{pat}'")));
             }
         }
         Value::Number(n) => {
-            if let Some(e) = s.get("enum").and_then(Value::as_array) {
-                if !e.iter().any(|x| x == v) {
-                    let supported: Vec<String> = e.iter().map(quote).collect();
-                    out.push(Cause {
-                        reason: "FieldValueNotSupported".into(),
-                        message: format!(
-                            "Unsupported value: {v}: supported values: {}",
-                            supported.join(", ")
-                        ),
-                        field: p.clone(),
-                    });
-                }
+            if let Some(e) = s.get("enum").and_then(Value::as_array)
+                && !e.iter().any(|x| x == v)
+            {
+                let supported: Vec<String> = e.iter().map(quote).collect();
+                out.push(Cause {
+                    reason: "FieldValueNotSupported".into(),
+                    message: format!("Unsupported value: {v}: supported values: {}", supported.join(", ")),
+                    field: p.clone(),
+                });
             }
             let x = n.as_f64().unwrap_or_default();
-            if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
-                if x > max {
-                    out.push(invalid(
-                        &p,
-                        &v.to_string(),
-                        &format!("{p} in body should be less than or equal to {}", s["maximum"]),
-                    ));
-                }
+            if let Some(max) = s.get("maximum").and_then(Value::as_f64)
+                && x > max
+            {
+                out.push(invalid(
+                    &p,
+                    &v.to_string(),
+                    &format!("{p} in body should be less than or equal to {}", s["maximum"]),
+                ));
             }
-            if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
-                if x < min {
-                    out.push(invalid(
-                        &p,
-                        &v.to_string(),
-                        &format!("{p} in body should be greater than or equal to {}", s["minimum"]),
-                    ));
-                }
+            if let Some(min) = s.get("minimum").and_then(Value::as_f64)
+                && x < min
+            {
+                out.push(invalid(
+                    &p,
+                    &v.to_string(),
+                    &format!("{p} in body should be greater than or equal to {}", s["minimum"]),
+                ));
             }
         }
         _ => {}
     }
 }
 
-fn validate_object(m: &Map<String, Value>, s: &Value, path: &mut String, out: &mut Vec<Cause>, root: bool) {
-    let p = path.clone();
+fn validate_object(m: &Map<String, Value>, s: &Value, path: &str, out: &mut Vec<Cause>, root: bool) {
+    let p = path.to_string();
     if let Some(req) = s.get("required").and_then(Value::as_array) {
         for r in req.iter().filter_map(Value::as_str) {
             if !m.contains_key(r) {
@@ -352,14 +345,14 @@ fn validate_object(m: &Map<String, Value>, s: &Value, path: &mut String, out: &m
             }
         }
     }
-    if let Some(max) = s.get("maxProperties").and_then(Value::as_u64) {
-        if m.len() as u64 > max {
-            out.push(Cause {
-                reason: "FieldValueTooMany".into(),
-                message: format!("Too many: {}: must have at most {max} items", m.len()),
-                field: p.clone(),
-            });
-        }
+    if let Some(max) = s.get("maxProperties").and_then(Value::as_u64)
+        && m.len() as u64 > max
+    {
+        out.push(Cause {
+            reason: "FieldValueTooMany".into(),
+            message: format!("Too many: {}: must have at most {max} items", m.len()),
+            field: p.clone(),
+        });
     }
     let props = s.get("properties").and_then(Value::as_object);
     for (k, child) in m {
@@ -371,8 +364,8 @@ fn validate_object(m: &Map<String, Value>, s: &Value, path: &mut String, out: &m
             .and_then(|ps| ps.get(k))
             .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()));
         if let Some(cs) = cs {
-            let mut cp = join(&p, k);
-            validate_schema(child, cs, &mut cp, out, false);
+            let cp = join(&p, k);
+            validate_schema(child, cs, &cp, out, false);
         }
     }
 }
