@@ -271,12 +271,21 @@ pub fn into_error(err: &BindingError) -> JsValue {
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, BindingError> {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    // Objects for maps and `null` for `None`: the shape of `render -o json`.
+    let ser =
+        serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
     value.serialize(&ser).map_err(|e| BindingError::Malformed(e.to_string()))
 }
 
-fn from_js(input: JsValue) -> Result<SpecInput, BindingError> {
-    serde_wasm_bindgen::from_value(input).map_err(|e| BindingError::Malformed(e.to_string()))
+/// Reads an input object through `JSON.stringify` and `serde_json`, not `serde-wasm-bindgen`:
+/// the latter looks up only the fields a struct declares, so a misspelt key (`gatway`) would be
+/// dropped silently instead of refused by `deny_unknown_fields`, and `"80"` would pass for a port.
+fn from_js<T: serde::de::DeserializeOwned>(input: &JsValue) -> Result<T, BindingError> {
+    let text = js_sys::JSON::stringify(input)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| BindingError::Malformed("expected an object".into()))?;
+    serde_json::from_str(&text).map_err(|e| BindingError::Malformed(e.to_string()))
 }
 
 fn bind<T>(result: Result<T, BindingError>) -> Result<T, JsValue> {
@@ -297,7 +306,7 @@ pub fn version() -> String {
 /// A `RunaiGatewayError` (see [`into_error`]).
 #[wasm_bindgen]
 pub fn calculate(input: JsValue) -> Result<JsValue, JsValue> {
-    bind(from_js(input).and_then(|i| calculate_input(&i)).and_then(|o| to_js(&o)))
+    bind(from_js(&input).and_then(|i| calculate_input(&i)).and_then(|o| to_js(&o)))
 }
 
 /// `render -o FORMAT` of an input object, byte for byte.
@@ -306,7 +315,7 @@ pub fn calculate(input: JsValue) -> Result<JsValue, JsValue> {
 /// A `RunaiGatewayError` (see [`into_error`]).
 #[wasm_bindgen(js_name = renderConfig)]
 pub fn render_config(input: JsValue, format: &str) -> Result<String, JsValue> {
-    bind(from_js(input).and_then(|i| render_input(&i, format)))
+    bind(from_js(&input).and_then(|i| render_input(&i, format)))
 }
 
 /// The plan as a JavaScript object: the same structure as `render -o json`.
@@ -315,7 +324,7 @@ pub fn render_config(input: JsValue, format: &str) -> Result<String, JsValue> {
 /// A `RunaiGatewayError` (see [`into_error`]).
 #[wasm_bindgen]
 pub fn plan(input: JsValue) -> Result<JsValue, JsValue> {
-    bind(from_js(input).and_then(|i| compute(&i).map_err(BindingError::from)).and_then(|p| to_js(&p)))
+    bind(from_js(&input).and_then(|i| compute(&i).map_err(BindingError::from)).and_then(|p| to_js(&p)))
 }
 
 /// Field-level validation: `{errors: [{field, value, problem, fix}], warnings: [...]}`.
@@ -324,7 +333,7 @@ pub fn plan(input: JsValue) -> Result<JsValue, JsValue> {
 /// A `malformed` `RunaiGatewayError` when the object is not a config at all.
 #[wasm_bindgen]
 pub fn validate(input: JsValue) -> Result<JsValue, JsValue> {
-    bind(from_js(input).and_then(|i| to_js(&validate_input(&i))))
+    bind(from_js(&input).and_then(|i| to_js(&validate_input(&i))))
 }
 
 /// Parses config-file text (YAML or JSON) into an input object.
@@ -342,7 +351,7 @@ pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
 /// A `malformed` `RunaiGatewayError` when the object is not a config.
 #[wasm_bindgen(js_name = configYaml)]
 pub fn config_yaml(input: JsValue) -> Result<String, JsValue> {
-    bind(from_js(input).and_then(|i| config_text(&i)))
+    bind(from_js(&input).and_then(|i| config_text(&i)))
 }
 
 /// Parses the flag syntax of a route namespace policy (`all`, `same`, `ns:a,b`,
@@ -361,11 +370,7 @@ pub fn parse_route_namespaces(flag: &str) -> Result<JsValue, JsValue> {
 /// A `malformed` `RunaiGatewayError` when the object is not a policy.
 #[wasm_bindgen(js_name = routeNamespacesFlag)]
 pub fn route_namespaces_flag(policy: JsValue) -> Result<String, JsValue> {
-    bind(
-        serde_wasm_bindgen::from_value::<RouteNamespaces>(policy)
-            .map(|p| p.to_flag())
-            .map_err(|e| BindingError::Malformed(e.to_string())),
-    )
+    bind(from_js::<RouteNamespaces>(&policy).map(|p| p.to_flag()))
 }
 
 /// The dotted path of every input field (see [`input_fields`]).
