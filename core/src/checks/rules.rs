@@ -847,6 +847,15 @@ fn inference_secret(cx: &Cx<'_>) -> Outcome {
     ])
 }
 
+/// Replacing a TLS secret in place from new PEM files.
+fn replace_secret(s: &crate::snapshot::Secret) -> String {
+    format!(
+        "kubectl create secret tls {} -n {} --cert FULLCHAIN.pem --key KEY.pem --dry-run=client -o yaml | kubectl apply -f -",
+        shell_quote(&s.name),
+        shell_quote(&s.namespace)
+    )
+}
+
 /// Parsed certificates the Gateway needs, with who needs them.
 fn certs<'a>(cx: &'a Cx<'_>) -> Vec<(String, &'a crate::snapshot::Secret, String, String)> {
     needed_certs(cx)
@@ -862,130 +871,102 @@ fn cert_unreadable(cx: &Cx<'_>) -> Outcome {
         certs(cx)
             .into_iter()
             .filter_map(|(r, s, _, _)| {
-                s.certificate_error
-                    .as_ref()
-                    .map(|e| draft(r.clone(), format!("`{}/{}`: {e}", s.namespace, s.name)))
+                let e = s.certificate_error.as_ref()?;
+                Some(draft(r, format!("`{}/{}`: {e}", s.namespace, s.name)).fix(replace_secret(s)))
+            })
+            .collect(),
+    )
+}
+
+/// Runs `judge` over every parsed certificate the Gateway needs (secret, certificate, listener
+/// hostname, who uses it); each message becomes a finding whose fix replaces the secret.
+fn per_certificate(
+    cx: &Cx<'_>,
+    judge: impl Fn(&crate::snapshot::Secret, &crate::snapshot::Certificate, &str, &str) -> Option<String>,
+) -> Outcome {
+    found(
+        certs(cx)
+            .into_iter()
+            .filter_map(|(r, s, host, user)| {
+                let message = judge(s, s.certificate.as_ref()?, &host, &user)?;
+                Some(draft(r, message).fix(replace_secret(s)))
             })
             .collect(),
     )
 }
 
 fn cert_expired(cx: &Cx<'_>) -> Outcome {
-    found(
-        certs(cx)
-            .into_iter()
-            .filter_map(|(r, s, _, _)| {
-                let c = s.certificate.as_ref()?;
-                if c.not_after <= cx.now {
-                    Some(draft(
-                        r,
-                        format!(
-                            "certificate in `{}/{}` expired on {}",
-                            s.namespace, s.name, c.not_after_text
-                        ),
-                    ))
-                } else if c.not_before > cx.now {
-                    Some(draft(r, format!("certificate in `{}/{}` is not valid yet", s.namespace, s.name)))
-                } else {
-                    None
-                }
-            })
-            .collect(),
-    )
+    per_certificate(cx, |s, c, _, _| {
+        if c.not_after <= cx.now {
+            Some(format!("certificate in `{}/{}` expired on {}", s.namespace, s.name, c.not_after_text))
+        } else if c.not_before > cx.now {
+            Some(format!("certificate in `{}/{}` is not valid yet", s.namespace, s.name))
+        } else {
+            None
+        }
+    })
 }
 
 fn cert_expiring(cx: &Cx<'_>) -> Outcome {
-    found(
-        certs(cx)
-            .into_iter()
-            .filter_map(|(r, s, _, _)| {
-                let c = s.certificate.as_ref()?;
-                let left = c.not_after - cx.now;
-                (left > 0 && left < 30 * 86_400).then(|| {
-                    draft(
-                        r,
-                        format!(
-                            "certificate in `{}/{}` expires in {} days ({})",
-                            s.namespace,
-                            s.name,
-                            days(left),
-                            c.not_after_text
-                        ),
-                    )
-                })
-            })
-            .collect(),
-    )
+    per_certificate(cx, |s, c, _, _| {
+        let left = c.not_after - cx.now;
+        (left > 0 && left < 30 * 86_400).then(|| {
+            format!(
+                "certificate in `{}/{}` expires in {} days ({})",
+                s.namespace,
+                s.name,
+                days(left),
+                c.not_after_text
+            )
+        })
+    })
 }
 
 fn cert_host(cx: &Cx<'_>) -> Outcome {
-    found(
-        certs(cx)
-            .into_iter()
-            .filter_map(|(r, s, host, user)| {
-                let c = s.certificate.as_ref()?;
-                if host.is_empty() || hostname::any_covers(&c.dns_names, &host) {
-                    return None;
-                }
-                let apex_hint = match host.strip_prefix("*.") {
-                    Some(apex) if c.dns_names.iter().any(|n| n == apex) => {
-                        format!(" (it covers the apex `{apex}`, not the wildcard)")
-                    }
-                    None if c.dns_names.iter().any(|n| n == &format!("*.{host}")) => {
-                        format!(" (a wildcard `*.{host}` does not cover the apex `{host}`)")
-                    }
-                    _ => String::new(),
-                };
-                Some(draft(
-                    r,
-                    format!(
-                        "certificate in `{}/{}` for {user} does not cover `{host}`: it names {}{apex_hint}",
-                        s.namespace,
-                        s.name,
-                        if c.dns_names.is_empty() {
-                            "no DNS names".to_owned()
-                        } else {
-                            c.dns_names.join(", ")
-                        }
-                    ),
-                ))
-            })
-            .collect(),
-    )
+    per_certificate(cx, |s, c, host, user| {
+        if host.is_empty() || hostname::any_covers(&c.dns_names, host) {
+            return None;
+        }
+        let apex_hint = match host.strip_prefix("*.") {
+            Some(apex) if c.dns_names.iter().any(|n| n == apex) => {
+                format!(" (it covers the apex `{apex}`, not the wildcard)")
+            }
+            None if c.dns_names.iter().any(|n| n == &format!("*.{host}")) => {
+                format!(" (a wildcard `*.{host}` does not cover the apex `{host}`)")
+            }
+            _ => String::new(),
+        };
+        let names = if c.dns_names.is_empty() { "no DNS names".to_owned() } else { c.dns_names.join(", ") };
+        Some(format!(
+            "certificate in `{}/{}` for {user} does not cover `{host}`: it names {names}{apex_hint}",
+            s.namespace, s.name
+        ))
+    })
 }
 
 fn cert_key(cx: &Cx<'_>) -> Outcome {
-    found(
-        certs(cx)
-            .into_iter()
-            .filter_map(|(r, s, _, _)| {
-                (s.certificate.as_ref()?.key_matches == Some(false)).then(|| {
-                    draft(
-                        r,
-                        format!("the key in `{}/{}` does not belong to its certificate", s.namespace, s.name),
-                    )
-                })
-            })
-            .collect(),
-    )
+    per_certificate(cx, |s, c, _, _| {
+        (c.key_matches == Some(false))
+            .then(|| format!("the key in `{}/{}` does not belong to its certificate", s.namespace, s.name))
+    })
 }
 
 fn cert_chain(cx: &Cx<'_>) -> Outcome {
-    found(
-        certs(cx)
-            .into_iter()
-            .filter_map(|(r, s, _, _)| {
-                let c = s.certificate.as_ref()?;
-                if !c.chain_ordered {
-                    Some(draft(r, format!("the chain in `{}/{}` is out of order (each certificate must be followed by its issuer)", s.namespace, s.name)))
-                } else if c.chain_length == 1 && !c.self_signed {
-                    Some(draft(r, format!("`{}/{}` holds only the leaf certificate, issued by `{}`; the intermediates are missing", s.namespace, s.name, c.issuer)))
-                } else {
-                    None
-                }
-            })
-            .collect(),
-    )
+    per_certificate(cx, |s, c, _, _| {
+        if !c.chain_ordered {
+            Some(format!(
+                "the chain in `{}/{}` is out of order (each certificate must be followed by its issuer)",
+                s.namespace, s.name
+            ))
+        } else if c.chain_length == 1 && !c.self_signed {
+            Some(format!(
+                "`{}/{}` holds only the leaf certificate, issued by `{}`; the intermediates are missing",
+                s.namespace, s.name, c.issuer
+            ))
+        } else {
+            None
+        }
+    })
 }
 
 /// Routes attached (by parentRef) to the Run:ai Gateway.
@@ -1234,7 +1215,7 @@ fn knative_network(cx: &Cx<'_>) -> Outcome {
         ));
     }
     if let Some(t) = &k.domain_template
-        && t.trim_end_matches(".{{.Domain}}").contains('.')
+        && template_labels(t) > 1
     {
         problems.push(format!("domain template `{t}` makes hosts more than one label below the domain"));
     }
@@ -1244,6 +1225,20 @@ fn knative_network(cx: &Cx<'_>) -> Outcome {
             .map(|p| draft(format!("KnativeServing {}/{}", k.namespace, k.name), p).fix(cx.script("gateway")))
             .collect(),
     )
+}
+
+/// How many dots a Knative domain template puts in a hostname, template actions (`{{.Name}}`)
+/// counted as one word each: `{{.Name}}-{{.Namespace}}.{{.Domain}}` has one.
+fn template_labels(template: &str) -> usize {
+    let mut plain = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        plain.push_str(&rest[..start]);
+        plain.push('x');
+        rest = rest[start..].find("}}").map_or("", |end| &rest[start + end + 2..]);
+    }
+    plain.push_str(rest);
+    plain.matches('.').count()
 }
 
 fn subdomains(cx: &Cx<'_>) -> Outcome {

@@ -1,0 +1,146 @@
+//! The diagnostics over the testkit's fixtures, without a server: objects → snapshot → report.
+//! (The same fixtures served by the test API server are exercised through the binary in the
+//! plugin's tests.)
+
+use runai_gateway_core::checks::{Phase, Report, Severity, diagnose, discover};
+use runai_gateway_core::ingest::Ingest;
+use runai_gateway_core::snapshot::{Kind, Snapshot};
+use runai_gateway_core::spec::SpecInput;
+use runai_gateway_testkit::Fixture;
+
+/// 2026-11-27: inside the validity of every fixture certificate but the expired one.
+const NOW: i64 = 1_795_824_000;
+
+fn snapshot(fixture: &str) -> Snapshot {
+    let fx = Fixture::load(fixture).unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    let mut ingest = Ingest::new(Some(fixture.into()), &["runai-backend", "runai-cluster"]);
+    for kind in Kind::ALL {
+        if kind != Kind::ControlPlaneRelease {
+            ingest.mark_read(kind);
+        }
+    }
+    let recognised: usize = fx.objects.iter().map(|o| ingest.add_any(o)).sum();
+    assert!(recognised > 10, "{fixture}: only {recognised} objects recognised");
+    ingest.finish()
+}
+
+fn report(fixture: &str) -> (Snapshot, Report) {
+    let snap = snapshot(fixture);
+    let spec = discover(&SpecInput::default(), &snap).resolve().unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    let report = diagnose(&spec, &snap, NOW);
+    (snap, report)
+}
+
+fn ids(r: &Report, at_least: Severity) -> Vec<&'static str> {
+    let mut v: Vec<_> = r.findings.iter().filter(|f| f.severity >= at_least).map(|f| f.id).collect();
+    v.dedup();
+    v
+}
+
+#[test]
+fn phases_of_the_stage_fixtures() {
+    for (fixture, phase) in [
+        ("ingress-only", Phase::IngressOnly),
+        ("gateway-api-installed", Phase::IngressOnly),
+        ("gateway-prepared", Phase::GatewayPrepared),
+        ("runai-introduced", Phase::RunaiIntroduced),
+        ("migrated", Phase::IngressDisabled),
+    ] {
+        let (_, r) = report(fixture);
+        assert_eq!(r.phase, phase, "{fixture}: {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn healthy_stages_have_no_errors() {
+    for fixture in ["ingress-only", "gateway-api-installed", "gateway-prepared", "runai-introduced", "migrated"] {
+        let (_, r) = report(fixture);
+        assert_eq!(ids(&r, Severity::Error), Vec::<&str>::new(), "{fixture}: {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn discovery_reads_domains_and_gateway_from_the_cluster() {
+    let (_, r) = report("runai-introduced");
+    assert_eq!(r.spec.cluster_domain, "runai.example.com");
+    assert_eq!(r.spec.inference_domain.as_deref(), Some("runai-inference.example.com"));
+    assert_eq!((r.spec.gateway_namespace.as_str(), r.spec.gateway_name.as_str()), ("runai", "runai-gateway"));
+}
+
+#[test]
+fn certificates_and_releases_are_read() {
+    let snap = snapshot("gateway-prepared");
+    let s = snap.secret("runai", "runai-cluster-domain-star-tls-secret").expect("secret");
+    let c = s.certificate.as_ref().expect("parsed");
+    assert_eq!(c.dns_names, vec!["*.runai.example.com".to_owned()]);
+    assert_eq!(c.key_matches, Some(true));
+    let cluster = snap.release("runai", "runai-cluster").expect("release decoded");
+    assert!(cluster.chart_version.starts_with("2.25"), "{cluster:?}");
+}
+
+#[test]
+fn each_certificate_defect_fires_its_check() {
+    for (fixture, id) in [
+        ("broken/expired-cert", "cert-expired"),
+        ("broken/wrong-host-cert", "cert-host-mismatch"),
+        ("broken/key-mismatch", "cert-key-mismatch"),
+        ("broken/chain-missing", "cert-chain-incomplete"),
+    ] {
+        let (_, r) = report(fixture);
+        assert!(r.findings.iter().any(|f| f.id == id), "{fixture}: expected {id} in {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn no_key_material_in_the_snapshot() {
+    let fx = Fixture::load("gateway-prepared").expect("fixture");
+    let snap = snapshot("gateway-prepared");
+    let text = serde_json::to_string(&snap).expect("json");
+    let mut keys = 0;
+    for obj in fx.objects.iter().filter(|o| o["type"] == "kubernetes.io/tls") {
+        let key_b64 = obj["data"]["tls.key"].as_str().expect("key");
+        let key = String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, key_b64).expect("b64"),
+        )
+        .expect("pem");
+        let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+        for needle in [key_b64, body.get(..40).expect("long key"), "PRIVATE KEY"] {
+            assert!(!text.contains(needle), "key material in the snapshot");
+        }
+        keys += 1;
+    }
+    assert!(keys >= 3, "the fixture should hold TLS secrets");
+}
+
+#[test]
+fn the_catalog_is_complete_and_stable() {
+    use runai_gateway_core::checks::CATALOG;
+    let mut seen = std::collections::BTreeSet::new();
+    for m in CATALOG {
+        assert!(seen.insert(m.id), "duplicate id {}", m.id);
+        assert!(m.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{} is not kebab-case", m.id);
+        assert!(!m.title.is_empty() && !m.why.is_empty() && !m.fix.is_empty(), "{}", m.id);
+    }
+    // Every check has an implementation: none is skipped as unknown on any fixture.
+    for fixture in ["ingress-only", "migrated", "broken/key-mismatch"] {
+        let (_, r) = report(fixture);
+        assert!(r.skipped.iter().all(|s| s.reason != "not implemented"), "{fixture}: {:?}", r.skipped);
+        assert_eq!(r.findings.len() + r.passed.len() + r.skipped.len() >= CATALOG.len(), true);
+    }
+}
+
+#[test]
+fn the_table_is_terse_when_healthy_and_names_the_next_step() {
+    use runai_gateway_core::render::{ReportFormat, render_report};
+    let (_, r) = report("runai-introduced");
+    let text = render_report(&r, ReportFormat::Table, false);
+    println!("{text}");
+    assert!(text.contains("Phase: Run:ai introduced to the Gateway"), "{text}");
+    assert!(text.contains("✓ TLS"), "{text}");
+    assert!(text.contains("Next: verify, then point DNS at the Gateway"), "{text}");
+    let (_, r) = report("broken/key-mismatch");
+    let text = render_report(&r, ReportFormat::Table, false);
+    println!("{text}");
+    assert!(text.contains("error [cert-key-mismatch]"), "{text}");
+    assert!(text.contains("docs: docs/checks.md#cert-key-mismatch"), "{text}");
+}
