@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod diff;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;
@@ -25,6 +26,7 @@ pub mod plan;
 pub mod render;
 pub mod snapshot;
 pub mod spec;
+pub mod state;
 pub mod tls;
 pub mod validate;
 pub mod yaml;
