@@ -9,6 +9,8 @@ use xtask::dist::{self, Options};
 use xtask::manifest::Rules;
 use xtask::workspace::Workspace;
 
+mod web;
+
 /// Release tooling for kubectl runai-gateway.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask")]
@@ -57,6 +59,28 @@ enum Command {
         #[arg(long)]
         all_platforms: bool,
     },
+    /// Build the browser calculator (wasm + static page) into target/web and serve it on 127.0.0.1
+    Web {
+        /// Port on 127.0.0.1
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Build only, do not serve
+        #[arg(long)]
+        build_only: bool,
+        /// Skip wasm-opt even where it is installed
+        #[arg(long)]
+        no_wasm_opt: bool,
+    },
+    /// Build the calculator's .wasm and report its size: raw, gzipped, after wasm-opt, and the
+    /// largest items (with twiggy, if installed)
+    WasmSize {
+        /// Skip wasm-opt even where it is installed
+        #[arg(long)]
+        no_wasm_opt: bool,
+        /// How many of the largest items to list
+        #[arg(long, default_value_t = 25)]
+        top: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +114,21 @@ fn run(cli: Cli) -> Result<()> {
             let checked = dist::check(&ws, &manifest, &found, Rules { all_platforms })
                 .with_context(|| format!("validating {}", manifest.display()))?;
             println!("{} passes krew's rules; {checked} archive(s) checked", manifest.display());
+        }
+        Command::Web { port, build_only, no_wasm_opt } => {
+            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", built.summary());
+            if !build_only {
+                web::serve(&built.out, port)?;
+            }
+        }
+        Command::WasmSize { no_wasm_opt, top } => {
+            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", built.summary());
+            match web::twiggy_top(&built, top) {
+                Some(table) => println!("\nlargest items ({}):\n{table}", built.cargo_wasm.display()),
+                None => println!("(install twiggy, `cargo install twiggy`, to see the largest items)"),
+            }
         }
     }
     Ok(())

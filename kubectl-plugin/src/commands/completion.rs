@@ -76,6 +76,9 @@ pub fn run(args: &CompletionArgs) -> anyhow::Result<Exit> {
 /// The completion script for `shell`.
 fn script(shell: CompletionShell) -> anyhow::Result<String> {
     let mut out = Vec::new();
-    clap_complete::generate(Shell::from(shell), &mut Cli::command(), BIN, &mut out);
+    // The parser's own bin name, `kubectl runai-gateway`, would leak into the subcommands' names
+    // in the script (`kubectl runai-gateway render`) and break their completion: rename first.
+    let mut cmd = Cli::command().bin_name(BIN);
+    clap_complete::generate(Shell::from(shell), &mut cmd, BIN, &mut out);
     Ok(String::from_utf8(out)?)
 }
