@@ -41,9 +41,98 @@ pub enum Command {
     #[command(after_help = RENDER_EXAMPLES)]
     Render(RenderArgs),
 
+    /// Diagnose where the migration stands and what is wrong, live or from a snapshot file
+    #[command(after_help = STATUS_EXAMPLES)]
+    Status(StatusArgs),
+
+    /// Write what `status` reads from the live cluster, as a file `status --from-file` diagnoses
+    #[command(after_help = crate::commands::snapshot::EXAMPLES)]
+    Snapshot(crate::commands::snapshot::SnapshotArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(after_help = crate::commands::completion::EXAMPLES)]
     Completion(crate::commands::completion::CompletionArgs),
+}
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  # Where does this cluster stand, and what is next?
+  kubectl runai-gateway status --context prod
+
+  # Offline, from a snapshot taken earlier (or a `kubectl get ... -o yaml` List):
+  kubectl runai-gateway status --from-file snapshot.yaml
+
+  # For scripts and monitoring: JSON, fail on warnings too:
+  kubectl runai-gateway status -o json --fail-on warning
+
+  # Every check, with its ID, category and severity:
+  kubectl runai-gateway status --list-checks
+";
+
+/// `-o` of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusOutput {
+    /// Grouped by category: terse when all is well, detailed when not
+    Table,
+    /// One JSON document (schema: docs/report.schema.json)
+    Json,
+    /// One YAML document, same content as JSON
+    Yaml,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Exit 5 on any warning or error
+    Warning,
+    /// Exit 5 on errors only
+    Error,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub kube: crate::kube_args::KubeArgs,
+
+    /// Diagnose a snapshot file instead of the live cluster
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: StatusOutput,
+
+    /// Lowest severity that makes the exit code 5
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+
+    /// Print the catalog of checks and exit
+    #[arg(long)]
+    pub list_checks: bool,
+
+    /// DNS server to ask, HOST:PORT [default: the system resolver]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub dns_server: Option<String>,
+
+    /// Also send an HTTPS request to each hostname through the Gateway's address
+    #[arg(long)]
+    pub probe: bool,
+
+    /// With --probe, dial HOST:PORT instead of the Gateway's address on 443 (e.g. a port-forward)
+    #[arg(long, value_name = "HOST:PORT", requires = "probe")]
+    pub probe_address: Option<String>,
+
+    /// Bound on the whole run (1s, 2m; a bare number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::kube_args::parse_request_timeout)]
+    pub timeout: crate::kube_args::RequestTimeout,
+
+    /// Evaluate certificates at this Unix time instead of now (reproducible reports)
+    #[arg(long, value_name = "UNIX_SECONDS", hide = true)]
+    pub now: Option<i64>,
 }
 
 const RENDER_EXAMPLES: &str = "\

@@ -15,6 +15,10 @@ pub enum Exit {
     InvalidInput = 3,
     /// An input file cannot be read (missing, unreadable, not UTF-8).
     UnreadableFile = 4,
+    /// `status` found problems at or above `--fail-on`.
+    Findings = 5,
+    /// The cluster cannot be reached (no kubeconfig, connection refused, authentication failed).
+    Unreachable = 6,
 }
 
 impl From<Exit> for ExitCode {
@@ -31,6 +35,8 @@ Exit codes:
   2  usage error (unknown flag, bad flag value)
   3  invalid input: nothing was computed or changed (the error names the field and the fix)
   4  an input file cannot be read
+  5  status: findings at or above --fail-on (default: error)
+  6  the cluster cannot be reached (kubeconfig, connection, authentication)
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

@@ -1,6 +1,7 @@
 //! `kubectl runai-gateway`: moves NVIDIA Run:ai from Ingress to the Kubernetes Gateway API.
 
 mod cli;
+mod collect;
 mod commands;
 mod exit;
 mod input;
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Render(args) => commands::render::run(args, cli.no_color),
+        Command::Status(args) => commands::status::run(args, cli.no_color),
+        Command::Snapshot(args) => commands::snapshot::run(args, cli.no_color),
         Command::Completion(args) => commands::completion::run(args),
     };
     match result {
@@ -43,6 +46,11 @@ fn exit_for(err: &anyhow::Error) -> Exit {
     match err.downcast_ref::<InputError>() {
         Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
         Some(InputError::Malformed { .. } | InputError::Invalid(_)) => Exit::InvalidInput,
-        None => Exit::Failure,
+        None => match err.downcast_ref::<commands::status::StatusError>() {
+            Some(commands::status::StatusError::Unreachable(_)) => Exit::Unreachable,
+            Some(commands::status::StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,
+            Some(commands::status::StatusError::SnapshotInvalid { .. }) => Exit::InvalidInput,
+            None => Exit::Failure,
+        },
     }
 }

@@ -2,3 +2,5 @@
 
 pub mod completion;
 pub mod render;
+pub mod snapshot;
+pub mod status;

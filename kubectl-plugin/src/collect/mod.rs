@@ -1,0 +1,465 @@
+//! The live side of `status` and `snapshot`: Kubernetes objects, DNS answers and HTTPS probes
+//! into a [`Snapshot`].
+//!
+//! What is read, and how:
+//!
+//! - The cluster is picked exactly as kubectl picks it: `--kubeconfig`, else `KUBECONFIG` (several
+//!   files merged), else `~/.kube/config`, else the in-cluster service account; then `--context`,
+//!   `--cluster`, `--user`. Exec credential plugins work through kube's own loader.
+//! - `/version` first: a cluster that does not answer is [`StatusError::Unreachable`] (exit 6),
+//!   not a report full of failed reads.
+//! - Then one paginated LIST (`limit=500` plus `continue`) per kind, cluster-wide, all kinds at
+//!   once. Never one request per object. Secrets are the one kind read as two filtered lists:
+//!   TLS secrets (`fieldSelector=type=kubernetes.io/tls`) and the Helm release secrets of the
+//!   Run:ai releases (`labelSelector=owner=helm,name in (…)`), so that no other secret of the
+//!   cluster is ever downloaded.
+//! - A 403 becomes [`Source::Forbidden`] with the server's message, a 404 (CRD not installed)
+//!   [`Source::NotInstalled`], anything else (timeouts, 5xx, connection) [`Source::Failed`]: the
+//!   checks that need the kind are then skipped with the reason, and every other check runs.
+//! - The whole run is bounded by `--timeout`: whatever has not answered by then is `Failed`
+//!   ("timed out"), so a hung API server gives findings, not a hang.
+//! - The DNS names and probe hosts come from the spec discovered in the objects, so objects are
+//!   read first, then DNS, then (with `--probe`) HTTPS.
+//!
+//! Private keys never leave [`Ingest`]: only the parsed certificate and the verdict of the key
+//! comparison reach the snapshot.
+
+mod dns;
+mod probe;
+mod spinner;
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use runai_gateway_core::checks::discover;
+use runai_gateway_core::ingest::Ingest;
+use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
+use runai_gateway_core::spec::{ControlPlaneLocation, Spec, SpecInput};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::commands::status::{StatusError, release_names};
+use crate::kube_args::KubeArgs;
+
+/// Objects per page of a LIST.
+const PAGE_SIZE: u32 = 500;
+
+/// What the live run is asked to do (shared by `status` and `snapshot`).
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    /// Which cluster, as kubectl picks it.
+    pub kube: &'a KubeArgs,
+    /// `--dns-server HOST:PORT`, or the system resolver.
+    pub dns_server: Option<&'a str>,
+    /// `--probe`.
+    pub probe: bool,
+    /// `--probe-address HOST:PORT`: dial this instead of the Gateway's address on 443.
+    pub probe_address: Option<&'a str>,
+    /// `--timeout`: the bound on the whole run (`None`: no bound).
+    pub timeout: Option<Duration>,
+}
+
+/// Reads the live cluster into a snapshot.
+///
+/// # Errors
+/// [`StatusError::Unreachable`] when no kubeconfig can be loaded or `/version` does not answer;
+/// every later failure is recorded in the snapshot instead.
+pub fn live(opts: &Options<'_>, input: &SpecInput, _color: bool) -> Result<Snapshot, StatusError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| StatusError::Unreachable(format!("cannot start the I/O runtime: {e}")))?;
+    let spinner = spinner::Spinner::start("reading the cluster");
+    let result = runtime.block_on(collect(opts, input, &spinner));
+    spinner.stop();
+    // Whatever is still in flight past the deadline (a hung connection) is abandoned, not awaited.
+    runtime.shutdown_background();
+    result
+}
+
+/// A point in time before which a step must end.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Option<Instant>,
+    total: Option<Duration>,
+}
+
+impl Deadline {
+    fn new(total: Option<Duration>) -> Self {
+        Self { at: total.map(|t| Instant::now() + t), total }
+    }
+
+    /// Runs `fut` until the deadline; `Err` with a message when it passed.
+    async fn run<F: Future>(&self, fut: F) -> Result<F::Output, String> {
+        match self.at {
+            None => Ok(fut.await),
+            Some(at) => tokio::time::timeout_at(at, fut).await.map_err(|_| self.message()),
+        }
+    }
+
+    /// The time left, capped at `cap`.
+    fn left(&self, cap: Duration) -> Duration {
+        self.at.map_or(cap, |at| at.saturating_duration_since(Instant::now()).min(cap))
+    }
+
+    fn message(&self) -> String {
+        match self.total {
+            Some(t) => format!("no answer within --timeout {}", humanize(t)),
+            None => "no answer".into(),
+        }
+    }
+}
+
+fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// The kube client configuration, as kubectl would pick it.
+async fn config(kube: &KubeArgs, context: Option<&str>) -> Result<(Config, Option<String>), String> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
+        cluster: kube.cluster.clone(),
+        user: kube.user.clone(),
+    };
+    let loaded = match &kube.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
+        None => Kubeconfig::read().map_err(|e| error_chain(&e)),
+    };
+    let mut config = match loaded {
+        Ok(kubeconfig) => {
+            let context = options.context.clone().or_else(|| kubeconfig.current_context.clone());
+            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
+            (config, context)
+        }
+        // Like kubectl: with no kubeconfig at all, a pod uses its service account.
+        Err(e) if kube.kubeconfig.is_none() && std::env::var_os("KUBECONFIG").is_none() => {
+            let config = Config::incluster()
+                .map_err(|_| format!("no kubeconfig found ({e}) and not running in a cluster"))?;
+            (config, None)
+        }
+        Err(e) => return Err(format!("kubeconfig: {e}")),
+    };
+    if let Some(t) = kube.request_timeout.0 {
+        config.0.read_timeout = Some(t);
+        config.0.write_timeout = Some(t);
+        config.0.connect_timeout = Some(t);
+    }
+    Ok(config)
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// One LIST: a kind, its path and its filters.
+#[derive(Debug, Clone)]
+struct ListSpec {
+    kind: Kind,
+    path: String,
+    query: Vec<(&'static str, String)>,
+}
+
+impl ListSpec {
+    fn new(kind: Kind, path: &str) -> Self {
+        Self { kind, path: path.to_owned(), query: Vec::new() }
+    }
+
+    fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
+}
+
+/// The Helm label selector for the release secrets of `names`.
+fn helm_selector(names: &[String]) -> String {
+    format!("owner=helm,name in ({})", names.join(","))
+}
+
+/// Every LIST of a run against the workload cluster. Secrets are two filtered lists.
+fn lists(releases: &[String]) -> Vec<ListSpec> {
+    vec![
+        ListSpec::new(
+            Kind::CustomResourceDefinition,
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        ),
+        ListSpec::new(Kind::GatewayClass, "/apis/gateway.networking.k8s.io/v1/gatewayclasses"),
+        ListSpec::new(Kind::Gateway, "/apis/gateway.networking.k8s.io/v1/gateways"),
+        ListSpec::new(Kind::HttpRoute, "/apis/gateway.networking.k8s.io/v1/httproutes"),
+        ListSpec::new(Kind::ListenerPolicy, "/apis/gateway.kgateway.dev/v1alpha1/httplistenerpolicies"),
+        ListSpec::new(Kind::Namespace, "/api/v1/namespaces"),
+        ListSpec::new(Kind::Secret, "/api/v1/secrets").with("fieldSelector", "type=kubernetes.io/tls"),
+        ListSpec::new(Kind::Secret, "/api/v1/secrets").with("labelSelector", helm_selector(releases)),
+        ListSpec::new(Kind::Service, "/api/v1/services"),
+        ListSpec::new(Kind::EndpointSlice, "/apis/discovery.k8s.io/v1/endpointslices"),
+        ListSpec::new(Kind::Ingress, "/apis/networking.k8s.io/v1/ingresses"),
+        ListSpec::new(Kind::KnativeServing, "/apis/operator.knative.dev/v1beta1/knativeservings"),
+        ListSpec::new(Kind::RunaiConfig, "/apis/run.ai/v1/runaiconfigs"),
+    ]
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The objects of one paginated LIST, or how reading failed.
+async fn list_all(client: &Client, spec: &ListSpec) -> Result<Vec<Value>, Source> {
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut query: Vec<String> = spec.query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        query.push(format!("limit={PAGE_SIZE}"));
+        if let Some(t) = &token {
+            query.push(format!("continue={}", encode(t)));
+        }
+        let uri = format!("{}?{}", spec.path, query.join("&"));
+        let request = http::Request::get(&uri)
+            .body(Vec::new())
+            .map_err(|e| Source::Failed { message: format!("building `GET {uri}`: {e}") })?;
+        let page: Value = client.request(request).await.map_err(|e| source_of(spec.kind, &e))?;
+        if let Some(list) = page["items"].as_array() {
+            items.extend(list.iter().cloned());
+        }
+        token = page["metadata"]["continue"].as_str().filter(|t| !t.is_empty()).map(str::to_owned);
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// How a failed LIST is recorded.
+fn source_of(kind: Kind, e: &kube::Error) -> Source {
+    match e {
+        kube::Error::Api(status) if status.code == 403 => Source::Forbidden {
+            message: if status.message.is_empty() {
+                format!("cannot list `{}`", kind.resource())
+            } else {
+                status.message.clone()
+            },
+        },
+        kube::Error::Api(status) if status.code == 404 => Source::NotInstalled,
+        kube::Error::Api(status) => Source::Failed {
+            message: format!(
+                "HTTP {}{}{}",
+                status.code,
+                if status.reason.is_empty() { String::new() } else { format!(" {}", status.reason) },
+                if status.message.is_empty() { String::new() } else { format!(": {}", status.message) }
+            ),
+        },
+        other => Source::Failed { message: error_chain(other) },
+    }
+}
+
+/// Of two outcomes for the same kind, the one that tells the most: any failure beats a read.
+fn worse(a: Source, b: Source) -> Source {
+    let rank = |s: &Source| match s {
+        Source::Read { .. } => 0,
+        Source::Skipped { .. } => 1,
+        Source::NotInstalled => 2,
+        Source::Forbidden { .. } => 3,
+        Source::Failed { .. } => 4,
+    };
+    if rank(&b) > rank(&a) { b } else { a }
+}
+
+async fn collect(
+    opts: &Options<'_>,
+    input: &SpecInput,
+    spinner: &spinner::Spinner,
+) -> Result<Snapshot, StatusError> {
+    let deadline = Deadline::new(opts.timeout);
+    let (config, context) = config(opts.kube, None).await.map_err(StatusError::Unreachable)?;
+    let server = config.cluster_url.to_string();
+    let client = Client::try_from(config)
+        .map_err(|e| StatusError::Unreachable(format!("{server}: {}", error_chain(&e))))?;
+    match deadline.run(client.apiserver_version()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(StatusError::Unreachable(format!("{server}: {}", unreachable_cause(&e)))),
+        Err(timeout) => return Err(StatusError::Unreachable(format!("{server}: {timeout}"))),
+    }
+
+    let names = release_names(input);
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut ingest = Ingest::new(context, &name_refs);
+
+    let specs = lists(&names);
+    let reads = specs.iter().map(|spec| async {
+        let outcome = match deadline.run(list_all(&client, spec)).await {
+            Ok(r) => r,
+            Err(timeout) => Err(Source::Failed { message: timeout }),
+        };
+        (spec.kind, outcome)
+    });
+    let control_plane = control_plane_release(opts, input, &deadline);
+    let (results, cp) = futures::join!(join_all(reads), control_plane);
+
+    let mut sources: Vec<(Kind, Source)> = Vec::new();
+    for (kind, outcome) in results {
+        match outcome {
+            Ok(objects) => {
+                ingest.mark_read(kind);
+                for obj in &objects {
+                    ingest.add(kind, obj);
+                }
+            }
+            Err(source) => sources.push((kind, source)),
+        }
+    }
+    match cp {
+        Ok(objects) => {
+            ingest.mark_read(Kind::ControlPlaneRelease);
+            for obj in &objects {
+                ingest.add(Kind::ControlPlaneRelease, obj);
+            }
+        }
+        Err(source) => sources.push((Kind::ControlPlaneRelease, source)),
+    }
+    // A kind read by two lists (secrets) keeps the worst outcome of the two.
+    let mut merged: Vec<(Kind, Source)> = Vec::new();
+    for (kind, source) in sources {
+        match merged.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, s)) => *s = worse(s.clone(), source),
+            None => merged.push((kind, source)),
+        }
+    }
+    for (kind, source) in merged {
+        ingest.set_source(kind, source);
+    }
+    let mut snapshot = ingest.finish();
+
+    // DNS and probes need the domains, which the objects tell.
+    let Ok(spec) = discover(input, &snapshot).resolve() else {
+        return Ok(snapshot);
+    };
+    spinner.set_message("resolving DNS");
+    snapshot.dns = dns::resolve(&spec, opts.dns_server, &deadline).await;
+    if opts.probe {
+        spinner.set_message("probing HTTPS through the Gateway");
+        let ca = cluster_ca(&client, &spec, &deadline).await;
+        snapshot.probes = probe::run(&spec, &snapshot, opts.probe_address, ca.as_deref(), &deadline).await;
+    }
+    Ok(snapshot)
+}
+
+/// Why `/version` failed, in the words an admin needs.
+fn unreachable_cause(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 401 => {
+            format!("authentication failed (401 {}): check the kubeconfig's credentials", s.message)
+        }
+        other => error_chain(other),
+    }
+}
+
+/// The `runai-backend` release from `--control-plane-context`, or why it was not read.
+async fn control_plane_release(
+    opts: &Options<'_>,
+    input: &SpecInput,
+    deadline: &Deadline,
+) -> Result<Vec<Value>, Source> {
+    let runai = input.runai.clone().unwrap_or_default();
+    if runai.control_plane == Some(ControlPlaneLocation::Saas) {
+        return Err(Source::Skipped { reason: "the control plane is NVIDIA's (SaaS)".into() });
+    }
+    let Some(context) = runai.control_plane_context else {
+        return Err(Source::Skipped {
+            reason: "the control plane's release is read with this cluster's secrets".into(),
+        });
+    };
+    let backend = runai.backend.unwrap_or_default();
+    let release =
+        backend.release.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_RELEASE.into());
+    let namespace =
+        backend.namespace.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_NAMESPACE.into());
+    let read = async {
+        let (config, _) = config(opts.kube, Some(&context))
+            .await
+            .map_err(|e| Source::Failed { message: format!("context `{context}`: {e}") })?;
+        let client = Client::try_from(config)
+            .map_err(|e| Source::Failed { message: format!("context `{context}`: {}", error_chain(&e)) })?;
+        let spec =
+            ListSpec::new(Kind::ControlPlaneRelease, &format!("/api/v1/namespaces/{namespace}/secrets"))
+                .with("labelSelector", helm_selector(&[release]));
+        list_all(&client, &spec).await.map_err(|s| match s {
+            Source::Failed { message } => {
+                Source::Failed { message: format!("context `{context}`: {message}") }
+            }
+            other => other,
+        })
+    };
+    deadline
+        .run(read)
+        .await
+        .unwrap_or_else(|timeout| Err(Source::Failed { message: format!("context `{context}`: {timeout}") }))
+}
+
+/// The cluster's CA (`<cluster namespace>/runai-ca-cert`, key `runai-ca.pem`), when present: the
+/// probes trust it besides the system roots. A missing or unreadable one just means system roots.
+async fn cluster_ca(client: &Client, spec: &Spec, deadline: &Deadline) -> Option<Vec<u8>> {
+    let uri = format!("/api/v1/namespaces/{}/secrets/runai-ca-cert", spec.cluster.namespace);
+    let request = http::Request::get(&uri).body(Vec::new()).ok()?;
+    let secret: Value = deadline.run(client.request(request)).await.ok()?.ok()?;
+    let data = secret["data"]["runai-ca.pem"].as_str()?;
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("type=kubernetes.io/tls"), "type%3Dkubernetes.io%2Ftls");
+        assert_eq!(
+            encode(&helm_selector(&["runai-cluster".into(), "runai-backend".into()])),
+            "owner%3Dhelm%2Cname%20in%20%28runai-cluster%2Crunai-backend%29"
+        );
+    }
+
+    #[test]
+    fn secrets_are_two_filtered_lists_and_every_other_kind_one() {
+        let specs = lists(&["a".into()]);
+        for kind in Kind::ALL {
+            let n = specs.iter().filter(|s| s.kind == kind).count();
+            let want = match kind {
+                Kind::Secret => 2,
+                Kind::ControlPlaneRelease => 0,
+                _ => 1,
+            };
+            assert_eq!(n, want, "{kind:?}");
+        }
+        assert!(specs.iter().filter(|s| s.kind == Kind::Secret).all(|s| !s.query.is_empty()));
+    }
+
+    #[test]
+    fn a_failure_outranks_a_read() {
+        let failed = Source::Failed { message: "x".into() };
+        assert_eq!(worse(Source::Read { count: 1 }, failed.clone()), failed);
+        assert_eq!(worse(failed.clone(), Source::Read { count: 1 }), failed);
+    }
+}

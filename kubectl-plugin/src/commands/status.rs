@@ -1,0 +1,108 @@
+//! `kubectl runai-gateway status`: where the migration stands, what is wrong, what to do next.
+//!
+//! Reading and judging are separate: the snapshot comes from the live cluster
+//! ([`crate::collect`]) or from a file, and the checks are the core's pure functions over it, so
+//! a live run and `--from-file` on its snapshot give the same report.
+
+use std::path::{Path, PathBuf};
+
+use runai_gateway_core::checks::{Severity, diagnose, discover};
+use runai_gateway_core::ingest::snapshot_from_text;
+use runai_gateway_core::render::{ReportFormat, catalog_table, render_report};
+use runai_gateway_core::snapshot::Snapshot;
+use runai_gateway_core::spec::{SpecInput, defaults};
+
+use crate::cli::{FailOn, StatusArgs, StatusOutput};
+use crate::exit::Exit;
+use crate::input::{InputError, merged_input};
+use crate::output;
+
+/// Why `status` could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The cluster cannot be reached at all.
+    #[error("cannot reach the cluster: {0}")]
+    Unreachable(String),
+    /// The snapshot file cannot be read.
+    #[error("cannot read snapshot file `{}`: {source}", path.display())]
+    SnapshotUnreadable {
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The snapshot file is not a snapshot.
+    #[error("snapshot file `{}` {message}", path.display())]
+    SnapshotInvalid {
+        /// The path as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// The Helm release names ingestion decodes: the input's, or the documented defaults.
+pub fn release_names(input: &SpecInput) -> Vec<String> {
+    let runai = input.runai.clone().unwrap_or_default();
+    vec![
+        runai.cluster.and_then(|r| r.release).unwrap_or_else(|| defaults::CLUSTER_RELEASE.into()),
+        runai.backend.and_then(|r| r.release).unwrap_or_else(|| defaults::BACKEND_RELEASE.into()),
+    ]
+}
+
+/// Reads a snapshot file (the output of `snapshot`, or a `kubectl get -o yaml` List).
+///
+/// # Errors
+/// [`StatusError::SnapshotUnreadable`] or [`StatusError::SnapshotInvalid`].
+pub fn read_snapshot(path: &Path, input: &SpecInput) -> Result<Snapshot, StatusError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| StatusError::SnapshotUnreadable { path: path.to_owned(), source })?;
+    let names = release_names(input);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    snapshot_from_text(&text, &names)
+        .map_err(|e| StatusError::SnapshotInvalid { path: path.to_owned(), message: e.to_string() })
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Runs `status`.
+///
+/// # Errors
+/// Input errors, an unreadable snapshot, an unreachable cluster.
+pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
+    if args.list_checks {
+        output::print(&catalog_table())?;
+        return Ok(Exit::Success);
+    }
+    let input = merged_input(&args.input)?;
+    let snapshot = match &args.from_file {
+        Some(path) => read_snapshot(path, &input)?,
+        None => {
+            let options = crate::collect::Options {
+                kube: &args.kube,
+                dns_server: args.dns_server.as_deref(),
+                probe: args.probe,
+                probe_address: args.probe_address.as_deref(),
+                timeout: args.timeout.0,
+            };
+            crate::collect::live(&options, &input, output::stderr_color(no_color))?
+        }
+    };
+    let spec = discover(&input, &snapshot).resolve().map_err(InputError::from)?;
+    let report = diagnose(&spec, &snapshot, args.now.unwrap_or_else(now_unix));
+    let format = match args.output {
+        StatusOutput::Table => ReportFormat::Table,
+        StatusOutput::Json => ReportFormat::Json,
+        StatusOutput::Yaml => ReportFormat::Yaml,
+    };
+    output::print(&render_report(&report, format, output::stdout_color(no_color)))?;
+    let threshold = match args.fail_on {
+        FailOn::Warning => Severity::Warning,
+        FailOn::Error => Severity::Error,
+    };
+    Ok(if report.count_at_least(threshold) > 0 { Exit::Findings } else { Exit::Success })
+}
