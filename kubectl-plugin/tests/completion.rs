@@ -34,7 +34,7 @@ fn every_shell_gets_a_script_for_every_command() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let s = script(shell);
         assert!(s.contains("kubectl-runai_gateway"), "{shell}: does not name the executable");
-        for word in ["render", "completion", "--routing-mode", "--cluster-domain"] {
+        for word in ["render", "completion", "routing-mode", "cluster-domain"] {
             assert!(s.contains(word), "{shell}: `{word}` is not completed");
         }
         // The parser's display name has a space; it must not end up in the scripts.
@@ -96,7 +96,7 @@ fn bash_completes_commands_flags_and_values() {
     let modes = bash_complete(&["kubectl-runai_gateway", "render", "--routing-mode", ""]);
     assert_eq!(modes, ["host", "path"]);
     let flags = bash_complete(&["kubectl-runai_gateway", "render", "--cluster-d"]);
-    assert_eq!(flags, ["--cluster-domain"]);
+    assert_eq!(flags, ["--cluster-domain", "--cluster-domain-secret"]);
 }
 
 #[test]

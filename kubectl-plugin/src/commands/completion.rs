@@ -75,10 +75,32 @@ pub fn run(args: &CompletionArgs) -> anyhow::Result<Exit> {
 
 /// The completion script for `shell`.
 fn script(shell: CompletionShell) -> anyhow::Result<String> {
+    // clap_complete's bash script spells the state of a subcommand two ways when the bin name has
+    // a `-` (`kubectl__runai_gateway__subcmd__render` vs `kubectl__subcmd__runai_gateway__…`), so
+    // nothing after the subcommand completes (clap-rs/clap#6421). Generate it for a name without
+    // the dash, then register it for the real executable.
+    let name = if shell == CompletionShell::Bash { BASH_NAME } else { BIN };
+    // The parser's own bin name, `kubectl runai-gateway`, would otherwise leak into the
+    // subcommands' names in the script (`kubectl runai-gateway render`).
+    let mut cmd = Cli::command().bin_name(name);
     let mut out = Vec::new();
-    // The parser's own bin name, `kubectl runai-gateway`, would leak into the subcommands' names
-    // in the script (`kubectl runai-gateway render`) and break their completion: rename first.
-    let mut cmd = Cli::command().bin_name(BIN);
-    clap_complete::generate(Shell::from(shell), &mut cmd, BIN, &mut out);
-    Ok(String::from_utf8(out)?)
+    clap_complete::generate(Shell::from(shell), &mut cmd, name, &mut out);
+    let script = String::from_utf8(out)?;
+    if shell != CompletionShell::Bash {
+        return Ok(script);
+    }
+    let registered = format!(" {BASH_NAME}");
+    let mut fixed = String::with_capacity(script.len());
+    for line in script.lines() {
+        match line.trim_start().starts_with("complete ").then(|| line.strip_suffix(&registered)) {
+            Some(Some(head)) => fixed.push_str(&format!("{head} {BIN}")),
+            _ => fixed.push_str(line),
+        }
+        fixed.push('\n');
+    }
+    anyhow::ensure!(fixed.contains(&format!(" {BIN}\n")), "the bash script registers no completion");
+    Ok(fixed)
 }
+
+/// The name the bash script is generated for; see [`script`].
+const BASH_NAME: &str = "kubectl_runai_gateway";
