@@ -389,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn the_host_rustc_is_dynamic_or_not_elf() {
+    fn a_glibc_test_binary_has_an_interpreter() {
         // Any dynamically linked Linux program has an interpreter; our own test binary is one.
         if let Ok(exe) = std::env::current_exe().and_then(fs::read)
             && cfg!(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))
