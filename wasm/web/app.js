@@ -8,6 +8,7 @@ const controlFor = (field) => document.querySelector(`#form [data-field="${CSS.e
 const errorId = (field) => `e-${field.replaceAll('.', '-')}`;
 
 let latest = null; // the outputs of the last valid input
+let updates = 0; // counted on <body data-updates> so tests can wait for the next preview
 
 // ---- the input object ------------------------------------------------------------------------
 
@@ -261,6 +262,7 @@ function update() {
   }
   const hash = permalinkHash();
   if (hash !== location.hash) history.replaceState(null, '', hash || location.pathname + location.search);
+  document.body.dataset.updates = String(++updates);
 }
 
 // ---- actions ---------------------------------------------------------------------------------
