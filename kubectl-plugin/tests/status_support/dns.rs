@@ -1,0 +1,85 @@
+//! A real DNS server on 127.0.0.1 (hickory-server, UDP and TCP on one free port), serving
+//! `example.com` from records given by the test. Wildcard records (`*.runai.example.com`) work as
+//! on any authoritative server.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::ServerFuture;
+use hickory_server::authority::{Catalog, ZoneType};
+use hickory_server::proto::rr::rdata::{A, SOA};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record};
+use hickory_server::store::in_memory::InMemoryAuthority;
+
+/// A DNS server running on its own thread until dropped.
+pub struct DnsServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DnsServer {
+    /// Serves the zone `example.com` with `records` as (name, IPv4).
+    pub fn start(records: &[(&str, &str)]) -> DnsServer {
+        let origin = Name::from_str("example.com.").expect("origin");
+        let mut zone = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
+        let soa = SOA::new(
+            Name::from_str("ns.example.com.").expect("mname"),
+            Name::from_str("admin.example.com.").expect("rname"),
+            1,
+            3600,
+            600,
+            86_400,
+            60,
+        );
+        zone.upsert_mut(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
+        for (name, ip) in records {
+            let ip: IpAddr = ip.parse().expect("fixture record address");
+            let IpAddr::V4(v4) = ip else { panic!("IPv4 records only") };
+            let name = Name::from_str(&format!("{name}.")).expect("record name");
+            zone.upsert_mut(Record::from_rdata(name, 60, RData::A(A(v4))), 1);
+        }
+        let mut catalog = Catalog::new();
+        catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
+
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let addr = udp.local_addr().expect("udp addr");
+        // TCP on the same port, so `HOST:PORT` names both transports.
+        let tcp = std::net::TcpListener::bind(addr).expect("bind tcp on the same port");
+        udp.set_nonblocking(true).expect("nonblocking");
+        tcp.set_nonblocking(true).expect("nonblocking");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let mut server = ServerFuture::new(catalog);
+                server.register_socket(tokio::net::UdpSocket::from_std(udp).expect("udp"));
+                server.register_listener(
+                    tokio::net::TcpListener::from_std(tcp).expect("tcp"),
+                    Duration::from_secs(5),
+                );
+                let _ = rx.await;
+                let _ = server.shutdown_gracefully().await;
+            });
+        });
+        DnsServer { addr, stop: Some(tx), thread: Some(thread) }
+    }
+
+    /// `127.0.0.1:PORT` for `--dns-server`.
+    pub fn arg(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
