@@ -1,6 +1,6 @@
 //! `cargo xtask`: see the library docs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
@@ -9,6 +9,7 @@ use xtask::dist::{self, Options};
 use xtask::manifest::Rules;
 use xtask::workspace::Workspace;
 
+mod gendocs;
 mod web;
 
 /// Release tooling for kubectl runai-gateway.
@@ -71,6 +72,12 @@ enum Command {
         #[arg(long)]
         no_wasm_opt: bool,
     },
+    /// Write the generated docs (docs/checks.md from the check catalog)
+    GenDocs {
+        /// Only check that the committed files are current
+        #[arg(long)]
+        check: bool,
+    },
     /// Build the calculator's .wasm and report its size: raw, gzipped, after wasm-opt, and the
     /// largest items (with twiggy, if installed)
     WasmSize {
@@ -121,6 +128,9 @@ fn run(cli: Cli) -> Result<()> {
             if !build_only {
                 web::serve(&built.out, port)?;
             }
+        }
+        Command::GenDocs { check } => {
+            gendocs::gen_docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), check)?;
         }
         Command::WasmSize { no_wasm_opt, top } => {
             let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
