@@ -101,6 +101,13 @@ pub struct StateRecord {
     pub knative_serving: Option<KnativeRecord>,
     /// Planned objects that existed before `apply` (never deleted by `rollback --prune`).
     pub existed: Vec<ObjectRef>,
+    /// The Ingress controller's address before the migration (where DNS points back to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_address: Option<String>,
+    /// Ingresses made by hand that `apply --prune-ingress` deleted, without server fields, so
+    /// that `rollback` re-creates them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pruned_ingresses: Vec<Value>,
 }
 
 /// Why a stored record cannot be used.
@@ -128,6 +135,8 @@ impl StateRecord {
             releases: Vec::new(),
             knative_serving: None,
             existed: Vec::new(),
+            ingress_address: None,
+            pruned_ingresses: Vec::new(),
         }
     }
 

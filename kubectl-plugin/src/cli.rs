@@ -49,6 +49,14 @@ pub enum Command {
     #[command(after_help = crate::commands::snapshot::EXAMPLES)]
     Snapshot(crate::commands::snapshot::SnapshotArgs),
 
+    /// Carry out the migration phase by phase; re-running continues where it stopped
+    #[command(after_help = crate::commands::apply::EXAMPLES)]
+    Apply(crate::commands::apply::ApplyArgs),
+
+    /// Back to Ingress from any point of a migration (Helm, KnativeServing, DNS, --prune)
+    #[command(after_help = crate::commands::rollback::EXAMPLES)]
+    Rollback(crate::commands::rollback::RollbackArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(after_help = crate::commands::completion::EXAMPLES)]
     Completion(crate::commands::completion::CompletionArgs),

@@ -19,6 +19,17 @@ pub enum Exit {
     Findings = 5,
     /// The cluster cannot be reached (no kubeconfig, connection refused, authentication failed).
     Unreachable = 6,
+    /// `apply`/`rollback` stopped at a step only a human can do (helm absent, DNS not switched,
+    /// the Gateway not ready yet); re-running continues.
+    ManualStep = 7,
+    /// `apply`/`rollback` stopped after a write failed partway; the report says what was done.
+    Partial = 8,
+    /// `apply` preflight refused: a prerequisite or a permission is missing; nothing was changed.
+    Refused = 9,
+    /// Server-side apply conflict: another field manager owns a field (`--force-conflicts`).
+    Conflict = 10,
+    /// The confirmation was declined (or no terminal and no `--yes`); nothing was changed.
+    Aborted = 11,
 }
 
 impl From<Exit> for ExitCode {
@@ -37,6 +48,11 @@ Exit codes:
   4  an input file cannot be read
   5  status: findings at or above --fail-on (default: error)
   6  the cluster cannot be reached (kubeconfig, connection, authentication)
+  7  apply/rollback: stopped at a manual step (helm absent, DNS not switched, Gateway not ready)
+  8  apply/rollback: a write failed partway; the report lists what was applied
+  9  apply: preflight refused (missing prerequisite or permission); nothing was changed
+  10 apply: server-side apply conflict with another field manager (see --force-conflicts)
+  11 apply/rollback: not confirmed (declined, or no terminal and no --yes); nothing was changed
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

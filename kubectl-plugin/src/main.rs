@@ -1,5 +1,6 @@
 //! `kubectl runai-gateway`: moves NVIDIA Run:ai from Ingress to the Kubernetes Gateway API.
 
+mod apply;
 mod cli;
 mod collect;
 mod commands;
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(args, cli.no_color),
         Command::Status(args) => commands::status::run(args, cli.no_color),
         Command::Snapshot(args) => commands::snapshot::run(args, cli.no_color),
+        Command::Apply(args) => commands::apply::run(args, cli.no_color),
+        Command::Rollback(args) => commands::rollback::run(args, cli.no_color),
         Command::Completion(args) => commands::completion::run(args),
     };
     match result {

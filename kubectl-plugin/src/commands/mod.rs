@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod apply;
 pub mod completion;
 pub mod render;
+pub mod rollback;
 pub mod snapshot;
 pub mod status;

@@ -1,0 +1,115 @@
+//! `kubectl runai-gateway apply`: the migration, phase by phase, safe to re-run.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::apply::{ApplyOptions, DryRun, Phase};
+use crate::cli::InputArgs;
+use crate::exit::Exit;
+use crate::input::{InputError, merged_input};
+use crate::kube_args::{KubeArgs, RequestTimeout, parse_request_timeout};
+
+/// Examples shown by `apply --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  # See every change first, touching nothing:
+  kubectl runai-gateway apply --config runai-gateway.yaml --dry-run=client
+
+  # Field by field against the live objects:
+  kubectl runai-gateway apply --config runai-gateway.yaml --diff
+
+  # Run up to the DNS switch, waiting for the Gateway; re-run after changing DNS:
+  kubectl runai-gateway apply --config runai-gateway.yaml --wait --timeout 10m
+
+  # One phase only, no prompt (scripts):
+  kubectl runai-gateway apply --config runai-gateway.yaml --phase prepare --yes
+
+Phases: preflight, prepare, introduce, verify, switch-dns, disable-ingress. A run stops at the
+first phase that needs a human (helm absent, DNS not switched, Gateway not ready) or fails, and
+prints the command that continues. Roll back with `kubectl runai-gateway rollback`.
+";
+
+/// Arguments of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub kube: KubeArgs,
+
+    /// Run only this phase
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub phase: Option<Phase>,
+
+    /// Show the changes without making them: `client` sends nothing, `server` sends every write with dryRun=All
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: Option<DryRun>,
+
+    /// Show field by field what would change against the live objects, then stop
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Do not ask for confirmation (scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// The helm binary [default: helm on PATH]
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// Take over fields another field manager owns (server-side apply `force`)
+    #[arg(long)]
+    pub force_conflicts: bool,
+
+    /// Wait until the Gateway is programmed and its routes accepted (bounded by --timeout)
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Bound on --wait and --wait-dns (1s, 2m; a bare number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_request_timeout)]
+    pub timeout: RequestTimeout,
+
+    /// Poll DNS until every record resolves to the Gateway (bounded by --timeout)
+    #[arg(long)]
+    pub wait_dns: bool,
+
+    /// Turn Ingress off even though DNS does not resolve to the Gateway yet
+    #[arg(long)]
+    pub force: bool,
+
+    /// Delete the Ingresses made by hand once Ingress is off (kept in the state record for rollback)
+    #[arg(long)]
+    pub prune_ingress: bool,
+
+    /// DNS server to ask, HOST:PORT [default: the system resolver]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub dns_server: Option<String>,
+}
+
+/// Runs `apply`.
+///
+/// # Errors
+/// Input errors and failed reads.
+pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
+    let input = merged_input(&args.input)?;
+    let spec = input.resolve().map_err(InputError::from)?;
+    let opts = ApplyOptions {
+        kube: args.kube.clone(),
+        input,
+        phase: args.phase,
+        dry_run: args.dry_run,
+        diff: args.diff,
+        yes: args.yes,
+        helm: args.helm.clone(),
+        force_conflicts: args.force_conflicts,
+        wait: args.wait,
+        timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
+        wait_dns: args.wait_dns,
+        force: args.force,
+        prune_ingress: args.prune_ingress,
+        dns_server: args.dns_server.clone(),
+    };
+    crate::apply::apply(&opts, &spec)
+}

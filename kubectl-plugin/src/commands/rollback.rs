@@ -1,0 +1,76 @@
+//! `kubectl runai-gateway rollback`: back to Ingress, from any point of a migration.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::apply::DryRun;
+use crate::apply::rollback::RollbackOptions;
+use crate::cli::InputArgs;
+use crate::exit::Exit;
+use crate::input::{InputError, merged_input};
+use crate::kube_args::KubeArgs;
+
+/// Examples shown by `rollback --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  # What would change:
+  kubectl runai-gateway rollback --config runai-gateway.yaml --dry-run=client
+
+  # Back to Ingress, then remove what apply created (after DNS points at the Ingress again):
+  kubectl runai-gateway rollback --config runai-gateway.yaml --prune --yes
+";
+
+/// Arguments of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub kube: KubeArgs,
+
+    /// Delete the objects apply created (its label and field manager; never pre-existing ones)
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Show the changes without making them: `client` sends nothing, `server` sends every write with dryRun=All
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: Option<DryRun>,
+
+    /// Show what would change, then stop
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Do not ask for confirmation (scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// The helm binary [default: helm on PATH]
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
+
+    /// DNS server to ask, HOST:PORT [default: the system resolver]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub dns_server: Option<String>,
+}
+
+/// Runs `rollback`.
+///
+/// # Errors
+/// Input errors and failed reads.
+pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
+    let input = merged_input(&args.input)?;
+    let spec = input.resolve().map_err(InputError::from)?;
+    let opts = RollbackOptions {
+        kube: args.kube.clone(),
+        input,
+        prune: args.prune,
+        dry_run: args.dry_run,
+        diff: args.diff,
+        yes: args.yes,
+        helm: args.helm.clone(),
+        dns_server: args.dns_server.clone(),
+    };
+    crate::apply::rollback::rollback(&opts, &spec)
+}

@@ -1,0 +1,456 @@
+//! Shared by the `apply` and `rollback` tests: the binary against the test API server, a Helm
+//! stand-in, a stand-in Gateway controller, and loopback DNS.
+//!
+//! The Helm stand-in is a shell script named `helm` on `PATH`. It records its argv (one file per
+//! invocation) and waits for the test to answer. The test process, which owns the API server,
+//! does what `helm upgrade --reuse-values` does to the release: a new revision Secret with the
+//! `--set`/`--set-string` values merged over the deployed ones, status `deployed`, the previous
+//! revision `superseded`. It also refuses an upgrade whose `--version` is not the deployed chart
+//! version (never upgrade Run:ai as a side effect), and removes or restores the chart's own
+//! Ingresses when `ingress.enabled` flips, as the chart would.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../status_support/dns.rs"]
+pub mod dns;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runai_gateway_testkit::TestServer;
+use runai_gateway_testkit::helm::HelmRelease;
+use serde_json::{Value, json};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-runai_gateway");
+/// Gateway address the stand-in controller gives the Gateway.
+pub const GATEWAY_IP: &str = "192.0.2.20";
+/// HAProxy (Ingress) address in the fixtures.
+pub const INGRESS_IP: &str = "192.0.2.10";
+
+/// The input flags the fixtures were built from.
+pub const INPUT: [&str; 2] = ["--cluster-domain", "runai.example.com"];
+
+const STANDIN: &str = r#"#!/bin/sh
+# Helm stand-in for tests: records argv, waits for the test process to act like Helm.
+d="$HELM_STANDIN_DIR"
+n="$(date +%s%N)-$$"
+: > "$d/req-$n.tmp"
+for a in "$@"; do printf '%s\n' "$a" >> "$d/req-$n.tmp"; done
+mv "$d/req-$n.tmp" "$d/req-$n.args"
+while [ ! -f "$d/req-$n.done" ]; do sleep 0.02; done
+code="$(cat "$d/req-$n.done")"
+[ -n "$code" ] || code=1
+exit "$code"
+"#;
+
+/// One run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// The test API server plus the stand-ins.
+pub struct Harness {
+    pub server: TestServer,
+    bin_dir: tempfile::TempDir,
+    /// Every helm invocation so far, argv after `helm`.
+    pub helm_calls: Vec<Vec<String>>,
+    /// Whether the stand-in controller writes Gateway and route status.
+    pub controller: bool,
+    /// Whether `helm` is on PATH.
+    pub helm_on_path: bool,
+    /// Chart Ingresses removed by a stand-in upgrade, for re-enabling.
+    removed_ingresses: BTreeMap<String, Vec<Value>>,
+    /// Exit code the stand-in returns for the next upgrade (then 0 again).
+    pub helm_fail_next: Option<i32>,
+}
+
+impl Harness {
+    pub fn new(fixture: &str) -> Harness {
+        let server = TestServer::with_fixture(fixture);
+        let bin_dir = tempfile::tempdir().unwrap();
+        let helm = bin_dir.path().join("helm");
+        std::fs::write(&helm, STANDIN).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Harness {
+            server,
+            bin_dir,
+            helm_calls: Vec::new(),
+            controller: true,
+            helm_on_path: true,
+            removed_ingresses: BTreeMap::new(),
+            helm_fail_next: None,
+        }
+    }
+
+    pub fn kubeconfig(&self) -> String {
+        self.server.kubeconfig_path().to_str().unwrap().to_owned()
+    }
+
+    /// `verb` with the input flags, `--kubeconfig`, `--dns-server dns` and `extra`.
+    pub fn run(&mut self, verb: &str, dns: &str, extra: &[&str]) -> Run {
+        let kubeconfig = self.kubeconfig();
+        let mut args: Vec<&str> = vec![verb];
+        args.extend(INPUT);
+        args.extend(["--kubeconfig", &kubeconfig, "--dns-server", dns]);
+        args.extend(extra);
+        self.run_raw(&args)
+    }
+
+    /// The binary with exactly `args`, serving helm requests and controller status meanwhile.
+    pub fn run_raw(&mut self, args: &[&str]) -> Run {
+        let dir = self.bin_dir.path().to_path_buf();
+        let out_path = dir.join("stdout");
+        let err_path = dir.join("stderr");
+        let path = if self.helm_on_path {
+            format!("{}:/usr/bin:/bin", dir.display())
+        } else {
+            "/usr/bin:/bin".to_owned()
+        };
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("HOME", self.server.scratch_dir())
+            .env("NO_COLOR", "1")
+            .env("PATH", path)
+            .env("HELM_STANDIN_DIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .expect("running the binary");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            self.serve_helm(&dir);
+            if self.controller {
+                self.reconcile();
+            }
+            assert!(start.elapsed() < Duration::from_secs(120), "the binary did not finish in 120s");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // Requests written just before exit (none expected, but never leave one unanswered).
+        self.serve_helm(&dir);
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&out_path).unwrap(),
+            stderr: std::fs::read_to_string(&err_path).unwrap(),
+        }
+    }
+
+    fn serve_helm(&mut self, dir: &Path) {
+        let mut requests: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "args"))
+            .collect();
+        requests.sort();
+        for req in requests {
+            let argv: Vec<String> = std::fs::read_to_string(&req).unwrap().lines().map(str::to_owned).collect();
+            self.helm_calls.push(argv.clone());
+            let code = match self.helm_fail_next.take() {
+                Some(code) => code,
+                None => match self.helm(&argv) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        eprintln!("helm stand-in refused {argv:?}: {e}");
+                        1
+                    }
+                },
+            };
+            std::fs::write(req.with_extension("done"), code.to_string()).unwrap();
+            std::fs::remove_file(&req).unwrap();
+        }
+    }
+
+    /// `helm upgrade RELEASE CHART --namespace NS --reuse-values --version V [...] --set[-string] K=V...`.
+    fn helm(&mut self, argv: &[String]) -> Result<(), String> {
+        if argv.first().map(String::as_str) != Some("upgrade") || argv.len() < 3 {
+            return Err("only `helm upgrade RELEASE CHART` is emulated".into());
+        }
+        let release = &argv[1];
+        let mut namespace = None;
+        let mut version = None;
+        let mut reuse = false;
+        let mut sets: Vec<(String, Value)> = Vec::new();
+        let mut i = 3;
+        while i < argv.len() {
+            let a = argv[i].as_str();
+            let next = || argv.get(i + 1).cloned().ok_or_else(|| format!("{a} needs a value"));
+            match a {
+                "--namespace" | "-n" => namespace = Some(next()?),
+                "--version" => version = Some(next()?),
+                "--kubeconfig" | "--kube-context" => {
+                    next()?;
+                }
+                "--reuse-values" => {
+                    reuse = true;
+                    i += 1;
+                    continue;
+                }
+                "--set-string" | "--set" => {
+                    let kv = next()?;
+                    let (k, v) = kv.split_once('=').ok_or("K=V expected")?;
+                    let value = if a == "--set" {
+                        runai_gateway_core::state::typed_value(v)
+                    } else {
+                        Value::String(v.to_owned())
+                    };
+                    sets.push((k.to_owned(), value));
+                }
+                other => return Err(format!("unexpected argument {other}")),
+            }
+            i += 2;
+        }
+        let namespace = namespace.ok_or("no --namespace")?;
+        if !reuse {
+            return Err("without --reuse-values every other value would be reset".into());
+        }
+        let secrets = self.server.list("v1", "Secret", Some(&namespace));
+        let deployed_secret = secrets
+            .iter()
+            .filter(|s| s["metadata"]["labels"]["owner"] == "helm" && s["metadata"]["labels"]["name"] == release.as_str())
+            .filter(|s| s["metadata"]["labels"]["status"] == "deployed")
+            .max_by_key(|s| s["metadata"]["labels"]["version"].as_str().unwrap_or("0").parse::<u32>().unwrap_or(0))
+            .cloned()
+            .ok_or_else(|| format!("release {namespace}/{release} not found"))?;
+        let mut old = HelmRelease::from_secret(&deployed_secret).map_err(|e| e.to_string())?;
+        if version.as_deref() != Some(old.chart_version.as_str()) {
+            return Err(format!("--version {version:?} is not the deployed chart {}", old.chart_version));
+        }
+        let mut new = old.clone();
+        new.revision = old.revision + 1;
+        new.status = "deployed".into();
+        new.description = "Upgrade complete".into();
+        for (k, v) in sets {
+            runai_gateway_core::state::set(&mut new.values, &k, v);
+        }
+        old.status = "superseded".into();
+        self.server.put(old.to_secret()).map_err(|e| format!("{e:?}"))?;
+        self.server.put(new.to_secret()).map_err(|e| format!("{e:?}"))?;
+        // What the chart does with `ingress.enabled`.
+        let enabled = |v: &Value, key: &str| {
+            runai_gateway_core::state::lookup(v, key).map(runai_gateway_core::state::as_flag_text)
+        };
+        let key = if new.values.get("clusterConfig").is_some() {
+            "clusterConfig.global.ingress.enabled"
+        } else {
+            "global.ingress.enabled"
+        };
+        let release_key = format!("{namespace}/{release}");
+        match enabled(&new.values, key).as_deref() {
+            Some("false") => {
+                let chart_ingresses: Vec<Value> = self
+                    .server
+                    .list("networking.k8s.io/v1", "Ingress", None)
+                    .into_iter()
+                    .filter(|i| {
+                        i["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+                            && i["metadata"]["annotations"]["meta.helm.sh/release-name"] == release.as_str()
+                    })
+                    .collect();
+                for i in &chart_ingresses {
+                    self.server.remove(
+                        "networking.k8s.io/v1",
+                        "Ingress",
+                        i["metadata"]["namespace"].as_str(),
+                        i["metadata"]["name"].as_str().unwrap(),
+                    );
+                }
+                self.removed_ingresses.entry(release_key).or_default().extend(chart_ingresses);
+            }
+            Some("true") => {
+                for mut i in self.removed_ingresses.remove(&release_key).unwrap_or_default() {
+                    i["apiVersion"] = json!("networking.k8s.io/v1");
+                    i["kind"] = json!("Ingress");
+                    self.server.put(i).map_err(|e| format!("{e:?}"))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The stand-in Gateway controller: programs the Gateway, resolves its listeners, accepts
+    /// every route attached to it.
+    pub fn reconcile(&self) {
+        let gws = self.server.list("gateway.networking.k8s.io/v1", "Gateway", None);
+        for mut gw in gws {
+            if gw["status"]["addresses"].is_array() {
+                continue;
+            }
+            let listeners: Vec<Value> = gw["spec"]["listeners"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|l| {
+                    json!({
+                        "name": l["name"],
+                        "attachedRoutes": 1,
+                        "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                        "conditions": [
+                            {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                            {"type": "Programmed", "status": "True", "reason": "Programmed", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                            {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                        ],
+                    })
+                })
+                .collect();
+            gw["status"] = json!({
+                "addresses": [{"type": "IPAddress", "value": GATEWAY_IP}],
+                "conditions": [
+                    {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                    {"type": "Programmed", "status": "True", "reason": "Programmed", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                ],
+                "listeners": listeners,
+            });
+            self.server.put(gw).unwrap();
+        }
+        for mut route in self.server.list("gateway.networking.k8s.io/v1", "HTTPRoute", None) {
+            if route["status"]["parents"].is_array() {
+                continue;
+            }
+            let parents: Vec<Value> = route["spec"]["parentRefs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| {
+                    json!({
+                        "parentRef": p,
+                        "controllerName": "kgateway.dev/kgateway",
+                        "conditions": [
+                            {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                            {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1},
+                        ],
+                    })
+                })
+                .collect();
+            route["status"] = json!({ "parents": parents });
+            self.server.put(route).unwrap();
+        }
+    }
+
+    /// Every write request (create, update, patch, delete) so far, as `VERB resource ns/name`.
+    /// Access reviews are questions, not writes, and are left out.
+    pub fn writes(&self) -> Vec<String> {
+        self.server
+            .requests()
+            .iter()
+            .filter(|r| matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection"))
+            .filter(|r| r.resource.as_deref() != Some("selfsubjectaccessreviews"))
+            .map(|r| {
+                format!(
+                    "{} {} {}/{}",
+                    r.verb,
+                    r.resource.clone().unwrap_or_default(),
+                    r.namespace.clone().unwrap_or_default(),
+                    r.name.clone().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    /// The stored objects, without the fields the server sets and the Helm release secrets.
+    pub fn objects(&self) -> BTreeMap<String, Value> {
+        let kinds = [
+            ("v1", "Namespace"),
+            ("v1", "Secret"),
+            ("v1", "ConfigMap"),
+            ("v1", "Service"),
+            ("networking.k8s.io/v1", "Ingress"),
+            ("gateway.networking.k8s.io/v1", "Gateway"),
+            ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+            ("gateway.networking.k8s.io/v1", "GatewayClass"),
+            ("gateway.kgateway.dev/v1alpha1", "HTTPListenerPolicy"),
+            ("operator.knative.dev/v1beta1", "KnativeServing"),
+            ("run.ai/v1", "RunaiConfig"),
+        ];
+        let mut out = BTreeMap::new();
+        for (av, kind) in kinds {
+            for mut o in self.server.list(av, kind, None) {
+                if o["type"] == "helm.sh/release.v1" {
+                    continue;
+                }
+                if let Some(m) = o["metadata"].as_object_mut() {
+                    for k in ["managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"] {
+                        m.remove(k);
+                    }
+                }
+                let key = format!(
+                    "{kind} {}/{}",
+                    o["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    o["metadata"]["name"].as_str().unwrap_or_default()
+                );
+                out.insert(key, o);
+            }
+        }
+        out
+    }
+
+    /// The deployed values of a release.
+    pub fn release_values(&self, namespace: &str, release: &str) -> (u32, String, Value) {
+        let rel = self
+            .server
+            .list("v1", "Secret", Some(namespace))
+            .into_iter()
+            .filter(|s| s["metadata"]["labels"]["name"] == release && s["metadata"]["labels"]["status"] == "deployed")
+            .map(|s| HelmRelease::from_secret(&s).unwrap())
+            .max_by_key(|r| r.revision)
+            .unwrap();
+        (rel.revision, rel.chart_version, rel.values)
+    }
+}
+
+/// A DNS server that answers every Run:ai name with `ip`.
+pub fn dns_at(ip: &str) -> dns::DnsServer {
+    dns::DnsServer::start(&[
+        ("runai.example.com", ip),
+        ("*.runai.example.com", ip),
+        ("*.runai-inference.example.com", ip),
+    ])
+}
+
+/// The objects that differ between two snapshots, field by field (keys present in one only, too).
+pub fn differences(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in before {
+        match after.get(k) {
+            None => out.push(format!("{k}: gone")),
+            Some(a) if a != v => {
+                for c in runai_gateway_core::diff::diff(v, Some(a)) {
+                    out.push(format!("{k} {}: {:?} -> {}", c.path, c.before, c.after));
+                }
+                for c in runai_gateway_core::diff::diff(a, Some(v)) {
+                    out.push(format!("{k} {} (after): {}", c.path, c.after));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for k in after.keys() {
+        if !before.contains_key(k) {
+            out.push(format!("{k}: new"));
+        }
+    }
+    out
+}
