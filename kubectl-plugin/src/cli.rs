@@ -134,6 +134,10 @@ pub struct StatusArgs {
     #[arg(long, value_name = "HOST:PORT", requires = "probe")]
     pub probe_address: Option<String>,
 
+    /// Also write the snapshot this run diagnosed to FILE (YAML), for `status --from-file` later
+    #[arg(long, value_name = "FILE", conflicts_with = "from_file")]
+    pub save_snapshot: Option<PathBuf>,
+
     /// Bound on the whole run (1s, 2m; a bare number is seconds)
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::kube_args::parse_request_timeout)]
     pub timeout: crate::kube_args::RequestTimeout,

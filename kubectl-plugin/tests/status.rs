@@ -8,8 +8,12 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
 
+use base64::Engine as _;
 use runai_gateway_testkit::{Fault, FaultAction, Fixture, Rule, TestServer};
+use serde_json::Value;
 use support::dns::DnsServer;
 use support::*;
 
@@ -223,4 +227,490 @@ fn every_check_fires_on_its_broken_fixture_and_nowhere_else() {
         runai_gateway_core::checks::CATALOG.iter().map(|m| m.id.to_owned()).collect();
     let missing: Vec<_> = catalog.difference(&covered).filter(|id| *id != "probe-failed").collect();
     assert!(missing.is_empty(), "checks without a broken fixture: {missing:?}");
+}
+
+/// The bundled example of the README's quick start.
+const EXAMPLE_SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/snapshot.yaml");
+
+/// Regenerates `examples/snapshot.yaml` from the `runai-introduced` fixture (Run:ai on the
+/// Gateway, DNS still on the Ingress, one warning): `cargo test -p kubectl-runai-gateway --test
+/// status -- --ignored regenerate_example_snapshot`.
+#[test]
+#[ignore = "writes examples/snapshot.yaml"]
+fn regenerate_example_snapshot() {
+    let server = TestServer::with_fixture("runai-introduced");
+    let dns = Dns::Ingress.start();
+    let kubeconfig = server.kubeconfig_path();
+    let run = run(
+        &["snapshot", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg()],
+        server.scratch_dir(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The context name of the test server means nothing to a reader.
+    let text = run.stdout.replace("runai-gateway-test", "prod");
+    std::fs::write(EXAMPLE_SNAPSHOT, text).unwrap();
+}
+
+#[test]
+fn the_phase_follows_the_migration() {
+    let now = now();
+    let cases = [
+        ("ingress-only", Dns::Ingress, "ingress-only"),
+        ("gateway-api-installed", Dns::Ingress, "ingress-only"),
+        ("gateway-prepared", Dns::Ingress, "gateway-prepared"),
+        ("runai-introduced", Dns::Ingress, "runai-introduced"),
+        ("runai-introduced", Dns::Gateway, "dns-switched"),
+        ("migrated", Dns::Gateway, "ingress-disabled"),
+        ("status/rolled-back", Dns::Ingress, "rolled-back"),
+        ("status/cp-cluster-disagree", Dns::Ingress, "inconsistent"),
+        ("status/nothing-serves", Dns::Gateway, "inconsistent"),
+    ];
+    for (fixture, dns_mode, phase) in cases {
+        let server = TestServer::with_fixture(fixture);
+        let dns = dns_mode.start();
+        let report = status(&server, &dns.arg(), now, &["-o", "json"]).json();
+        assert_eq!(report["phase"], phase, "{fixture} with DNS {dns_mode:?}");
+        assert!(!report["nextStep"]["title"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn live_and_from_file_reports_are_identical() {
+    let now = now();
+    // DNS answers and a finding naming the random DNS labels: the saved snapshot must carry them.
+    let server = TestServer::with_fixture("status/healthy-migrated");
+    let dns = Dns::Ingress.start();
+    let saved = server.scratch_dir().join("saved.yaml");
+    let saved_arg = saved.to_str().unwrap();
+    for output in ["json", "yaml", "table"] {
+        let live = status(&server, &dns.arg(), now, &["-o", output, "--save-snapshot", saved_arg]);
+        assert_eq!(live.code, 5, "{}", live.stderr);
+        let file = run(
+            &["status", "--from-file", saved_arg, "--now", &now.to_string(), "-o", output],
+            Path::new("."),
+        );
+        assert_eq!(file.code, live.code, "{}", file.stderr);
+        assert_eq!(file.stdout, live.stdout, "-o {output}");
+    }
+
+    // The `snapshot` command writes the same thing a live `status` reads.
+    let server = TestServer::with_fixture("status/cert-expiring");
+    for format in ["yaml", "json"] {
+        let kubeconfig = server.kubeconfig_path();
+        let snap = run(
+            &[
+                "snapshot",
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "--dns-server",
+                &dns.arg(),
+                "-o",
+                format,
+            ],
+            server.scratch_dir(),
+        );
+        assert_eq!(snap.code, 0, "{}", snap.stderr);
+        let path = server.scratch_dir().join(format!("snapshot.{format}"));
+        std::fs::write(&path, &snap.stdout).unwrap();
+        let live = status(&server, &dns.arg(), now, &["-o", "json"]);
+        let file = run(
+            &["status", "--from-file", path.to_str().unwrap(), "--now", &now.to_string(), "-o", "json"],
+            Path::new("."),
+        );
+        assert_eq!(file.stdout, live.stdout, "snapshot -o {format}");
+        assert_eq!(finding_ids(&live.json()), set(&["cert-expiring"]));
+    }
+}
+
+#[test]
+fn a_kubectl_list_of_the_same_objects_is_diagnosed_too() {
+    // `kubectl get ... -o yaml` of the fixture's objects, as one List.
+    let fixture = Fixture::load("status/healthy").unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": fixture.objects});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.json");
+    std::fs::write(&path, serde_json::to_string(&list).unwrap()).unwrap();
+    let r = run(
+        &["status", "--from-file", path.to_str().unwrap(), "--now", &now().to_string(), "-o", "json"],
+        dir.path(),
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let report = r.json();
+    assert_eq!(report["phase"], "runai-introduced");
+    assert_eq!(finding_ids(&report), BTreeSet::new());
+}
+
+#[test]
+fn status_makes_one_list_per_kind_and_two_for_secrets() {
+    let server = TestServer::with_fixture("status/healthy");
+    let dns = Dns::Ingress.start();
+    server.clear_requests();
+    let r = status(&server, &dns.arg(), now(), &["-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lists = std::collections::BTreeMap::<String, usize>::new();
+    for req in server.requests() {
+        // Discovery and `/version` are not resources.
+        let Some(resource) = &req.resource else { continue };
+        assert_eq!(req.verb, "list", "only LISTs, never one request per object: {req:?}");
+        *lists.entry(resource.clone()).or_default() += 1;
+    }
+    let want: std::collections::BTreeMap<String, usize> = [
+        ("customresourcedefinitions", 1),
+        ("gatewayclasses", 1),
+        ("gateways", 1),
+        ("httproutes", 1),
+        ("httplistenerpolicies", 1),
+        ("namespaces", 1),
+        ("secrets", 2),
+        ("services", 1),
+        ("endpointslices", 1),
+        ("ingresses", 1),
+        ("knativeservings", 1),
+        ("runaiconfigs", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(lists, want);
+    // The secrets are filtered on the server: TLS ones, and the Run:ai releases' Helm secrets.
+    let queries: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.resource.as_deref() == Some("secrets"))
+        .map(|r| r.query)
+        .collect();
+    assert!(queries.iter().any(|q| q.contains("fieldSelector=type%3Dkubernetes.io%2Ftls")), "{queries:?}");
+    assert!(queries.iter().any(|q| q.contains("labelSelector=owner%3Dhelm")), "{queries:?}");
+    assert!(queries.iter().all(|q| q.contains("limit=500")), "{queries:?}");
+}
+
+#[test]
+fn forbidden_and_missing_kinds_degrade_to_findings_and_skips() {
+    let now = now();
+    let server = start("status/healthy", Setup::ForbidIngresses);
+    let dns = Dns::Ingress.start();
+    let r = status(&server, &dns.arg(), now, &["-o", "json"]);
+    let report = r.json();
+    let f = &report["findings"][0];
+    assert_eq!(f["id"], "read-forbidden");
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("ingresses.networking.k8s.io") && message.contains("cannot list"), "{message}");
+    assert!(f["fix"].as_str().unwrap().contains("kubectl auth can-i list ingresses.networking.k8s.io"));
+    // A warning: the run still succeeds, and every other check ran.
+    assert_eq!(r.code, 0);
+    assert!(report["passed"].as_array().unwrap().len() > 30);
+
+    // No Gateway API CRDs (404 on their LISTs): skipped with the reason, not failed.
+    let server = TestServer::with_fixture("ingress-only");
+    let report = status(&server, &dns.arg(), now, &["-o", "json"]).json();
+    let skipped = report["skipped"].as_array().unwrap();
+    let gw = skipped.iter().find(|s| s["id"] == "gateway-missing").unwrap();
+    assert_eq!(gw["reason"], "`gateways.gateway.networking.k8s.io` is not installed");
+}
+
+#[test]
+fn a_hung_api_server_gives_findings_within_the_timeout() {
+    let server = TestServer::with_fixture("status/healthy");
+    let dns = Dns::Ingress.start();
+    server.inject(Fault::on("list", "gateways", FaultAction::Delay(Duration::from_secs(30))));
+    let r = status(&server, &dns.arg(), now(), &["-o", "json", "--timeout", "2s"]);
+    assert!(r.elapsed < Duration::from_secs(8), "took {:?}", r.elapsed);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    let report = r.json();
+    let failed = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "read-failed").unwrap();
+    let message = failed["message"].as_str().unwrap();
+    assert!(
+        message.contains("gateways.gateway.networking.k8s.io") && message.contains("--timeout 2s"),
+        "{message}"
+    );
+    // The other kinds were read: the TLS checks ran.
+    assert!(report["passed"].as_array().unwrap().iter().any(|p| p == "cert-expired"));
+
+    // --request-timeout bounds each request, as in kubectl; a 500 is a failure with its status.
+    server.clear_faults();
+    server.inject(Fault::on("list", "services", FaultAction::Delay(Duration::from_secs(30))));
+    server.inject(Fault::on("list", "ingresses", FaultAction::Status(500)));
+    let r = status(&server, &dns.arg(), now(), &["-o", "json", "--request-timeout", "1s"]);
+    assert!(r.elapsed < Duration::from_secs(8), "took {:?}", r.elapsed);
+    let report = r.json();
+    let failed: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "read-failed")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed.iter().any(|m| m.contains("services") && m.to_lowercase().contains("timed out")),
+        "{failed:?}"
+    );
+    assert!(failed.iter().any(|m| m.contains("ingresses") && m.contains("HTTP 500")), "{failed:?}");
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn exit_codes_per_case() {
+    let now = now();
+    let dns = Dns::Ingress.start();
+    let healthy = TestServer::with_fixture("status/healthy");
+    assert_eq!(status(&healthy, &dns.arg(), now, &[]).code, 0);
+    // Warnings fail only with --fail-on warning.
+    let warned = TestServer::with_fixture("runai-introduced");
+    assert_eq!(status(&warned, &dns.arg(), now, &[]).code, 0);
+    assert_eq!(status(&warned, &dns.arg(), now, &["--fail-on", "warning"]).code, 5);
+    let broken = TestServer::with_fixture("status/cert-expired");
+    let r = status(&broken, &dns.arg(), now, &[]);
+    assert_eq!(r.code, 5);
+    assert!(r.stdout.contains("cert-expired"), "{}", r.stdout);
+
+    // Unreachable: nothing listens where the kubeconfig points.
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    let dead =
+        healthy.kubeconfig_yaml().replace(&healthy.url(), &format!("https://127.0.0.1:{}", closed_port()));
+    std::fs::write(&kubeconfig, dead).unwrap();
+    let r = run(
+        &["status", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg()],
+        dir.path(),
+    );
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot reach the cluster") && r.stderr.contains("127.0.0.1"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    // A bad token: authentication fails, also exit 6, and the token is not printed.
+    let bad = healthy.kubeconfig_yaml().replace(healthy.token(), "not-the-token");
+    std::fs::write(&kubeconfig, bad).unwrap();
+    let r = run(
+        &["status", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg()],
+        dir.path(),
+    );
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    // A missing kubeconfig file.
+    let r = run(&["status", "--kubeconfig", "/nonexistent/kubeconfig"], dir.path());
+    assert_eq!(r.code, 6, "{}", r.stderr);
+
+    // Offline: a snapshot file that is missing (4) or not a snapshot (3); a bad flag (2).
+    assert_eq!(run(&["status", "--from-file", "/nonexistent/snap.yaml"], dir.path()).code, 4);
+    let junk = dir.path().join("junk.yaml");
+    std::fs::write(&junk, "just: a map\n").unwrap();
+    assert_eq!(run(&["status", "--from-file", junk.to_str().unwrap()], dir.path()).code, 3);
+    assert_eq!(run(&["status", "--from-file", EXAMPLE_SNAPSHOT, "-o", "xml"], dir.path()).code, 2);
+    assert_eq!(run(&["status", "--fail-on", "never"], dir.path()).code, 2);
+}
+
+#[test]
+fn kubeconfig_merging_and_an_unreachable_control_plane_context() {
+    let now = now();
+    let server = TestServer::with_fixture("status/healthy");
+    let dns = Dns::Ingress.start();
+    let dir = tempfile::tempdir().unwrap();
+    // KUBECONFIG with two files: the test server's, and one adding a context for a control plane
+    // that does not answer (reusing the first file's user).
+    let second = dir.path().join("cp-kubeconfig");
+    let cp = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: cp\n  cluster:\n    server: https://127.0.0.1:{}\ncontexts:\n- name: cp\n  context:\n    cluster: cp\n    user: {}\n",
+        closed_port(),
+        user_of(server.kubeconfig_yaml())
+    );
+    std::fs::write(&second, cp).unwrap();
+    let joined = std::env::join_paths([server.kubeconfig_path(), second]).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args([
+            "status",
+            "-o",
+            "json",
+            "--dns-server",
+            &dns.arg(),
+            "--now",
+            &now.to_string(),
+            "--control-plane-context",
+            "cp",
+        ])
+        .env("KUBECONFIG", &joined)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    // The control plane's release could not be read: its checks are skipped, saying why.
+    let failed = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "read-failed").unwrap();
+    assert!(failed["message"].as_str().unwrap().contains("context `cp`"), "{failed}");
+    let skipped = report["skipped"].as_array().unwrap();
+    let cp_check = skipped.iter().find(|s| s["id"] == "runai-cp-cluster-disagree").unwrap();
+    assert!(cp_check["reason"].as_str().unwrap().contains("context `cp`"), "{cp_check}");
+    assert_eq!(report["spec"]["controlPlane"], "remote");
+
+    // SaaS: not read at all, and said so.
+    let out = std::process::Command::new(BIN)
+        .args([
+            "status",
+            "-o",
+            "json",
+            "--dns-server",
+            &dns.arg(),
+            "--now",
+            &now.to_string(),
+            "--control-plane",
+            "saas",
+        ])
+        .env("KUBECONFIG", &joined)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    let cp_check = skipped.iter().find(|s| s["id"] == "runai-cp-cluster-disagree").unwrap();
+    assert!(cp_check["reason"].as_str().unwrap().contains("SaaS"), "{cp_check}");
+    assert!(finding_ids(&report).is_empty(), "{report}");
+}
+
+/// The user name of a kubeconfig's first user.
+fn user_of(kubeconfig: &str) -> String {
+    let v: Value = serde_saphyr::from_str(kubeconfig).unwrap();
+    v["users"][0]["name"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn dns_failures_are_findings_within_the_bound() {
+    // A DNS server that never answers (a UDP socket nobody reads) and a port with nothing on it.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = TestServer::with_fixture("status/healthy");
+    let r = status(
+        &server,
+        &silent.local_addr().unwrap().to_string(),
+        now(),
+        &["-o", "json", "--timeout", "20s"],
+    );
+    assert!(r.elapsed < Duration::from_secs(15), "took {:?}", r.elapsed);
+    let report = r.json();
+    let unresolved: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["id"] == "dns-unresolved").collect();
+    assert_eq!(unresolved.len(), 3, "{report}");
+    assert_eq!(r.code, 0, "a warning");
+}
+
+/// Every form a private key of the fixture could leak in: the Secret's base64 value, the PEM
+/// text, and each base64 line of its body.
+fn key_forms(fixture: &Fixture) -> Vec<String> {
+    let mut forms = Vec::new();
+    for obj in &fixture.objects {
+        let Some(b64) = obj["data"]["tls.key"].as_str() else { continue };
+        forms.push(b64.to_owned());
+        let pem = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        assert!(pem.contains("PRIVATE KEY"), "{pem}");
+        forms.extend(pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 16).map(str::to_owned));
+        forms.push(pem);
+    }
+    assert!(forms.len() > 12, "the fixture has keys to look for: {forms:?}");
+    forms
+}
+
+#[test]
+fn no_private_key_byte_reaches_any_output_or_snapshot() {
+    let now = now();
+    let dns = Dns::Ingress.start();
+    for name in ["status/healthy", "status/cert-key-mismatch", "status/cert-unreadable"] {
+        let fixture = Fixture::load(name).unwrap();
+        let forms = key_forms(&fixture);
+        let server = TestServer::start(&fixture).unwrap();
+        let saved = server.scratch_dir().join("saved.yaml");
+        let mut outputs = Vec::new();
+        for output in ["json", "yaml", "table"] {
+            let r =
+                status(&server, &dns.arg(), now, &["-o", output, "--save-snapshot", saved.to_str().unwrap()]);
+            outputs.push(r.stdout);
+            outputs.push(r.stderr);
+            outputs.push(std::fs::read_to_string(&saved).unwrap());
+        }
+        for format in ["json", "yaml"] {
+            let kubeconfig = server.kubeconfig_path();
+            let r = run(
+                &[
+                    "snapshot",
+                    "--kubeconfig",
+                    kubeconfig.to_str().unwrap(),
+                    "--dns-server",
+                    &dns.arg(),
+                    "-o",
+                    format,
+                ],
+                server.scratch_dir(),
+            );
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            outputs.push(r.stdout);
+            outputs.push(r.stderr);
+        }
+        for out in &outputs {
+            assert!(!out.contains("PRIVATE KEY"), "{name}: a key header in the output");
+            for form in &forms {
+                assert!(!out.contains(form.as_str()), "{name}: key material in the output");
+            }
+        }
+    }
+    let example = std::fs::read_to_string(EXAMPLE_SNAPSHOT).unwrap();
+    assert!(!example.contains("PRIVATE KEY") && !example.contains("tls.key"));
+}
+
+fn schema() -> jsonschema::Validator {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/report.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+#[test]
+fn json_reports_validate_against_the_published_schema() {
+    let validator = schema();
+    let now = now();
+    let dns = Dns::Ingress.start();
+    let mut reports = Vec::new();
+    for (fixture, setup) in [
+        ("status/healthy", Setup::None),
+        ("ingress-only", Setup::None),
+        ("status/gateway-missing", Setup::None),
+        ("status/cert-expired", Setup::None),
+        ("status/healthy", Setup::ForbidIngresses),
+    ] {
+        let server = start(fixture, setup);
+        reports.push(status(&server, &dns.arg(), now, &["-o", "json"]).json());
+    }
+    reports.push(run(&["status", "--from-file", EXAMPLE_SNAPSHOT, "-o", "json"], Path::new(".")).json());
+    for report in &reports {
+        let errors: Vec<String> =
+            validator.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // And the schema is not vacuous: a report missing its phase, or with an unknown severity, fails.
+    let mut bad = reports[3].clone();
+    bad.as_object_mut().unwrap().remove("phase");
+    assert!(!validator.is_valid(&bad));
+    let mut bad = reports[3].clone();
+    bad["findings"][0]["severity"] = "fatal".into();
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn docs_checks_md_is_generated_from_the_catalog() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/checks.md"))
+        .unwrap_or_default();
+    assert!(
+        committed == runai_gateway_core::render::catalog_markdown(),
+        "docs/checks.md differs from the check catalog: run `cargo xtask gen-docs`"
+    );
+    // Every finding's doc anchor exists in it.
+    for m in runai_gateway_core::checks::CATALOG {
+        assert!(committed.contains(&format!("### {}\n", m.id)), "{}", m.id);
+    }
+}
+
+#[test]
+fn the_bundled_example_snapshot_diagnoses_offline() {
+    let r = run(&["status", "--from-file", EXAMPLE_SNAPSHOT], Path::new("."));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Phase: Run:ai introduced to the Gateway"), "{}", r.stdout);
+    assert!(r.stdout.contains("allowed-routes-open"), "{}", r.stdout);
 }

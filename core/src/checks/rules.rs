@@ -1303,6 +1303,13 @@ fn runai_gateway(cx: &Cx<'_>) -> Outcome {
 
 fn cp_cluster_disagree(cx: &Cx<'_>) -> Outcome {
     let (Some(c), Some(b)) = (cx.cluster, cx.backend) else {
+        // A control plane read from another context that could not be read: say why.
+        if cx.backend.is_none()
+            && cx.spec.control_plane == ControlPlaneLocation::Remote
+            && let Some(o) = cx.need(&[Kind::ControlPlaneRelease])
+        {
+            return o;
+        }
         return Outcome::Skip(match cx.spec.control_plane {
             ControlPlaneLocation::Saas => "the control plane is NVIDIA's (SaaS)".into(),
             _ => "one of the Run:ai releases was not found".into(),

@@ -306,7 +306,10 @@ async fn collect(
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut ingest = Ingest::new(context, &name_refs);
 
-    let specs = lists(&names);
+    // With the control plane in another context, its release is read there, not here.
+    let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
+    let local: Vec<String> = if remote { names[..1].to_vec() } else { names.clone() };
+    let specs = lists(&local);
     let reads = specs.iter().map(|spec| async {
         let outcome = match deadline.run(list_all(&client, spec)).await {
             Ok(r) => r,

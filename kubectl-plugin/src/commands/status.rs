@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 use runai_gateway_core::checks::{Severity, diagnose, discover};
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::{ReportFormat, catalog_table, render_report};
@@ -92,6 +94,11 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             crate::collect::live(&options, &input, output::stderr_color(no_color))?
         }
     };
+    if let Some(path) = &args.save_snapshot {
+        let text = runai_gateway_core::yaml::to_string(&snapshot)?;
+        std::fs::write(path, text)
+            .with_context(|| format!("writing the snapshot to `{}`", path.display()))?;
+    }
     let spec = discover(&input, &snapshot).resolve().map_err(InputError::from)?;
     let report = diagnose(&spec, &snapshot, args.now.unwrap_or_else(now_unix));
     let format = match args.output {
