@@ -714,3 +714,94 @@ fn the_bundled_example_snapshot_diagnoses_offline() {
     assert!(r.stdout.contains("Phase: Run:ai introduced to the Gateway"), "{}", r.stdout);
     assert!(r.stdout.contains("allowed-routes-open"), "{}", r.stdout);
 }
+
+/// The probes of a saved snapshot, as (host, status, error).
+fn probes_of(path: &Path) -> Vec<(String, Option<u64>, Option<String>)> {
+    let snap: Value = serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    snap["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["host"].as_str().unwrap().to_owned(),
+                p["status"].as_u64(),
+                p["error"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn probes_speak_https_through_the_gateway_address() {
+    use runai_gateway_testkit::certs::{LeafSpec, TestCa};
+    let now = now();
+    let fixture = Fixture::load("status/healthy").unwrap();
+    let hosts = ["runai.example.com", "*.runai.example.com", "*.runai-inference.example.com"];
+    let issued = fixture.pki().issue(&LeafSpec::for_hosts(hosts)).unwrap();
+    let server = TestServer::start(&fixture).unwrap();
+    let dns = Dns::Ingress.start();
+    let saved = server.scratch_dir().join("probed.yaml");
+    let probe = |https: &tls::TlsServer| {
+        let address = https.addr.to_string();
+        status(
+            &server,
+            &dns.arg(),
+            now,
+            &[
+                "-o",
+                "json",
+                "--probe",
+                "--probe-address",
+                &address,
+                "--save-snapshot",
+                saved.to_str().unwrap(),
+            ],
+        )
+    };
+
+    // Trusted through the cluster's CA secret (`runai/runai-ca-cert`), and answering: passes.
+    let ok = tls::TlsServer::start(&issued.chain_pem, &issued.key_pem, 404);
+    let r = probe(&ok);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.json()["passed"].as_array().unwrap().iter().any(|p| p == "probe-failed"));
+    let probes = probes_of(&saved);
+    assert_eq!(probes.len(), 3, "{probes:?}");
+    assert!(probes.iter().all(|(_, status, error)| *status == Some(404) && error.is_none()), "{probes:?}");
+    assert!(probes.iter().any(|(h, ..)| h.ends_with(".runai-inference.example.com")), "{probes:?}");
+
+    // A 503 from the Gateway is a failure with the status.
+    let failing = tls::TlsServer::start(&issued.chain_pem, &issued.key_pem, 503);
+    let r = probe(&failing);
+    assert_eq!(r.code, 5);
+    let report = r.json();
+    let found: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["id"] == "probe-failed").collect();
+    assert_eq!(found.len(), 3);
+    assert!(found[0]["message"].as_str().unwrap().contains("HTTP 503"), "{found:?}");
+    assert!(found[0]["fix"].as_str().unwrap().starts_with("curl -v --resolve "), "{found:?}");
+
+    // A certificate from a CA the cluster does not know: the TLS error is shown.
+    let stranger =
+        TestCa::new_root("not the cluster's CA").unwrap().issue(&LeafSpec::for_hosts(hosts)).unwrap();
+    let untrusted = tls::TlsServer::start(&stranger.chain_pem, &stranger.key_pem, 200);
+    let r = probe(&untrusted);
+    assert_eq!(r.code, 5);
+    let report = r.json();
+    let found = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "probe-failed").unwrap();
+    let message = found["message"].as_str().unwrap();
+    assert!(message.contains("TLS handshake") && message.contains("UnknownIssuer"), "{message}");
+
+    // Nothing listening: a connection error, within the bound.
+    let port = closed_port();
+    let r = status(
+        &server,
+        &dns.arg(),
+        now,
+        &["-o", "json", "--probe", "--probe-address", &format!("127.0.0.1:{port}")],
+    );
+    assert!(r.elapsed < Duration::from_secs(10));
+    let report = r.json();
+    let found = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "probe-failed").unwrap();
+    assert!(found["message"].as_str().unwrap().contains("connect"), "{found}");
+}
