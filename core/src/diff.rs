@@ -74,6 +74,12 @@ fn walk(path: &str, desired: &Value, live: Option<&Value>, out: &mut Vec<FieldCh
                         walk(&format!("{path}[name={name}]"), item, found, out);
                     }
                 }
+                None if named => {
+                    for item in items {
+                        let name = item["name"].as_str().unwrap_or_default();
+                        walk(&format!("{path}[name={name}]"), item, None, out);
+                    }
+                }
                 Some(l) if l.len() == items.len() => {
                     for (i, item) in items.iter().enumerate() {
                         walk(&format!("{path}[{i}]"), item, l.get(i), out);
@@ -128,7 +134,7 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].path, ".spec.listeners[name=a].port");
         assert_eq!(d[0].before, Some(json!(8443)));
-        assert_eq!(diff(&desired, None).len(), 1, "a missing list is one change");
+        assert_eq!(diff(&desired, None).len(), 4, "a missing named list shows each item");
         assert!(render(&d).contains("8443 -> 443"));
     }
 

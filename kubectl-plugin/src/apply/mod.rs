@@ -866,6 +866,12 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
             }
         }
         if opts.dry_run == Some(DryRun::Client) || opts.diff {
+            if work.state {
+                out.line(format!(
+                    "  + create ConfigMap {}/{STATE_NAME} (the state record for rollback)",
+                    spec.gateway_namespace
+                ));
+            }
             let cmds = helm_lines(
                 &live,
                 &work.introduce.iter().chain(&work.disable).copied().collect::<Vec<_>>(),
@@ -876,12 +882,6 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
                 for c in cmds {
                     out.line(format!("  {c}"));
                 }
-            }
-            if work.state {
-                out.line(format!(
-                    "  + create ConfigMap {}/{STATE_NAME} (the state record for rollback)",
-                    spec.gateway_namespace
-                ));
             }
         }
     }

@@ -164,11 +164,12 @@ impl Harness {
             .collect();
         requests.sort();
         for req in requests {
-            let argv: Vec<String> = std::fs::read_to_string(&req).unwrap().lines().map(str::to_owned).collect();
+            let argv: Vec<String> =
+                std::fs::read_to_string(&req).unwrap().lines().map(str::to_owned).collect();
             self.helm_calls.push(argv.clone());
             let code = match self.helm_fail_next.take() {
                 Some(code) => code,
-                None => match self.helm(&argv) {
+                None => match self.helm_upgrade(&argv) {
                     Ok(()) => 0,
                     Err(e) => {
                         eprintln!("helm stand-in refused {argv:?}: {e}");
@@ -182,7 +183,7 @@ impl Harness {
     }
 
     /// `helm upgrade RELEASE CHART --namespace NS --reuse-values --version V [...] --set[-string] K=V...`.
-    fn helm(&mut self, argv: &[String]) -> Result<(), String> {
+    pub fn helm_upgrade(&mut self, argv: &[String]) -> Result<(), String> {
         if argv.first().map(String::as_str) != Some("upgrade") || argv.len() < 3 {
             return Err("only `helm upgrade RELEASE CHART` is emulated".into());
         }
@@ -227,9 +228,14 @@ impl Harness {
         let secrets = self.server.list("v1", "Secret", Some(&namespace));
         let deployed_secret = secrets
             .iter()
-            .filter(|s| s["metadata"]["labels"]["owner"] == "helm" && s["metadata"]["labels"]["name"] == release.as_str())
+            .filter(|s| {
+                s["metadata"]["labels"]["owner"] == "helm"
+                    && s["metadata"]["labels"]["name"] == release.as_str()
+            })
             .filter(|s| s["metadata"]["labels"]["status"] == "deployed")
-            .max_by_key(|s| s["metadata"]["labels"]["version"].as_str().unwrap_or("0").parse::<u32>().unwrap_or(0))
+            .max_by_key(|s| {
+                s["metadata"]["labels"]["version"].as_str().unwrap_or("0").parse::<u32>().unwrap_or(0)
+            })
             .cloned()
             .ok_or_else(|| format!("release {namespace}/{release} not found"))?;
         let mut old = HelmRelease::from_secret(&deployed_secret).map_err(|e| e.to_string())?;
@@ -356,7 +362,9 @@ impl Harness {
         self.server
             .requests()
             .iter()
-            .filter(|r| matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection"))
+            .filter(|r| {
+                matches!(r.verb.as_str(), "create" | "update" | "patch" | "delete" | "deletecollection")
+            })
             .filter(|r| r.resource.as_deref() != Some("selfsubjectaccessreviews"))
             .map(|r| {
                 format!(
@@ -413,7 +421,9 @@ impl Harness {
             .server
             .list("v1", "Secret", Some(namespace))
             .into_iter()
-            .filter(|s| s["metadata"]["labels"]["name"] == release && s["metadata"]["labels"]["status"] == "deployed")
+            .filter(|s| {
+                s["metadata"]["labels"]["name"] == release && s["metadata"]["labels"]["status"] == "deployed"
+            })
             .map(|s| HelmRelease::from_secret(&s).unwrap())
             .max_by_key(|r| r.revision)
             .unwrap();

@@ -1,0 +1,306 @@
+//! `apply` when something goes wrong or must not happen: dry runs, injected faults with the
+//! report and the resumed run, RBAC preflight, confirmation, helm absent, conflicts.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod apply_support;
+
+use std::time::Duration;
+
+use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at};
+use runai_gateway_testkit::{Fault, FaultAction, Rule};
+use serde_json::json;
+
+/// The stored objects and the Helm release secrets, for "nothing changed" comparisons.
+fn everything(
+    h: &Harness,
+) -> (std::collections::BTreeMap<String, serde_json::Value>, Vec<serde_json::Value>) {
+    let mut releases = h.server.list("v1", "Secret", Some("runai"));
+    releases.extend(h.server.list("v1", "Secret", Some("runai-backend")));
+    (h.objects(), releases)
+}
+
+#[test]
+fn dry_runs_and_diff_change_nothing() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let before = everything(&h);
+
+    let run = h.run("apply", &dns.arg(), &["--dry-run=client"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("+ create Gateway runai/runai-gateway"), "{run}");
+    assert!(run.stdout.contains(".spec.gatewayClassName: (absent) -> \"kgateway\""), "{run}");
+    assert!(
+        run.stdout.contains(
+            "helm upgrade runai-cluster runai/runai-cluster --namespace runai --reuse-values --version 2.25.7"
+        ),
+        "{run}"
+    );
+    assert!(run.stdout.contains("Dry run (client): nothing was sent."), "{run}");
+    assert!(
+        h.writes().is_empty() && h.server.count("create", "selfsubjectaccessreviews") == 0,
+        "{:?}",
+        h.writes()
+    );
+
+    let run = h.run("apply", &dns.arg(), &["--diff"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains(".spec.listeners[name=https-inference].hostname"), "{run}");
+    assert!(run.stdout.contains("clusterConfig.global.gatewayAPI.enabled: (unset) -> \"true\""), "{run}");
+    assert!(h.writes().is_empty());
+
+    let run = h.run("apply", &dns.arg(), &["--dry-run=server"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("Dry run (server)"), "{run}");
+    let writes = h.writes();
+    assert!(!writes.is_empty(), "server dry run sends the writes");
+    assert!(h.server.requests().iter().filter(|r| r.verb == "patch").all(|r| r.query.contains("dryRun=All")));
+    assert!(h.helm_calls.is_empty(), "helm is not run in a dry run");
+    assert_eq!(everything(&h), before, "the server stored nothing");
+
+    let run = h.run("rollback", &dns.arg(), &["--dry-run=client"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(everything(&h), before);
+}
+
+#[test]
+fn without_a_terminal_or_yes_nothing_is_changed() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &[]);
+    assert_eq!(run.code, 11, "{run}");
+    assert!(run.stdout.contains("pass --yes"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}
+
+#[test]
+fn preflight_names_every_missing_permission_before_any_write() {
+    let mut h = Harness::new("gateway-api-installed");
+    h.server.set_rules(Some(vec![
+        Rule::allow("*", &["*"], &["get", "list"]),
+        Rule::allow("authorization.k8s.io", &["selfsubjectaccessreviews"], &["create"]),
+        Rule::allow("gateway.networking.k8s.io", &["gateways"], &["patch", "create"]),
+        Rule::allow("", &["secrets"], &["create", "update"]).in_namespaces(&["runai-backend"]),
+    ]));
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("✗ preflight: nothing was changed"), "{run}");
+    let expected = [
+        "create configmaps in namespace `runai` (the state record)",
+        "create secrets in namespace `runai` (copying the inference secret)",
+        "patch httproutes.gateway.networking.k8s.io in namespace `runai`",
+        "create httproutes.gateway.networking.k8s.io in namespace `runai`",
+        "patch httproutes.gateway.networking.k8s.io in namespace `knative-serving`",
+        "patch httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
+        "create httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
+        "update secrets in namespace `runai` (helm upgrade runai-cluster (release storage))",
+    ];
+    for e in expected {
+        assert!(run.stdout.contains(e), "missing `{e}`:\n{run}");
+    }
+    assert!(!run.stdout.contains("patch gateways"), "granted permissions are not listed:\n{run}");
+    assert!(!run.stdout.contains("secrets in namespace `runai-backend`"), "{run}");
+    assert!(run.stdout.contains("missing permissions (9):"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}
+
+#[test]
+fn a_403_on_one_write_stops_reports_and_the_next_run_continues() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(
+        Fault::on("patch", "httproutes", FaultAction::Status(403)).named("knative-serving-httproute"),
+    );
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 8, "{run}");
+    assert!(
+        run.stdout
+            .contains("✗ applying HTTPRoute knative-serving/knative-serving-httproute: HTTP 403 Forbidden"),
+        "{run}"
+    );
+    let applied = run.stdout.split("Applied:").nth(1).unwrap().split("Not applied:").next().unwrap();
+    assert!(applied.contains("✓ apply Gateway runai/runai-gateway"), "{run}");
+    let not_applied = run.stdout.split("Not applied:").nth(1).unwrap();
+    assert!(not_applied.contains("- apply HTTPRoute knative-serving/knative-serving-httproute"), "{run}");
+    assert!(not_applied.contains("- helm upgrade runai-backend (introduce)"), "{run}");
+    assert!(run.stdout.contains("The state record is kept."), "{run}");
+    assert!(
+        run.stdout.contains("kubectl runai-gateway rollback --cluster-domain runai.example.com"),
+        "{run}"
+    );
+    assert!(h.server.get("v1", "ConfigMap", Some("runai"), "runai-gateway-state").is_some());
+    assert!(h.helm_calls.is_empty());
+
+    // `status` can explain this state: the Gateway exists, Run:ai does not use it yet.
+    h.server.clear_faults();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "continues up to the DNS switch: {run}");
+    assert!(!run.stdout.contains("apply Gateway"), "the Gateway was done already: {run}");
+    assert!(run.stdout.contains("✓ applied HTTPRoute knative-serving/knative-serving-httproute"), "{run}");
+    assert_eq!(h.helm_calls.len(), 2);
+}
+
+#[test]
+fn a_500_midway_and_a_timeout_stop_and_resume() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(Fault::on("patch", "httplistenerpolicies", FaultAction::Status(500)).times(1));
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 8, "{run}");
+    assert!(run.stdout.contains("HTTP 500"), "{run}");
+    assert!(run.stdout.contains("✓ applied Gateway runai/runai-gateway"), "{run}");
+
+    // The next write hangs past --request-timeout: the run stops with the same report.
+    h.server.inject(
+        Fault::on("patch", "httplistenerpolicies", FaultAction::Delay(Duration::from_secs(5))).times(1),
+    );
+    let run = h.run("apply", &dns.arg(), &["--yes", "--request-timeout", "1s"]);
+    assert_eq!(run.code, 8, "{run}");
+    assert!(run.stdout.contains("no answer"), "{run}");
+    assert!(run.stdout.contains("Not applied:"), "{run}");
+
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(run.stdout.contains("✓ verify"), "{run}");
+}
+
+#[test]
+fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
+    let mut h = Harness::new("gateway-api-installed");
+    h.server
+        .put(json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {
+                "name": "runai-gateway",
+                "namespace": "runai",
+                "managedFields": [{
+                    "manager": "platform-team",
+                    "operation": "Apply",
+                    "apiVersion": "gateway.networking.k8s.io/v1",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {"f:gatewayClassName": {}, "f:listeners": {}}},
+                }],
+            },
+            "spec": {
+                "gatewayClassName": "kgateway-waypoint",
+                "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}],
+            },
+        }))
+        .unwrap();
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 10, "{run}");
+    assert!(run.stdout.contains("platform-team"), "the other manager is named: {run}");
+    assert!(run.stdout.contains("--force-conflicts"), "{run}");
+    let gw = h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").unwrap();
+    assert_eq!(gw["spec"]["gatewayClassName"], "kgateway-waypoint");
+
+    let run = h.run("apply", &dns.arg(), &["--yes", "--force-conflicts", "--phase", "prepare"]);
+    assert_eq!(run.code, 0, "{run}");
+    let gw = h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").unwrap();
+    assert_eq!(gw["spec"]["gatewayClassName"], "kgateway");
+    assert!(h.helm_calls.is_empty(), "--phase prepare runs prepare only");
+    // The Gateway existed before: the state record says so, and rollback --prune keeps it.
+    let cm = h.server.get("v1", "ConfigMap", Some("runai"), "runai-gateway-state").unwrap();
+    assert!(cm["data"]["state.json"].as_str().unwrap().contains("\"kind\": \"Gateway\""));
+}
+
+#[test]
+fn without_helm_the_commands_are_printed_and_the_next_run_sees_them_done() {
+    let mut h = Harness::new("gateway-api-installed");
+    h.helm_on_path = false;
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(run.stdout.contains("`helm` was not found"), "{run}");
+    let kubeconfig = h.kubeconfig();
+    let printed = format!(
+        "helm upgrade runai-backend runai-backend/control-plane --namespace runai-backend --reuse-values --version 2.25.7 --set-string global.gatewayAPI.enabled=true --set-string 'global.gatewayAPI.parentRefs[0].name=runai-gateway' --set-string 'global.gatewayAPI.parentRefs[0].namespace=runai' --kubeconfig {kubeconfig}"
+    );
+    assert!(run.stdout.contains(&printed), "{printed}\n{run}");
+
+    // The admin runs the printed commands (the stand-in does what helm would), then re-runs.
+    let printed: Vec<Vec<String>> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("helm upgrade"))
+        .map(|l| l.split_whitespace().skip(1).map(|w| w.trim_matches('\'').to_owned()).collect())
+        .collect();
+    assert_eq!(printed.len(), 2, "{run}");
+    for argv in &printed {
+        h.helm_upgrade(argv).unwrap();
+    }
+    h.server.clear_requests();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--phase", "introduce"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("no changes"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}
+
+#[test]
+fn saas_changes_the_cluster_side_only_and_says_so() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(GATEWAY_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--control-plane", "saas", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("control plane: SaaS (only the cluster side is changed here)"), "{run}");
+    assert!(h.helm_calls.iter().all(|c| c[1] == "runai-cluster"), "{:?}", h.helm_calls);
+    assert_eq!(h.helm_calls.len(), 2);
+}
+
+#[test]
+fn prune_deletes_only_what_apply_created() {
+    let mut h = Harness::new("gateway-prepared");
+    // Someone else's object that carries our label but was never written by this tool.
+    h.server
+        .put(json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "team-route", "namespace": "runai", "labels": {"app.kubernetes.io/managed-by": "runai-gateway"}},
+            "spec": {"parentRefs": [{"name": "runai-gateway"}], "hostnames": ["team.runai.example.com"]},
+        }))
+        .unwrap();
+    let before = h.objects();
+    let old_dns = dns_at(INGRESS_IP);
+    let new_dns = dns_at(GATEWAY_IP);
+    let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 0, "{run}");
+
+    // DNS still at the Gateway: rollback re-enables Ingress but refuses to prune yet.
+    let run = h.run("rollback", &new_dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(run.stdout.contains("--prune waits until DNS no longer points at the Gateway"), "{run}");
+    assert!(
+        h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").is_some()
+    );
+
+    let run = h.run("rollback", &old_dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    for (kind, ns, name) in [
+        ("Gateway", "runai", "runai-gateway"),
+        ("HTTPRoute", "runai", "team-route"),
+        ("HTTPRoute", "knative-serving", "knative-serving-httproute"),
+        ("HTTPRoute", "runai", "runai-gateway-https-redirect"),
+    ] {
+        assert!(
+            h.server.get("gateway.networking.k8s.io/v1", kind, Some(ns), name).is_some(),
+            "{kind} {ns}/{name} was deleted:\n{run}"
+        );
+    }
+    assert!(h.server.get("v1", "Secret", Some("runai"), "runai-cluster-inference-tls-secret").is_some());
+    let after = h.objects();
+    // Deleted: the state record and the policy apply created (the fixture's is named differently).
+    let deleted: Vec<&String> =
+        before.keys().chain(after.keys()).filter(|k| !after.contains_key(*k)).collect();
+    assert!(deleted.is_empty(), "{deleted:?}");
+    assert!(
+        h.writes().contains(&"delete httplistenerpolicies runai/runai-gateway-websockets".to_owned()),
+        "{:?}",
+        h.writes()
+    );
+    for key in before.keys() {
+        assert!(after.contains_key(key), "{key} is gone");
+    }
+}
