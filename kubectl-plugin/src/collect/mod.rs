@@ -308,7 +308,12 @@ async fn collect(
 
     // With the control plane in another context, its release is read there, not here.
     let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
-    let local: Vec<String> = if remote { names[..1].to_vec() } else { names.clone() };
+    let local: Vec<String> = if remote {
+        let cluster = input.runai.as_ref().and_then(|r| r.cluster.as_ref()).and_then(|c| c.release.clone());
+        vec![cluster.unwrap_or_else(|| runai_gateway_core::spec::defaults::CLUSTER_RELEASE.into())]
+    } else {
+        names.clone()
+    };
     let specs = lists(&local);
     let reads = specs.iter().map(|spec| async {
         let outcome = match deadline.run(list_all(&client, spec)).await {
