@@ -5,7 +5,7 @@
 
 mod apply_support;
 
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at};
+use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at, gateway_https};
 use serde_json::json;
 
 /// The exact helm command lines of a full migration of the fixture.
@@ -84,6 +84,12 @@ fn expected_helm(kubeconfig: &str) -> Vec<Vec<String>> {
 #[test]
 fn full_migration_stops_for_dns_then_completes_and_a_second_run_writes_nothing() {
     let mut h = Harness::new("gateway-api-installed");
+    let https = gateway_https(
+        &h,
+        &["runai.example.com", "*.runai.example.com", "*.runai-inference.example.com"],
+        200,
+    );
+    h.probe_address = Some(https.addr.to_string());
     let before = h.objects();
     let old_dns = dns_at(INGRESS_IP);
     let new_dns = dns_at(GATEWAY_IP);
@@ -94,7 +100,7 @@ fn full_migration_stops_for_dns_then_completes_and_a_second_run_writes_nothing()
     assert!(run.stdout.contains("✓ preflight"), "{run}");
     assert!(run.stdout.contains("✓ recorded the state in ConfigMap runai/runai-gateway-state"), "{run}");
     assert!(run.stdout.contains("✓ copied Secret runai/runai-cluster-inference-tls-secret"), "{run}");
-    assert!(run.stdout.contains("✓ verify: Gateway programmed at 192.0.2.20"), "{run}");
+    assert!(run.stdout.contains("✓ verify: Gateway programmed at 192.0.2.20, listeners resolved, routes accepted, HTTPS answers for every hostname"), "{run}");
     assert!(run.stdout.contains("point these DNS records at the Gateway"), "{run}");
     for line in ["runai.example.com", "*.runai.example.com", "*.runai-inference.example.com"] {
         let row = run

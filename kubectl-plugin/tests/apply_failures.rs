@@ -7,7 +7,7 @@ mod apply_support;
 
 use std::time::Duration;
 
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at};
+use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at, gateway_https};
 use runai_gateway_testkit::{Fault, FaultAction, Rule};
 use serde_json::json;
 
@@ -303,4 +303,21 @@ fn prune_deletes_only_what_apply_created() {
     for key in before.keys() {
         assert!(after.contains_key(key), "{key} is gone");
     }
+}
+
+#[test]
+fn verify_stops_when_https_through_the_gateway_fails() {
+    let mut h = Harness::new("gateway-api-installed");
+    // The certificate served does not cover the inference wildcard; the control plane answers 503.
+    let https = gateway_https(&h, &["runai.example.com", "*.runai.example.com"], 503);
+    h.probe_address = Some(https.addr.to_string());
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(run.stdout.contains("! verify: the Gateway is not serving yet after 2s"), "{run}");
+    assert!(run.stdout.contains("https://runai.example.com/ through"), "{run}");
+    assert!(run.stdout.contains("HTTP 503"), "{run}");
+    assert!(run.stdout.contains("https://rgw-check.runai-inference.example.com/ through"), "{run}");
+    assert!(run.stdout.contains("TLS handshake"), "{run}");
+    assert!(!run.stdout.contains("switch-dns"), "stops before the DNS step: {run}");
 }

@@ -8,6 +8,7 @@
 pub mod dns;
 pub mod helm;
 pub mod kube;
+pub mod probe;
 pub mod rollback;
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
@@ -87,6 +88,10 @@ pub struct ApplyOptions {
     pub prune_ingress: bool,
     /// `--dns-server`.
     pub dns_server: Option<String>,
+    /// Probe HTTPS through the Gateway in `verify` (`--no-probe` turns it off).
+    pub probe: bool,
+    /// `--probe-address`.
+    pub probe_address: Option<String>,
 }
 
 /// The report, written to stdout as it goes.
@@ -439,6 +444,33 @@ fn verify_problems(kube: &Kube, spec: &Spec) -> Result<Vec<String>, Failure> {
         }
     }
     Ok(problems)
+}
+
+/// The HTTPS probe through the Gateway's address (or `--probe-address`), one host per DNS
+/// record, trusting the system roots and the cluster's CA secret when there is one.
+fn probe_problems(
+    kube: &Kube,
+    spec: &Spec,
+    plan: &Plan,
+    address: Option<&str>,
+) -> Result<Vec<String>, Failure> {
+    let gw = kube.get(&ObjectRef {
+        api_version: "gateway.networking.k8s.io/v1".into(),
+        kind: "Gateway".into(),
+        namespace: spec.gateway_namespace.clone(),
+        name: spec.gateway_name.clone(),
+    })?;
+    let Some(address) = address
+        .map(str::to_owned)
+        .or_else(|| gateway_address(gw.as_ref()).map(|a| probe::with_port(&a, 443)))
+    else {
+        return Ok(vec!["the Gateway has no address to probe".into()]);
+    };
+    let ca = kube
+        .get(&secret_ref(&spec.cluster.namespace, "runai-ca-cert"))?
+        .and_then(|s| s["data"]["runai-ca.pem"].as_str().and_then(runai_gateway_core::tls::decode_data));
+    let hosts: Vec<String> = plan.dns.iter().map(|r| dns::query_name(&r.name)).collect();
+    Ok(probe::run(&hosts, &address, ca.as_deref()))
 }
 
 /// A permission the run needs.
@@ -1071,8 +1103,12 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         if selected(Phase::Verify) || selected(Phase::SwitchDns) || selected(Phase::DisableIngress) {
             let start = Instant::now();
             loop {
-                let problems =
+                let mut problems =
                     verify_problems(kube, spec).map_err(|e| read_error("the Gateway and routes", &e))?;
+                if problems.is_empty() && opts.probe {
+                    problems = probe_problems(kube, spec, &live.plan, opts.probe_address.as_deref())
+                        .map_err(|e| read_error("the cluster CA", &e))?;
+                }
                 if problems.is_empty() {
                     break;
                 }
@@ -1103,8 +1139,13 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
             });
             let address = gw.ok().flatten().as_ref().and_then(|g| gateway_address(Some(g)));
             out.line(format!(
-                "✓ verify: Gateway programmed at {}, listeners resolved, routes accepted",
-                address.as_deref().unwrap_or("?")
+                "✓ verify: Gateway programmed at {}, listeners resolved, routes accepted{}",
+                address.as_deref().unwrap_or("?"),
+                if opts.probe {
+                    ", HTTPS answers for every hostname"
+                } else {
+                    " (HTTPS probe skipped: --no-probe)"
+                }
             ));
             address
         } else {

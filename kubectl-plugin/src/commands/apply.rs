@@ -86,6 +86,14 @@ pub struct ApplyArgs {
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
+
+    /// In verify, skip the HTTPS request to each hostname through the Gateway (when this machine cannot reach its address)
+    #[arg(long)]
+    pub no_probe: bool,
+
+    /// In verify, dial HOST:PORT instead of the Gateway's address on 443 (e.g. a port-forward)
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_probe")]
+    pub probe_address: Option<String>,
 }
 
 /// Runs `apply`.
@@ -110,6 +118,8 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         force: args.force,
         prune_ingress: args.prune_ingress,
         dns_server: args.dns_server.clone(),
+        probe: !args.no_probe,
+        probe_address: args.probe_address.clone(),
     };
     crate::apply::apply(&opts, &spec)
 }

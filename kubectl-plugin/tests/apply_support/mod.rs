@@ -13,6 +13,8 @@
 
 #[path = "../status_support/dns.rs"]
 pub mod dns;
+#[path = "../status_support/tls.rs"]
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,8 @@ pub struct Harness {
     removed_ingresses: BTreeMap<String, Vec<Value>>,
     /// Exit code the stand-in returns for the next upgrade (then 0 again).
     pub helm_fail_next: Option<i32>,
+    /// `--probe-address` for `apply`; `None` passes `--no-probe`.
+    pub probe_address: Option<String>,
 }
 
 impl Harness {
@@ -95,6 +99,7 @@ impl Harness {
             helm_on_path: true,
             removed_ingresses: BTreeMap::new(),
             helm_fail_next: None,
+            probe_address: None,
         }
     }
 
@@ -108,6 +113,13 @@ impl Harness {
         let mut args: Vec<&str> = vec![verb];
         args.extend(INPUT);
         args.extend(["--kubeconfig", &kubeconfig, "--dns-server", dns]);
+        let probe = self.probe_address.clone();
+        if verb == "apply" {
+            match &probe {
+                Some(address) => args.extend(["--probe-address", address.as_str()]),
+                None => args.push("--no-probe"),
+            }
+        }
         args.extend(extra);
         self.run_raw(&args)
     }
@@ -429,6 +441,19 @@ impl Harness {
             .unwrap();
         (rel.revision, rel.chart_version, rel.values)
     }
+}
+
+/// An HTTPS server standing in for the Gateway's data plane: one certificate for every Run:ai
+/// hostname, issued by a fresh CA that replaces the cluster's `runai-ca-cert`.
+pub fn gateway_https(h: &Harness, hosts: &[&str], status: u16) -> tls::TlsServer {
+    let pki = runai_gateway_testkit::certs::TestPki::generate().unwrap();
+    let leaf = pki.issue(&runai_gateway_testkit::certs::LeafSpec::for_hosts(hosts.iter().copied())).unwrap();
+    use base64::Engine as _;
+    let ca = base64::engine::general_purpose::STANDARD.encode(pki.root.cert_pem());
+    let mut secret = h.server.get("v1", "Secret", Some("runai"), "runai-ca-cert").unwrap();
+    secret["data"]["runai-ca.pem"] = json!(ca);
+    h.server.put(secret).unwrap();
+    tls::TlsServer::start(&leaf.chain_pem, &leaf.key_pem, status)
 }
 
 /// A DNS server that answers every Run:ai name with `ip`.
