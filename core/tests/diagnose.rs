@@ -53,7 +53,9 @@ fn phases_of_the_stage_fixtures() {
 
 #[test]
 fn healthy_stages_have_no_errors() {
-    for fixture in ["ingress-only", "gateway-api-installed", "gateway-prepared", "runai-introduced", "migrated"] {
+    for fixture in
+        ["ingress-only", "gateway-api-installed", "gateway-prepared", "runai-introduced", "migrated"]
+    {
         let (_, r) = report(fixture);
         assert_eq!(ids(&r, Severity::Error), Vec::<&str>::new(), "{fixture}: {:#?}", r.findings);
     }
