@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "toolchain"
+step "toolchain and system packages"
 rustup show active-toolchain
 rustup target add wasm32-unknown-unknown
 rustup component add rustfmt clippy
+# musl targets and linkers (release archives), zsh and fish (completion tests).
+bash xtask/install-deps.sh
 
 # Snapshots are compared, never written, here: review changes with `cargo insta review`.
 export INSTA_UPDATE=no
@@ -33,11 +35,9 @@ fi
 step "tests"
 cargo test --workspace --locked
 
-for extra in krew/test.sh wasm/test.sh; do
-  if [ -f "$extra" ]; then
-    step "$extra"
-    bash "$extra"
-  fi
-done
+# The browser tests: installs wasm-bindgen-cli, Chromium and chromedriver, then runs the
+# bindings in headless Chromium and the page end to end.
+step "wasm/test.sh"
+bash wasm/test.sh
 
 step "done in $((SECONDS - started))s"
