@@ -24,6 +24,8 @@ pub struct Deployed {
     pub chart_version: String,
     /// User-supplied values (`helm get values`).
     pub values: Value,
+    /// The chart's default values (`helm show values` of the deployed chart).
+    pub chart_values: Value,
 }
 
 /// The deployed revision of `release` in `namespace`; `None` when there is none.
@@ -47,6 +49,7 @@ pub fn deployed(kube: &Kube, release: &str, namespace: &str) -> Result<Option<De
                 revision,
                 chart_version: rel["chart"]["metadata"]["version"].as_str().unwrap_or_default().to_owned(),
                 values: rel["config"].clone(),
+                chart_values: rel["chart"]["values"].clone(),
             });
         }
     }

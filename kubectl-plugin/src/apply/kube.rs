@@ -55,6 +55,7 @@ pub fn resource(api_version: &str, kind: &str) -> Option<&'static str> {
         ("gateway.networking.k8s.io/v1", "HTTPRoute") => "httproutes",
         ("operator.knative.dev/v1beta1", "KnativeServing") => "knativeservings",
         ("gateway.kgateway.dev/v1alpha1", "HTTPListenerPolicy") => "httplistenerpolicies",
+        ("networking.k8s.io/v1", "Ingress") => "ingresses",
         _ => return None,
     })
 }

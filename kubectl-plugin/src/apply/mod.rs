@@ -118,7 +118,7 @@ impl Out {
 pub fn rerun(verb: &str) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Flags of `apply` that `rollback` does not take, and whether they carry a value.
-    let apply_only: [(&str, bool); 10] = [
+    let apply_only: [(&str, bool); 12] = [
         ("--phase", true),
         ("--force-conflicts", false),
         ("--wait", false),
@@ -129,6 +129,8 @@ pub fn rerun(verb: &str) -> String {
         ("--diff", false),
         ("--dry-run", true),
         ("--yes", false),
+        ("--no-probe", false),
+        ("--probe-address", true),
     ];
     let mut out = vec!["kubectl".to_owned(), "runai-gateway".to_owned()];
     let mut skip = false;
@@ -231,15 +233,32 @@ fn read_error(what: &str, e: &Failure) -> anyhow::Error {
     anyhow::anyhow!("reading {what}: {e}")
 }
 
-/// The first load-balancer address of the Ingresses (the Ingress controller's address).
-fn ingress_address(kube: &Kube) -> Result<Option<String>, Failure> {
-    let ingresses = kube.list("/apis/networking.k8s.io/v1/ingresses", &[])?;
-    Ok(ingresses.iter().find_map(|i| {
-        i["status"]["loadBalancer"]["ingress"]
+/// The Ingress controller's address: the load-balancer address the Ingresses report, else that of
+/// a LoadBalancer Service that looks like an Ingress controller (the rule `status` uses).
+fn ingress_address(kube: &Kube, spec: &Spec) -> Result<Option<String>, Failure> {
+    let lb = |v: &Value| {
+        v["status"]["loadBalancer"]["ingress"]
             .as_array()?
             .iter()
             .find_map(|a| a["ip"].as_str().or_else(|| a["hostname"].as_str()).map(str::to_owned))
-    }))
+    };
+    let ingresses = kube.list("/apis/networking.k8s.io/v1/ingresses", &[])?;
+    if let Some(a) = ingresses.iter().find_map(lb) {
+        return Ok(Some(a));
+    }
+    let services = kube.list("/api/v1/services", &[])?;
+    Ok(services
+        .iter()
+        .filter(|s| s["spec"]["type"] == "LoadBalancer")
+        .filter(|s| {
+            let (ns, name) = (
+                s["metadata"]["namespace"].as_str().unwrap_or_default(),
+                s["metadata"]["name"].as_str().unwrap_or_default(),
+            );
+            !(ns == spec.gateway_namespace && name == spec.gateway_name)
+                && [ns, name].iter().any(|x| x.contains("ingress") || x.contains("haproxy"))
+        })
+        .find_map(lb))
 }
 
 fn gateway_address(gateway: Option<&Value>) -> Option<String> {
@@ -293,7 +312,7 @@ fn read_live(clusters: &Clusters, input: &SpecInput, spec: &Spec) -> anyhow::Res
     let gateway = kube.get(&gw_ref).map_err(|e| read_error("the Gateway", &e))?;
     let observed = Observed {
         gateway_address: gateway_address(gateway.as_ref()),
-        ingress_address: match ingress_address(kube).map_err(|e| read_error("Ingresses", &e))? {
+        ingress_address: match ingress_address(kube, &spec).map_err(|e| read_error("Ingresses", &e))? {
             Some(a) => Some(a),
             None => state.as_ref().and_then(|s| s.ingress_address.clone()),
         },

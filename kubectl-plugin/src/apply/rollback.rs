@@ -110,6 +110,18 @@ fn knative_restore(
     Ok((changes > 0).then_some((desired, changes)))
 }
 
+/// Whether `u` has nothing to undo: every key already has its rollback value in effect, either
+/// set in the release or, when unset there, as the chart's default (a key never set has the
+/// chart's default, which for Run:ai 2.25 is Ingress on and the Gateway API off).
+fn in_effect(live: &super::Live, u: &HelmUpgrade) -> bool {
+    let Some(d) = live.release(u).and_then(|r| r.deployed.as_ref()) else { return false };
+    u.values.iter().all(|v| {
+        let effective = runai_gateway_core::state::lookup(&d.values, &v.key)
+            .or_else(|| runai_gateway_core::state::lookup(&d.chart_values, &v.key));
+        effective.is_none_or(|x| runai_gateway_core::state::as_flag_text(x) == v.value)
+    })
+}
+
 /// Runs `rollback`.
 ///
 /// # Errors
@@ -144,7 +156,10 @@ pub fn rollback(opts: &RollbackOptions, spec: &Spec) -> anyhow::Result<Exit> {
         ));
     }
 
-    let helm_pending: Vec<&HelmUpgrade> = live.pending(&live.plan.helm.rollback);
+    // An upgrade whose values are already in effect (apply stopped before touching that release,
+    // or a rollback ran) is not run.
+    let helm_pending: Vec<&HelmUpgrade> =
+        live.pending(&live.plan.helm.rollback).into_iter().filter(|u| !in_effect(&live, u)).collect();
     let mut recreate = Vec::new();
     for ing in state.as_ref().map(|s| s.pruned_ingresses.clone()).unwrap_or_default() {
         let r = ObjectRef::of(&ing);
