@@ -48,6 +48,30 @@ code="$(cat "$d/req-$n.done")"
 exit "$code"
 "#;
 
+/// Where the stand-ins read and write objects: the test API server, or a real cluster
+/// (`tests/e2e_real_cluster.rs`). Writes bypass the plugin's view: they are what Helm or a
+/// controller would do.
+pub trait Store {
+    /// Objects of a kind, in one namespace or all.
+    fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value>;
+    /// Creates or replaces an object, status included.
+    fn put(&self, obj: Value) -> Result<(), String>;
+    /// Deletes an object.
+    fn remove(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str);
+}
+
+impl Store for TestServer {
+    fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        TestServer::list(self, api_version, kind, namespace)
+    }
+    fn put(&self, obj: Value) -> Result<(), String> {
+        TestServer::put(self, obj).map(|_| ()).map_err(|e| format!("{e:?}"))
+    }
+    fn remove(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
+        TestServer::remove(self, api_version, kind, namespace, name);
+    }
+}
+
 /// One run of the binary.
 #[derive(Debug)]
 pub struct Run {
@@ -62,9 +86,11 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// The test API server plus the stand-ins.
-pub struct Harness {
-    pub server: TestServer,
+/// A cluster (the test API server by default) plus the stand-ins.
+pub struct Harness<S: Store = TestServer> {
+    pub server: S,
+    kubeconfig: PathBuf,
+    home: PathBuf,
     bin_dir: tempfile::TempDir,
     /// Every helm invocation so far, argv after `helm`.
     pub helm_calls: Vec<Vec<String>>,
@@ -80,9 +106,17 @@ pub struct Harness {
     pub probe_address: Option<String>,
 }
 
-impl Harness {
+impl Harness<TestServer> {
     pub fn new(fixture: &str) -> Harness {
         let server = TestServer::with_fixture(fixture);
+        let (kubeconfig, home) = (server.kubeconfig_path(), server.scratch_dir().to_path_buf());
+        Harness::with_store(server, kubeconfig, home)
+    }
+}
+
+impl<S: Store> Harness<S> {
+    /// The stand-ins around `store`, which `kubeconfig` reaches; `home` is the binary's `$HOME`.
+    pub fn with_store(server: S, kubeconfig: PathBuf, home: PathBuf) -> Harness<S> {
         let bin_dir = tempfile::tempdir().unwrap();
         let helm = bin_dir.path().join("helm");
         std::fs::write(&helm, STANDIN).unwrap();
@@ -93,6 +127,8 @@ impl Harness {
         }
         Harness {
             server,
+            kubeconfig,
+            home,
             bin_dir,
             helm_calls: Vec::new(),
             controller: true,
@@ -104,7 +140,7 @@ impl Harness {
     }
 
     pub fn kubeconfig(&self) -> String {
-        self.server.kubeconfig_path().to_str().unwrap().to_owned()
+        self.kubeconfig.to_str().unwrap().to_owned()
     }
 
     /// `verb` with the input flags, `--kubeconfig`, `--dns-server dns` and `extra`.
@@ -137,7 +173,7 @@ impl Harness {
         let mut child = Command::new(BIN)
             .args(args)
             .env_remove("KUBECONFIG")
-            .env("HOME", self.server.scratch_dir())
+            .env("HOME", &self.home)
             .env("NO_COLOR", "1")
             .env("PATH", path)
             .env("HELM_STANDIN_DIR", &dir)
@@ -262,8 +298,8 @@ impl Harness {
             runai_gateway_core::state::set(&mut new.values, &k, v);
         }
         old.status = "superseded".into();
-        self.server.put(old.to_secret()).map_err(|e| format!("{e:?}"))?;
-        self.server.put(new.to_secret()).map_err(|e| format!("{e:?}"))?;
+        self.server.put(old.to_secret())?;
+        self.server.put(new.to_secret())?;
         // What the chart does with `ingress.enabled`.
         let enabled = |v: &Value, key: &str| {
             runai_gateway_core::state::lookup(v, key).map(runai_gateway_core::state::as_flag_text)
@@ -299,7 +335,7 @@ impl Harness {
                 for mut i in self.removed_ingresses.remove(&release_key).unwrap_or_default() {
                     i["apiVersion"] = json!("networking.k8s.io/v1");
                     i["kind"] = json!("Ingress");
-                    self.server.put(i).map_err(|e| format!("{e:?}"))?;
+                    self.server.put(i)?;
                 }
             }
             _ => {}
@@ -367,7 +403,9 @@ impl Harness {
             self.server.put(route).unwrap();
         }
     }
+}
 
+impl Harness<TestServer> {
     /// Every write request (create, update, patch, delete) so far, as `VERB resource ns/name`.
     /// Access reviews are questions, not writes, and are left out.
     pub fn writes(&self) -> Vec<String> {
@@ -389,7 +427,9 @@ impl Harness {
             })
             .collect()
     }
+}
 
+impl<S: Store> Harness<S> {
     /// The stored objects, without the fields the server sets and the Helm release secrets.
     pub fn objects(&self) -> BTreeMap<String, Value> {
         let kinds = [
@@ -445,7 +485,7 @@ impl Harness {
 
 /// An HTTPS server standing in for the Gateway's data plane: one certificate for every Run:ai
 /// hostname, issued by a fresh CA that replaces the cluster's `runai-ca-cert`.
-pub fn gateway_https(h: &Harness, hosts: &[&str], status: u16) -> tls::TlsServer {
+pub fn gateway_https(h: &Harness<TestServer>, hosts: &[&str], status: u16) -> tls::TlsServer {
     let pki = runai_gateway_testkit::certs::TestPki::generate().unwrap();
     let leaf = pki.issue(&runai_gateway_testkit::certs::LeafSpec::for_hosts(hosts.iter().copied())).unwrap();
     use base64::Engine as _;
