@@ -321,3 +321,136 @@ fn verify_stops_when_https_through_the_gateway_fails() {
     assert!(run.stdout.contains("TLS handshake"), "{run}");
     assert!(!run.stdout.contains("switch-dns"), "stops before the DNS step: {run}");
 }
+
+#[test]
+fn preflight_refuses_missing_prerequisites_and_names_each() {
+    let dns = dns_at(INGRESS_IP);
+    // No Gateway API at all.
+    let mut h = Harness::new("ingress-only");
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(
+        run.stdout.contains("the Gateway API CRD `gateways.gateway.networking.k8s.io` is not installed"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("GatewayClass `kgateway` does not exist"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+
+    // A certificate that does not cover its host, and Run:ai older than 2.25.
+    let mut h = Harness::new("broken/wrong-host-cert");
+    let mut release = h
+        .server
+        .list("v1", "Secret", Some("runai"))
+        .into_iter()
+        .find(|s| {
+            s["metadata"]["labels"]["name"] == "runai-cluster"
+                && s["metadata"]["labels"]["status"] == "deployed"
+        })
+        .map(|s| runai_gateway_testkit::helm::HelmRelease::from_secret(&s).unwrap())
+        .unwrap();
+    release.chart_version = "2.24.3".into();
+    h.server.put(release.to_secret()).unwrap();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--force-conflicts"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(
+        run.stdout.contains("does not cover `*.runai.example.com` (it names *.other.example.org)"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("Run:ai `runai-cluster` is 2.24.3: the Gateway API needs 2.25 or later"),
+        "{run}"
+    );
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}
+
+#[test]
+fn a_lost_connection_stops_and_the_next_run_continues() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server
+        .inject(Fault::on("patch", "httproutes", FaultAction::Drop).named("runai-gateway-https-redirect"));
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 8, "{run}");
+    assert!(
+        run.stdout.contains("✗ applying HTTPRoute runai/runai-gateway-https-redirect: no answer"),
+        "{run}"
+    );
+    h.server.clear_faults();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "{run}");
+}
+
+#[test]
+fn helm_runs_against_the_same_cluster_and_the_control_plane_context() {
+    let mut h = Harness::new("gateway-api-installed");
+    // A second context for the control plane (the same test server, as a remote one would be).
+    let kubeconfig = h.kubeconfig();
+    let text = std::fs::read_to_string(&kubeconfig).unwrap().replace(
+        "contexts:\n",
+        "contexts:\n- name: control-plane\n  context:\n    cluster: runai-gateway-test\n    user: test-user\n",
+    );
+    std::fs::write(&kubeconfig, text).unwrap();
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run(
+        "apply",
+        &dns.arg(),
+        &[
+            "--yes",
+            "--phase",
+            "introduce",
+            "--context",
+            "runai-gateway-test",
+            "--control-plane-context",
+            "control-plane",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
+    assert_eq!(
+        h.helm_calls,
+        vec![
+            v(&[
+                "upgrade",
+                "runai-backend",
+                "runai-backend/control-plane",
+                "--namespace",
+                "runai-backend",
+                "--reuse-values",
+                "--version",
+                "2.25.7",
+                "--kube-context",
+                "control-plane",
+                "--set-string",
+                "global.gatewayAPI.enabled=true",
+                "--set-string",
+                "global.gatewayAPI.parentRefs[0].name=runai-gateway",
+                "--set-string",
+                "global.gatewayAPI.parentRefs[0].namespace=runai",
+                "--kubeconfig",
+                &kubeconfig,
+            ]),
+            v(&[
+                "upgrade",
+                "runai-cluster",
+                "runai/runai-cluster",
+                "--namespace",
+                "runai",
+                "--reuse-values",
+                "--version",
+                "2.25.7",
+                "--set-string",
+                "clusterConfig.global.gatewayAPI.enabled=true",
+                "--set-string",
+                "clusterConfig.global.gatewayAPI.name=runai-gateway",
+                "--set-string",
+                "clusterConfig.global.gatewayAPI.namespace=runai",
+                "--set",
+                "clusterConfig.global.subdomainSupport=true",
+                "--kubeconfig",
+                &kubeconfig,
+                "--kube-context",
+                "runai-gateway-test",
+            ]),
+        ]
+    );
+}

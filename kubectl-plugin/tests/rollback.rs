@@ -126,3 +126,38 @@ fn without_helm_it_prints_the_commands() {
     assert!(run.stdout.contains("helm upgrade runai-backend runai-backend/control-plane --namespace runai-backend --reuse-values --version 2.25.7 --set-string global.ingress.enabled=true --set-string global.gatewayAPI.enabled=false"), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
+
+#[test]
+fn knative_serving_fields_are_restored_as_recorded() {
+    let mut h = Harness::new("gateway-api-installed");
+    // A Knative set up differently: another domain template, no external scheme.
+    let mut ks = h
+        .server
+        .get("operator.knative.dev/v1beta1", "KnativeServing", Some("knative-serving"), "knative-serving")
+        .unwrap();
+    ks["spec"]["config"]["network"]["domainTemplate"] =
+        serde_json::json!("{{.Name}}.{{.Namespace}}.{{.Domain}}");
+    ks["spec"]["config"]["network"].as_object_mut().unwrap().remove("default-external-scheme");
+    h.server.put(ks).unwrap();
+    let before = h.objects();
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--phase", "prepare"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ applied KnativeServing knative-serving/knative-serving"), "{run}");
+    let ks = h
+        .server
+        .get("operator.knative.dev/v1beta1", "KnativeServing", Some("knative-serving"), "knative-serving")
+        .unwrap();
+    assert_eq!(ks["spec"]["config"]["network"]["domainTemplate"], "{{.Name}}-{{.Namespace}}.{{.Domain}}");
+    assert_eq!(ks["spec"]["config"]["network"]["default-external-scheme"], "https");
+    assert_eq!(
+        ks["spec"]["config"]["autoscaler"],
+        before["KnativeServing knative-serving/knative-serving"]["spec"]["config"]["autoscaler"],
+        "other fields untouched"
+    );
+
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ restored the recorded KnativeServing fields"), "{run}");
+    assert_eq!(differences(&before, &h.objects()), Vec::<String>::new(), "{run}");
+}

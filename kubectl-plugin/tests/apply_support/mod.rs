@@ -497,12 +497,18 @@ pub fn gateway_https(h: &Harness<TestServer>, hosts: &[&str], status: u16) -> tl
 }
 
 /// A DNS server that answers every Run:ai name with `ip`.
+///
+/// NB: the server binds UDP on a free port, then TCP on the same port, which another test may
+/// have taken in between; a few attempts make that race harmless.
 pub fn dns_at(ip: &str) -> dns::DnsServer {
-    dns::DnsServer::start(&[
-        ("runai.example.com", ip),
-        ("*.runai.example.com", ip),
-        ("*.runai-inference.example.com", ip),
-    ])
+    let records =
+        [("runai.example.com", ip), ("*.runai.example.com", ip), ("*.runai-inference.example.com", ip)];
+    for _ in 0..4 {
+        if let Ok(server) = std::panic::catch_unwind(|| dns::DnsServer::start(&records)) {
+            return server;
+        }
+    }
+    dns::DnsServer::start(&records)
 }
 
 /// The objects that differ between two snapshots, field by field (keys present in one only, too).
