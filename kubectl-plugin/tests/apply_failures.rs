@@ -454,3 +454,61 @@ fn helm_runs_against_the_same_cluster_and_the_control_plane_context() {
         ]
     );
 }
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_a_terminal(h: &Harness, dns: &str, answer: &str, extra: &str) -> (i32, String) {
+    use std::io::Write as _;
+    let cmd = format!(
+        "{} apply --cluster-domain runai.example.com --kubeconfig {} --dns-server {dns} --no-probe {extra}",
+        apply_support::BIN,
+        h.kubeconfig()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the binary on a terminal");
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn on_a_terminal_the_summary_is_confirmed_first() {
+    let h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let (code, out) = on_a_terminal(&h, &dns.arg(), "n\n", "--phase prepare");
+    assert_eq!(code, 11, "{out}");
+    assert!(out.contains("+ create Gateway runai/runai-gateway"), "the summary comes first: {out}");
+    assert!(out.contains("Apply these changes? [y/N]"), "{out}");
+    assert!(out.contains("Aborted: nothing was changed."), "{out}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+
+    let (code, out) = on_a_terminal(&h, &dns.arg(), "y\n", "--phase prepare");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("✓ applied Gateway runai/runai-gateway"), "{out}");
+    assert!(
+        h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").is_some()
+    );
+}
+
+#[test]
+fn wait_dns_polls_until_the_timeout_then_prints_the_records() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let start = std::time::Instant::now();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--wait-dns", "--timeout", "3s"]);
+    let elapsed = start.elapsed();
+    assert_eq!(run.code, 7, "{run}");
+    assert!(elapsed >= Duration::from_secs(3), "returned after {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(30), "not bounded: {elapsed:?}");
+    assert!(run.stdout.contains("! switch-dns: point these DNS records at the Gateway"), "{run}");
+    // With the records at the Gateway, the same wait ends at once, and Ingress goes off.
+    let dns = dns_at(GATEWAY_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait-dns", "--timeout", "30s"]);
+    assert_eq!(run.code, 0, "{run}");
+}
