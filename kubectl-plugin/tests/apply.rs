@@ -153,7 +153,7 @@ fn full_migration_stops_for_dns_then_completes_and_a_second_run_writes_nothing()
     h.server.clear_requests();
     let run = h.run("apply", &old_dns.arg(), &["--yes"]);
     assert_eq!(run.code, 7, "{run}");
-    assert!(h.writes().is_empty(), "{:?}", h.writes());
+    assert!(h.writes().is_empty(), "{:?}\n{run}", h.writes());
 
     // DNS switched: Ingress is turned off, cluster first, then the control plane.
     let run = h.run("apply", &new_dns.arg(), &["--yes"]);

@@ -268,6 +268,15 @@ fn prune_deletes_only_what_apply_created() {
     let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
     assert_eq!(run.code, 0, "{run}");
 
+    // Objects that existed before keep their labels: only what apply creates is labelled.
+    let gw = h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").unwrap();
+    assert_ne!(gw["metadata"]["labels"]["app.kubernetes.io/managed-by"], "runai-gateway");
+    let policy = h
+        .server
+        .get("gateway.kgateway.dev/v1alpha1", "HTTPListenerPolicy", Some("runai"), "runai-gateway-websockets")
+        .unwrap();
+    assert_eq!(policy["metadata"]["labels"]["app.kubernetes.io/managed-by"], "runai-gateway");
+
     // DNS still at the Gateway: rollback re-enables Ingress but refuses to prune yet.
     let run = h.run("rollback", &new_dns.arg(), &["--yes", "--prune"]);
     assert_eq!(run.code, 7, "{run}");
@@ -511,4 +520,21 @@ fn wait_dns_polls_until_the_timeout_then_prints_the_records() {
     let dns = dns_at(GATEWAY_IP);
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait-dns", "--timeout", "30s"]);
     assert_eq!(run.code, 0, "{run}");
+}
+
+#[test]
+fn a_forbidden_read_is_a_missing_permission_and_changes_nothing() {
+    let mut h = Harness::new("gateway-api-installed");
+    h.server.set_rules(Some(vec![
+        Rule::allow("", &["*"], &["*"]),
+        Rule::allow("apiextensions.k8s.io", &["*"], &["*"]),
+        Rule::allow("operator.knative.dev", &["*"], &["*"]),
+        Rule::allow("networking.k8s.io", &["*"], &["*"]),
+        Rule::allow("gateway.networking.k8s.io", &["gatewayclasses", "httproutes"], &["*"]),
+    ]));
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stderr.contains("error: reading the Gateway: HTTP 403 Forbidden"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
 }

@@ -230,7 +230,46 @@ impl Clusters {
 
 /// A read failed: the run stops before deciding anything.
 fn read_error(what: &str, e: &Failure) -> anyhow::Error {
-    anyhow::anyhow!("reading {what}: {e}")
+    ReadError { what: what.to_owned(), failure: e.clone() }.into()
+}
+
+/// A read that failed before anything was decided (so nothing was changed by this run).
+#[derive(Debug, thiserror::Error)]
+#[error("reading {what}: {failure}")]
+pub struct ReadError {
+    /// What was being read.
+    pub what: String,
+    /// How it failed.
+    pub failure: Failure,
+}
+
+impl ReadError {
+    /// Exit code: a forbidden read is a missing permission (9), no answer an unreachable
+    /// cluster (6), anything else a failure (1).
+    pub fn exit(&self) -> Exit {
+        match &self.failure {
+            Failure::Status { code: 403, .. } => Exit::Refused,
+            Failure::Transport(_) => Exit::Unreachable,
+            Failure::Status { .. } => Exit::Failure,
+        }
+    }
+}
+
+/// Maps a failed read to its exit code after printing it; other errors go to `main`.
+///
+/// # Errors
+/// Anything but a [`ReadError`].
+pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
+    match result {
+        Err(e) => match e.downcast_ref::<ReadError>().map(ReadError::exit) {
+            Some(exit) => {
+                crate::output::error(&e, false);
+                Ok(exit)
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
 }
 
 /// The Ingress controller's address: the load-balancer address the Ingresses report, else that of
@@ -322,8 +361,24 @@ fn read_live(clusters: &Clusters, input: &SpecInput, spec: &Spec) -> anyhow::Res
     for planned in &plan.objects {
         let r = ObjectRef::of(&planned.manifest);
         let live = kube.get(&r).map_err(|e| read_error(&r.to_string(), &e))?;
+        let mut planned = planned.clone();
+        // An object someone else made keeps its labels: only what this tool creates carries
+        // `managed-by: runai-gateway`, so `rollback --prune` can never take it for its own.
+        if let Some(l) = &live
+            && l["metadata"]["labels"][MANAGED_BY_LABEL] != FIELD_MANAGER
+            && let Some(labels) = planned
+                .manifest
+                .get_mut("metadata")
+                .and_then(|m| m.get_mut("labels"))
+                .and_then(Value::as_object_mut)
+        {
+            labels.remove(MANAGED_BY_LABEL);
+            if labels.is_empty() {
+                planned.manifest["metadata"].as_object_mut().map(|m| m.remove("labels"));
+            }
+        }
         let changes = diff::diff(&planned.manifest, live.as_ref());
-        objects.push(ObjectState { planned: planned.clone(), live, changes });
+        objects.push(ObjectState { planned, live, changes });
     }
     let mut copy = None;
     for req in &plan.secrets {

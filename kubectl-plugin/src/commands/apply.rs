@@ -121,5 +121,5 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         probe: !args.no_probe,
         probe_address: args.probe_address.clone(),
     };
-    crate::apply::apply(&opts, &spec)
+    crate::apply::settle(crate::apply::apply(&opts, &spec))
 }

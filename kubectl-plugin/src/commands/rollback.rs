@@ -72,5 +72,5 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         helm: args.helm.clone(),
         dns_server: args.dns_server.clone(),
     };
-    crate::apply::rollback::rollback(&opts, &spec)
+    crate::apply::settle(crate::apply::rollback::rollback(&opts, &spec))
 }
