@@ -161,3 +161,45 @@ fn knative_serving_fields_are_restored_as_recorded() {
     assert!(run.stdout.contains("✓ restored the recorded KnativeServing fields"), "{run}");
     assert_eq!(differences(&before, &h.objects()), Vec::<String>::new(), "{run}");
 }
+
+#[test]
+fn path_mode_rollback_restores_subdomain_support_as_recorded() {
+    let mut h = Harness::new("gateway-api-installed");
+    let before = h.objects();
+    let dns = dns_at(INGRESS_IP);
+    // --force: Ingress off although DNS still points at it (the admin's call).
+    let run = h.run(
+        "apply",
+        &dns.arg(),
+        &["--routing-mode", "path", "--yes", "--wait", "--timeout", "20s", "--force"],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ disable-ingress"), "{run}");
+    let (_, _, values) = h.release_values("runai", "runai-cluster");
+    assert_eq!(values["clusterConfig"]["global"]["subdomainSupport"], false);
+    assert_eq!(values["clusterConfig"]["global"]["ingress"]["enabled"], "false");
+
+    let run = h.run("rollback", &dns.arg(), &["--routing-mode", "path", "--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    let cluster_call = h.helm_calls.iter().rev().find(|c| c[1] == "runai-cluster").unwrap();
+    assert!(
+        cluster_call.ends_with(&[
+            "--set-string".to_owned(),
+            "clusterConfig.global.ingress.enabled=true".to_owned(),
+            "--set-string".to_owned(),
+            "clusterConfig.global.gatewayAPI.enabled=false".to_owned(),
+            "--set".to_owned(),
+            "clusterConfig.global.subdomainSupport=true".to_owned(),
+            "--kubeconfig".to_owned(),
+            h.kubeconfig(),
+        ]),
+        "{cluster_call:?}"
+    );
+    let (_, _, values) = h.release_values("runai", "runai-cluster");
+    assert_eq!(values["clusterConfig"]["global"]["subdomainSupport"], true);
+    assert_eq!(differences(&before, &h.objects()), Vec::<String>::new());
+    let calls = h.helm_calls.len();
+    let run = h.run("rollback", &dns.arg(), &["--routing-mode", "path", "--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(h.helm_calls.len(), calls, "nothing left to undo");
+}

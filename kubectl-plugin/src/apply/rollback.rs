@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use runai_gateway_core::diff;
-use runai_gateway_core::helm::HelmUpgrade;
+use runai_gateway_core::helm::{HelmUpgrade, HelmValue, ValueKind};
 use runai_gateway_core::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use runai_gateway_core::plan::Ownership;
 use runai_gateway_core::spec::{Spec, SpecInput};
@@ -116,10 +116,41 @@ fn knative_restore(
 fn in_effect(live: &super::Live, u: &HelmUpgrade) -> bool {
     let Some(d) = live.release(u).and_then(|r| r.deployed.as_ref()) else { return false };
     u.values.iter().all(|v| {
+        if v.value == "null" {
+            // `--set KEY=null` removes the key: in effect when the release does not set it.
+            return runai_gateway_core::state::lookup(&d.values, &v.key).is_none();
+        }
         let effective = runai_gateway_core::state::lookup(&d.values, &v.key)
             .or_else(|| runai_gateway_core::state::lookup(&d.chart_values, &v.key));
         effective.is_none_or(|x| runai_gateway_core::state::as_flag_text(x) == v.value)
     })
+}
+
+/// `u` plus the typed keys the migration changed (`subdomainSupport` in path mode), set back to
+/// their recorded values (`null`, which Helm reads as "remove the key", when they were unset).
+fn with_restored(live: &super::Live, state: Option<&StateRecord>, u: &HelmUpgrade) -> HelmUpgrade {
+    let mut out = u.clone();
+    let (Some(rec), Some(d)) = (
+        state.and_then(|s| s.release(&u.release, &u.namespace)),
+        live.release(u).and_then(|r| r.deployed.as_ref()),
+    ) else {
+        return out;
+    };
+    let typed =
+        live.plan.helm.introduce.iter().filter(|i| i.component == u.component).flat_map(|i| &i.values);
+    for v in typed.filter(|v| v.kind == ValueKind::Typed) {
+        let Some(before) = rec.values.get(&v.key) else { continue };
+        let now = runai_gateway_core::state::lookup(&d.values, &v.key);
+        let before = (!before.is_null()).then_some(before);
+        if now != before && !out.values.iter().any(|o| o.key == v.key) {
+            out.values.push(HelmValue {
+                key: v.key.clone(),
+                value: before.map_or_else(|| "null".to_owned(), runai_gateway_core::state::as_flag_text),
+                kind: ValueKind::Typed,
+            });
+        }
+    }
+    out
 }
 
 /// Runs `rollback`.
@@ -158,8 +189,10 @@ pub fn rollback(opts: &RollbackOptions, spec: &Spec) -> anyhow::Result<Exit> {
 
     // An upgrade whose values are already in effect (apply stopped before touching that release,
     // or a rollback ran) is not run.
+    let upgrades: Vec<HelmUpgrade> =
+        live.plan.helm.rollback.iter().map(|u| with_restored(&live, state.as_ref(), u)).collect();
     let helm_pending: Vec<&HelmUpgrade> =
-        live.pending(&live.plan.helm.rollback).into_iter().filter(|u| !in_effect(&live, u)).collect();
+        live.pending(&upgrades).into_iter().filter(|u| !in_effect(&live, u)).collect();
     let mut recreate = Vec::new();
     for ing in state.as_ref().map(|s| s.pruned_ingresses.clone()).unwrap_or_default() {
         let r = ObjectRef::of(&ing);
