@@ -21,6 +21,7 @@ pub mod diff;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;
+pub mod inputs;
 pub mod manifests;
 pub mod plan;
 pub mod render;

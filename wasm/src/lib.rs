@@ -6,11 +6,14 @@
 //! ([`calculate_input`], [`input_fields`], …) is ordinary Rust, tested natively; the
 //! `#[wasm_bindgen]` wrappers only convert `JsValue`s and map errors with [`into_error`].
 //!
-//! Diagnostics of a `snapshot` file (`status --from-file`) are not bound yet: the core has no
-//! snapshot model or checks so far.
+//! [`diagnose_text`] is `status --from-file` for pasted text: the same ingestion, discovery,
+//! checks and report renderer, with the evaluation time passed in (the core has no clock).
 
 use std::fmt;
 
+use runai_gateway_core::checks::{CATALOG, Category, Finding, Report, Severity, Skipped, diagnose, discover};
+use runai_gateway_core::ingest::{SnapshotFileError, snapshot_from_text};
+use runai_gateway_core::render::{ReportFormat, render_report};
 use runai_gateway_core::spec::{
     AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput, KnativeInput,
     Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, TlsInput, defaults,
@@ -29,6 +32,13 @@ pub enum BindingError {
     Invalid(Issues),
     /// An output form the CLI does not have.
     UnknownFormat(String),
+    /// The text is not a snapshot `status --from-file` can read.
+    Snapshot {
+        /// What is wrong with it.
+        problem: String,
+        /// What to paste instead.
+        fix: String,
+    },
 }
 
 impl BindingError {
@@ -39,9 +49,38 @@ impl BindingError {
             BindingError::Malformed(_) => "malformed",
             BindingError::Invalid(_) => "invalid",
             BindingError::UnknownFormat(_) => "format",
+            BindingError::Snapshot { .. } => "snapshot",
         }
     }
+
+    /// A snapshot error from the core's reason, with the fix the page shows.
+    #[must_use]
+    pub fn snapshot(err: &SnapshotFileError) -> Self {
+        let (problem, fix) = match err {
+            SnapshotFileError::Syntax(m) => (
+                format!("the snapshot is not YAML or JSON: {m}"),
+                "paste the whole file, as `kubectl runai-gateway snapshot` or `kubectl get … -o yaml` wrote it"
+                    .to_owned(),
+            ),
+            SnapshotFileError::Unrecognised => (
+                format!("the text {err}"),
+                SNAPSHOT_HOWTO.to_owned(),
+            ),
+            SnapshotFileError::Schema(_) => (
+                err.to_string(),
+                format!(
+                    "take the snapshot again with runai-gateway {} (`kubectl runai-gateway snapshot > snapshot.yaml`)",
+                    runai_gateway_core::VERSION
+                ),
+            ),
+        };
+        BindingError::Snapshot { problem, fix }
+    }
 }
+
+/// What to paste into the diagnostics, as the fix of a snapshot error.
+pub const SNAPSHOT_HOWTO: &str = "paste the output of `kubectl runai-gateway snapshot > snapshot.yaml` \
+(or of `kubectl get gatewayclasses,gateways,httproutes,ingresses,secrets,services -A -o yaml`)";
 
 impl fmt::Display for BindingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,6 +90,7 @@ impl fmt::Display for BindingError {
             BindingError::UnknownFormat(name) => {
                 write!(f, "unknown output form `{name}`; expected one of {}", Format::NAMES.join(", "))
             }
+            BindingError::Snapshot { problem, fix } => write!(f, "{problem}. Fix: {fix}"),
         }
     }
 }
@@ -92,6 +132,107 @@ pub fn calculate_input(input: &SpecInput) -> Result<Outputs, BindingError> {
         summary: render(&plan, Format::Plan, false),
         plan,
     })
+}
+
+/// The findings of one category, in the report's order, as the table groups them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryFindings {
+    /// The category (`tls`, `runai-settings`, …).
+    pub category: Category,
+    /// Its heading in the table (`TLS`, `Run:ai settings`, …).
+    pub title: &'static str,
+    /// The highest severity found in it, if any.
+    pub worst: Option<Severity>,
+    /// How many of its checks passed.
+    pub passed: usize,
+    /// Its checks that could not run, and why.
+    pub skipped: Vec<Skipped>,
+    /// Its findings.
+    pub findings: Vec<Finding>,
+}
+
+/// `status --from-file` of a snapshot text: the report in every `-o` form, plus the report
+/// grouped for the page.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    /// `status --from-file FILE` (`-o table`) without colour, byte for byte.
+    pub table: String,
+    /// `-o json`.
+    pub json: String,
+    /// `-o yaml`.
+    pub yaml: String,
+    /// The report itself, the structure of `-o json`.
+    pub report: Report,
+    /// Every category in report order, with its findings.
+    pub categories: Vec<CategoryFindings>,
+    /// Where the `doc` anchors of findings live (`docs/checks.md#ID` under this URL).
+    pub docs_base: &'static str,
+}
+
+/// The repository the report's `docs/checks.md#…` anchors are relative to.
+pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/");
+
+/// What `status --from-file` does with a snapshot file: read it (a `snapshot` document or a
+/// `kubectl get -o yaml` List, decoding the input's Helm releases), fill the input from what
+/// the cluster says, resolve, run every check at `now` (Unix seconds) and render the report.
+///
+/// # Errors
+/// [`BindingError::Snapshot`] when the text is not a snapshot, [`BindingError::Invalid`] when the
+/// input, completed from the snapshot, is still invalid (say, no cluster domain anywhere).
+pub fn diagnose_text(text: &str, input: &SpecInput, now: i64) -> Result<Diagnosis, BindingError> {
+    if text.trim().is_empty() {
+        return Err(BindingError::Snapshot {
+            problem: "there is no snapshot to diagnose".into(),
+            fix: SNAPSHOT_HOWTO.into(),
+        });
+    }
+    let names = input.release_names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let snapshot = snapshot_from_text(text, &names).map_err(|e| BindingError::snapshot(&e))?;
+    let spec = discover(input, &snapshot).resolve()?;
+    let report = diagnose(&spec, &snapshot, now);
+    let categories = Category::ALL
+        .iter()
+        .map(|&category| {
+            let in_category = |id: &str| CATALOG.iter().any(|m| m.id == id && m.category == category);
+            let findings: Vec<Finding> =
+                report.findings.iter().filter(|f| f.category == category).cloned().collect();
+            CategoryFindings {
+                category,
+                title: category.title(),
+                worst: findings.iter().map(|f| f.severity).max(),
+                passed: report.passed.iter().filter(|id| in_category(id)).count(),
+                skipped: report.skipped.iter().filter(|s| in_category(s.id)).cloned().collect(),
+                findings,
+            }
+        })
+        .collect();
+    Ok(Diagnosis {
+        table: render_report(&report, ReportFormat::Table, false),
+        json: render_report(&report, ReportFormat::Json, false),
+        yaml: render_report(&report, ReportFormat::Yaml, false),
+        report,
+        categories,
+        docs_base: DOCS_BASE,
+    })
+}
+
+/// Unix seconds from JavaScript's `Date.now() / 1000` (fractions dropped).
+///
+/// # Errors
+/// [`BindingError::Malformed`] for a value that is no time (NaN, infinite, before 1970, past
+/// year 33658).
+pub fn unix_seconds(now: f64) -> Result<i64, BindingError> {
+    if now.is_finite() && (0.0..1e12).contains(&now) {
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(now.floor() as i64)
+    } else {
+        Err(BindingError::Malformed(format!(
+            "`now` must be Unix seconds, such as Date.now() / 1000; got {now}"
+        )))
+    }
 }
 
 /// Renders one output form by its `-o` name (`yaml`, `json`, `helm`, `plan`).
@@ -267,6 +408,10 @@ pub fn into_error(err: &BindingError) -> JsValue {
     {
         let _ = js_sys::Reflect::set(obj, &"issues".into(), &value);
     }
+    if let BindingError::Snapshot { problem, fix } = err {
+        let _ = js_sys::Reflect::set(obj, &"problem".into(), &problem.into());
+        let _ = js_sys::Reflect::set(obj, &"fix".into(), &fix.into());
+    }
     js.into()
 }
 
@@ -371,6 +516,25 @@ pub fn parse_route_namespaces(flag: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = routeNamespacesFlag)]
 pub fn route_namespaces_flag(policy: JsValue) -> Result<String, JsValue> {
     bind(from_js::<RouteNamespaces>(&policy).map(|p| p.to_flag()))
+}
+
+/// `status --from-file` of a pasted snapshot: `{table, json, yaml, report, categories, docsBase}`
+/// (see [`Diagnosis`]). `input` is the form's input object (the CLI's flags; `null` or
+/// `undefined` for none), `now` the evaluation time in Unix seconds (`Date.now() / 1000`).
+///
+/// # Errors
+/// A `RunaiGatewayError`: `snapshot` (with `problem` and `fix`) for text that is not a snapshot,
+/// `invalid` (with `issues`) when the input completed from the snapshot is invalid, `malformed`
+/// for an input object that is not a config or a `now` that is not a time.
+#[wasm_bindgen(js_name = diagnose)]
+pub fn diagnose_js(snapshot_text: &str, input: JsValue, now: f64) -> Result<JsValue, JsValue> {
+    let input =
+        if input.is_null() || input.is_undefined() { Ok(SpecInput::default()) } else { from_js(&input) };
+    bind(
+        input
+            .and_then(|i| unix_seconds(now).and_then(|now| diagnose_text(snapshot_text, &i, now)))
+            .and_then(|d| to_js(&d)),
+    )
 }
 
 /// The dotted path of every input field (see [`input_fields`]).
@@ -480,6 +644,59 @@ mod tests {
         let err = parse_config_text("clusterDomain: a.b.c\nbogus: 1\n").expect_err("unknown field");
         assert_eq!(err.kind(), "malformed");
         assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    const SNAPSHOT: &str = include_str!("../../examples/snapshot.yaml");
+
+    #[test]
+    fn diagnose_text_is_status_from_file() {
+        let input = SpecInput::default();
+        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000).expect("the example diagnoses");
+        let snapshot = snapshot_from_text(SNAPSHOT, &["runai-cluster", "runai-backend"]).expect("reads");
+        let spec = discover(&input, &snapshot).resolve().expect("resolves");
+        let report = diagnose(&spec, &snapshot, 1_790_000_000);
+        assert_eq!(d.table, render_report(&report, ReportFormat::Table, false));
+        assert_eq!(d.json, render_report(&report, ReportFormat::Json, false));
+        assert_eq!(d.report, report);
+        assert_eq!(d.categories.len(), Category::ALL.len());
+        let grouped: usize = d.categories.iter().map(|c| c.findings.len()).sum();
+        assert_eq!(grouped, report.findings.len());
+        let passed: usize = d.categories.iter().map(|c| c.passed).sum();
+        assert_eq!(passed, report.passed.len());
+        assert!(d.table.contains("Phase: "), "{}", d.table);
+        assert!(!d.table.contains('\u{1b}'), "no ANSI colour");
+    }
+
+    #[test]
+    fn the_input_names_the_releases_and_wins_over_discovery() {
+        let input = parse_config_text("clusterDomain: runai.other.example\n").expect("parses");
+        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000).expect("diagnoses");
+        assert_eq!(d.report.spec.cluster_domain, "runai.other.example");
+    }
+
+    #[test]
+    fn text_that_is_no_snapshot_says_what_to_paste() {
+        let input = SpecInput::default();
+        for (text, says) in [
+            ("", "there is no snapshot"),
+            ("hello: world\n", "holds neither a runai-gateway snapshot"),
+            ("a: [unclosed", "not YAML or JSON"),
+            ("schema: runai-gateway.snapshot/v9\n", "runai-gateway.snapshot/v9"),
+        ] {
+            let err = diagnose_text(text, &input, 0).expect_err(text);
+            assert_eq!(err.kind(), "snapshot", "{text}");
+            let message = err.to_string();
+            assert!(message.contains(says) && message.contains("Fix: "), "{text}: {message}");
+            assert!(message.contains("kubectl runai-gateway snapshot"), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn now_must_be_a_time() {
+        assert_eq!(unix_seconds(1_790_000_000.75).expect("a time"), 1_790_000_000);
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 1e13] {
+            assert_eq!(unix_seconds(bad).expect_err("not a time").kind(), "malformed");
+        }
     }
 
     #[test]

@@ -273,3 +273,265 @@ fn page_output_equals_the_cli_byte_for_byte() {
         s.find("#import summary").click();
     }
 }
+
+// ---- diagnostics: `status --from-file` of a pasted snapshot ----------------------------------
+
+const EXAMPLE_SNAPSHOT: &str = include_str!("../../examples/snapshot.yaml");
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A fixture's objects as `kubectl get … -o yaml` prints them: one `v1` List.
+fn fixture_list(name: &str) -> String {
+    let fixture = runai_gateway_testkit::Fixture::load(name).unwrap();
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": fixture.objects, "metadata": {"resourceVersion": ""}});
+    runai_gateway_core::yaml::to_string(&list).unwrap()
+}
+
+fn diagnoses(s: &Session) -> u64 {
+    s.js("return Number(document.body.dataset.diagnoses || 0);", vec![]).as_u64().unwrap()
+}
+
+/// Puts `text` in the snapshot box, presses Diagnose and waits for the result.
+fn diagnose(s: &Session, text: &str) {
+    s.js("document.getElementById('snapshot-text').value = arguments[0];", vec![json!(text)]);
+    let before = diagnoses(s);
+    s.find("#diagnose").click();
+    s.wait_for("the diagnosis", &format!("return Number(document.body.dataset.diagnoses || 0) > {before};"));
+}
+
+/// `kubectl-runai_gateway status --from-file FILE --now NOW [ARGS]`: (exit code, stdout).
+fn cli_status(snapshot: &std::path::Path, now: u64, args: &[&str]) -> (i32, String) {
+    let out = Command::new(cli())
+        .args(["status", "--from-file"])
+        .arg(snapshot)
+        .args(["--now", &now.to_string()])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    // 0: nothing at or above an error; 5: findings. Anything else is a failure to diagnose.
+    assert!(
+        code == 0 || code == 5,
+        "status on {} exited {code}: {}",
+        snapshot.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+#[ignore = "needs Chromium, chromedriver, the built page and the CLI binary: run wasm/test.sh"]
+fn diagnostics_tab_reports_a_pasted_snapshot() {
+    let now = unix_now();
+    let base = serve(web_dir());
+    let driver = Chromedriver::start();
+    let s = driver.session(1280, 900);
+    open(&s, &format!("{base}/?now={now}"));
+    let dir = artifacts().join("diagnostics");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The view tabs: from the keyboard, the diagnostics replace the preview.
+    s.find("#view-preview").click();
+    s.find("#view-preview").type_text("\u{E014}"); // ArrowRight
+    assert_eq!(
+        s.js("return [document.activeElement.id, document.getElementById('diagnostics').hidden, document.getElementById('preview').hidden];", vec![]),
+        json!(["view-diagnostics", false, true])
+    );
+    // Every control of the tab is labelled.
+    let unlabelled = s.js(
+        "return [...document.querySelectorAll('#diagnostics textarea, #diagnostics input')]
+           .filter(el => el.labels.length === 0).map(el => el.id);",
+        vec![],
+    );
+    assert_eq!(unlabelled, json!([]));
+
+    // Paste the example snapshot, with an empty form (no flags): what the CLI prints.
+    let example = dir.join("example.yaml");
+    std::fs::write(&example, EXAMPLE_SNAPSHOT).unwrap();
+    diagnose(&s, EXAMPLE_SNAPSHOT);
+    assert_eq!(s.js("return document.getElementById('diag-report').hidden;", vec![]), json!(false));
+    let (_, table) = cli_status(&example, now, &[]);
+    assert_eq!(s.text_of("diag-table"), table);
+    let (_, json_text) = cli_status(&example, now, &["-o", "json"]);
+    let report: Value = serde_json::from_str(&json_text).unwrap();
+    let phase_line = table.lines().find_map(|l| l.strip_prefix("Phase: ")).unwrap();
+    assert_eq!(s.text_of("diag-phase"), phase_line);
+    assert_eq!(s.text_of("diag-next"), report["nextStep"]["title"].as_str().unwrap());
+    assert_eq!(s.text_of("diag-next-command"), report["nextStep"]["command"].as_str().unwrap());
+    let status = s.text_of("diag-status");
+    assert!(status.starts_with(&format!("Diagnosed: {phase_line}.")), "{status}");
+    assert!(s.text_of("diag-target").contains("context prod"));
+
+    // The findings, grouped by category, each with its severity, hint, fix and docs link.
+    let shown = s.js(
+        "return [...document.querySelectorAll('#diag-categories .finding')].map(li => ({
+           category: li.closest('.category').dataset.category,
+           severity: li.querySelector('.sev').textContent,
+           id: li.querySelector('.finding-head code').textContent,
+           hint: li.querySelector('.hint').textContent,
+           fix: li.querySelector('.cmd pre')?.textContent ?? null,
+           copy: li.querySelector('.cmd button')?.textContent ?? null,
+           doc: li.querySelector('.doc a').getAttribute('href'),
+         }));",
+        vec![],
+    );
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "the example has a finding to show");
+    assert_eq!(shown.as_array().unwrap().len(), findings.len());
+    for (f, el) in findings.iter().zip(shown.as_array().unwrap()) {
+        assert_eq!(el["id"], f["id"]);
+        assert!(el["severity"].as_str().unwrap().ends_with(f["severity"].as_str().unwrap()), "{el}");
+        assert_eq!(el["hint"].as_str().unwrap(), format!("Hint: {}", f["hint"].as_str().unwrap()));
+        assert_eq!(el["fix"], f["fix"]);
+        assert_eq!(el["copy"], json!("Copy"));
+        assert!(el["doc"].as_str().unwrap().ends_with(f["doc"].as_str().unwrap()), "{el}");
+    }
+    for (f, el) in findings.iter().zip(shown.as_array().unwrap()) {
+        assert_eq!(el["category"], f["category"], "{el}");
+    }
+    let heading = s.js(
+        "return document.querySelector('#diag-categories [data-category=\"gateway\"] h5').textContent;",
+        vec![],
+    );
+    assert_eq!(heading, json!("! Gateway, warning (1 finding, 9 passed)"));
+    let categories = s.js("return document.querySelectorAll('#diag-categories .category').length;", vec![]);
+    assert_eq!(categories, json!(9));
+
+    // The form is the command's flags: a cluster domain typed there wins over the snapshot's.
+    let domain = s.find("#f-clusterDomain");
+    let before = diagnoses(&s);
+    domain.type_text("runai.other.example");
+    s.wait_for(
+        "the diagnosis to follow the form",
+        &format!("return Number(document.body.dataset.diagnoses) > {before};"),
+    );
+    s.wait_for(
+        "the typed domain",
+        "return document.getElementById('diag-target').textContent.includes('for runai.other.example ');",
+    );
+    let (_, flagged) = cli_status(&example, now, &["--cluster-domain", "runai.other.example"]);
+    assert_eq!(s.text_of("diag-table"), flagged);
+    and_wait(&s, || s.find("#reset").click());
+
+    // Text that is no snapshot: the problem and the fix, announced, and no stale report.
+    diagnose(&s, "hello: world\n");
+    assert_eq!(s.js("return document.getElementById('diag-report').hidden;", vec![]), json!(true));
+    let error = s.text_of("diag-error");
+    assert!(
+        error.contains("holds neither a runai-gateway snapshot")
+            && error.contains("Fix: paste the output of `kubectl runai-gateway snapshot > snapshot.yaml`"),
+        "{error}"
+    );
+    assert_eq!(s.find("#diag-error").property("role"), json!("alert"));
+
+    // A snapshot with errors, from a broken fixture as a kubectl List: the screenshot.
+    let broken = fixture_list("status/cert-expired");
+    diagnose(&s, &broken);
+    let path = dir.join("cert-expired.yaml");
+    std::fs::write(&path, &broken).unwrap();
+    let (code, table) = cli_status(&path, now, &[]);
+    assert_eq!(code, 5, "an expired certificate is an error");
+    assert_eq!(s.text_of("diag-table"), table);
+    assert!(s.text_of("diag-categories").contains("cert-expired"));
+    s.screenshot(&artifacts().join("diagnostics.png"));
+    drop(s);
+
+    // A phone-width window: the same report, nothing wider than the screen.
+    let phone = driver.session(390, 844);
+    open(&phone, &format!("{base}/?now={now}"));
+    phone.find("#view-diagnostics").click();
+    diagnose(&phone, &broken);
+    let overflow = phone
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![]);
+    assert_eq!(overflow, json!(0), "horizontal scroll on a phone");
+    // The whole page (which also grows the window to its height), then the tab alone.
+    phone.screenshot(&artifacts().join("diagnostics-phone-page.png"));
+    phone.find("#diagnostics").screenshot(&artifacts().join("diagnostics-phone.png"));
+}
+
+/// Snapshots (a fixture as a kubectl List, or a snapshot file) and config files (the form's
+/// input, the CLI's `--config`) on which the page's report must equal `status --from-file`.
+const DIAGNOSTICS_PARITY: &[(&str, &str, Option<&str>)] = &[
+    ("example-snapshot", "examples/snapshot.yaml", None),
+    (
+        "example-snapshot-path-mode",
+        "examples/snapshot.yaml",
+        Some("clusterDomain: runai.example.com\nroutingMode: path\n"),
+    ),
+    ("ingress-only", "ingress-only", None),
+    ("gateway-prepared", "gateway-prepared", None),
+    ("runai-introduced", "runai-introduced", None),
+    ("migrated", "migrated", None),
+    ("rolled-back", "status/rolled-back", None),
+    ("cert-expired", "status/cert-expired", None),
+    ("class-missing", "status/class-missing", None),
+    ("listener-missing", "status/listener-missing", None),
+    ("runaiconfig-drift", "status/runaiconfig-drift", None),
+    (
+        "other-release-names",
+        "runai-introduced",
+        Some("runai:\n  cluster:\n    release: rc\n  backend:\n    release: rb\n"),
+    ),
+    (
+        "istio-and-secrets",
+        "gateway-prepared",
+        Some("gateway:\n  controller: istio\ntls:\n  clusterDomainSecret: other-tls\n"),
+    ),
+];
+
+#[test]
+#[ignore = "needs Chromium, chromedriver, the built page and the CLI binary: run wasm/test.sh"]
+fn diagnostics_equal_status_from_file_byte_for_byte() {
+    let now = unix_now();
+    let base = serve(web_dir());
+    let driver = Chromedriver::start();
+    let s = driver.session(1280, 900);
+    open(&s, &format!("{base}/?now={now}"));
+    s.find("#view-diagnostics").click();
+    let dir = artifacts().join("parity-diagnostics");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut tables = std::collections::BTreeSet::new();
+
+    for (name, source, config) in DIAGNOSTICS_PARITY {
+        let text = if source.ends_with(".yaml") {
+            std::fs::read_to_string(workspace_root().join(source)).unwrap()
+        } else {
+            fixture_list(source)
+        };
+        let snapshot = dir.join(format!("{name}.snapshot.yaml"));
+        std::fs::write(&snapshot, &text).unwrap();
+
+        // The form carries the config, as `--config` does for the CLI.
+        let mut args: Vec<String> = Vec::new();
+        match config {
+            Some(config) => {
+                let path = dir.join(format!("{name}.config.yaml"));
+                std::fs::write(&path, config).unwrap();
+                args.extend(["--config".into(), path.display().to_string()]);
+                s.js(
+                    "document.getElementById('import').open = true;
+                     document.getElementById('import-text').value = arguments[0];",
+                    vec![json!(config)],
+                );
+                and_wait(&s, || s.find("#import-apply").click());
+            }
+            None => and_wait(&s, || s.find("#reset").click()),
+        }
+        diagnose(&s, &text);
+        let hidden = s.js("return document.getElementById('diag-error').hidden;", vec![]);
+        assert_eq!(hidden, json!(true), "{name}: {}", s.text_of("diag-error"));
+
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, table) = cli_status(&snapshot, now, &args);
+        let page = s.text_of("diag-table");
+        assert!(page == table, "{name}: the report differs\n--- page\n{page}\n--- cli\n{table}");
+        let (_, json_text) = cli_status(&snapshot, now, &[&args[..], &["-o", "json"]].concat());
+        assert!(s.text_of("diag-json") == json_text, "{name}: -o json differs");
+        tables.insert(table);
+    }
+    // The table is not one report over and over: the cases differ.
+    assert!(tables.len() >= DIAGNOSTICS_PARITY.len() - 2, "{} distinct reports", tables.len());
+}

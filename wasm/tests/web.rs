@@ -8,6 +8,9 @@
 #![allow(clippy::unwrap_used)]
 
 use js_sys::{JSON, Reflect};
+use runai_gateway_core::checks::{diagnose, discover};
+use runai_gateway_core::ingest::snapshot_from_text;
+use runai_gateway_core::render::{ReportFormat, render_report};
 use runai_gateway_core::{Format, SpecInput, compute, render};
 use runai_gateway_wasm as wasm;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,6 +19,14 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 wasm_bindgen_test_configure!(run_in_browser);
 
 const EXAMPLE: &str = include_str!("../../examples/runai-gateway.yaml");
+const SNAPSHOT: &str = include_str!("../../examples/snapshot.yaml");
+/// A cluster before the migration, as plain Kubernetes objects (no generated certificates).
+const INGRESS_ONLY: &[&str] = &[
+    include_str!("../../tests/fixtures/ingress-only/00-namespaces.yaml"),
+    include_str!("../../tests/fixtures/ingress-only/20-haproxy.yaml"),
+    include_str!("../../tests/fixtures/ingress-only/40-ingresses.yaml"),
+    include_str!("../../tests/fixtures/ingress-only/50-knative.yaml"),
+];
 
 fn js(json: &str) -> JsValue {
     JSON::parse(json).unwrap()
@@ -175,4 +186,94 @@ fn the_form_metadata_covers_every_field() {
     assert!(controllers.starts_with(r#"[["kgateway","kgateway"],"#), "{controllers}");
     assert!(controllers.contains(r#"["other",null]"#), "{controllers}");
     assert_eq!(wasm::version(), runai_gateway_core::VERSION);
+}
+
+/// What `status --from-file` prints for this text and input at `now`, from the core directly.
+fn status_from_file(text: &str, input: &SpecInput, now: i64, format: ReportFormat) -> String {
+    let names = input.release_names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let snapshot = snapshot_from_text(text, &names).unwrap();
+    let spec = discover(input, &snapshot).resolve().unwrap();
+    render_report(&diagnose(&spec, &snapshot, now), format, false)
+}
+
+const NOW: i64 = 1_795_000_000;
+
+#[wasm_bindgen_test]
+fn diagnose_a_snapshot_document_like_status_from_file() {
+    let d = wasm::diagnose_js(SNAPSHOT, JsValue::UNDEFINED, NOW as f64 + 0.5).unwrap();
+    let input = SpecInput::default();
+    assert_eq!(string(&d, "table"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Table));
+    assert_eq!(string(&d, "json"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Json));
+    assert_eq!(string(&d, "yaml"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Yaml));
+    // The report object is the `-o json` document.
+    let from_obj: serde_json::Value = serde_json::from_str(&to_json(&get(&d, "report"))).unwrap();
+    let from_json: serde_json::Value = serde_json::from_str(&string(&d, "json")).unwrap();
+    assert_eq!(from_obj, from_json);
+    assert_eq!(from_obj["phase"], "runai-introduced");
+    // Grouped by category in report order, every finding once.
+    let categories: serde_json::Value = serde_json::from_str(&to_json(&get(&d, "categories"))).unwrap();
+    let categories = categories.as_array().unwrap();
+    assert_eq!(categories.len(), 9);
+    assert_eq!(categories[0]["title"], "Prerequisites");
+    let grouped: Vec<&serde_json::Value> =
+        categories.iter().flat_map(|c| c["findings"].as_array().unwrap()).collect();
+    assert_eq!(grouped.len(), from_json["findings"].as_array().unwrap().len());
+    let gateway = categories.iter().find(|c| c["category"] == "gateway").unwrap();
+    assert_eq!(gateway["worst"], "warning");
+    assert_eq!(gateway["findings"][0]["id"], "allowed-routes-open");
+    assert!(string(&d, "docsBase").starts_with("https://"));
+
+    // The input is the CLI's flags: what it says wins over what the snapshot says.
+    let d =
+        wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomain":"runai.other.example"}"#), NOW as f64).unwrap();
+    let input: SpecInput = serde_json::from_str(r#"{"clusterDomain":"runai.other.example"}"#).unwrap();
+    assert_eq!(string(&d, "table"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Table));
+    assert!(string(&d, "table").starts_with("Gateway runai/runai-gateway for runai.other.example "));
+}
+
+#[wasm_bindgen_test]
+fn diagnose_reads_a_kubectl_list() {
+    let mut items = Vec::new();
+    for file in INGRESS_ONLY {
+        items.extend(runai_gateway_core::yaml::from_multi_str::<serde_json::Value>(file).unwrap());
+    }
+    assert!(items.len() > 5);
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+    let text = runai_gateway_core::yaml::to_string(&list).unwrap();
+    let obj = js(r#"{"clusterDomain":"runai.example.com"}"#);
+    let input: SpecInput = serde_json::from_str(r#"{"clusterDomain":"runai.example.com"}"#).unwrap();
+    let d = wasm::diagnose_js(&text, obj, NOW as f64).unwrap();
+    assert_eq!(string(&d, "table"), status_from_file(&text, &input, NOW, ReportFormat::Table));
+    assert_eq!(string(&get(&d, "report"), "phase"), "ingress-only");
+    assert!(string(&d, "table").contains("Phase: Ingress only"), "{}", string(&d, "table"));
+}
+
+#[wasm_bindgen_test]
+fn a_file_that_is_not_a_snapshot_is_refused_with_the_fix() {
+    for (text, problem) in [
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", "holds neither a runai-gateway snapshot"),
+        ("clusterDomain: [unclosed", "not YAML or JSON"),
+        ("schema: runai-gateway.snapshot/v0\n", "`runai-gateway.snapshot/v0` is not supported"),
+        ("   \n", "there is no snapshot"),
+    ] {
+        let err = wasm::diagnose_js(text, JsValue::NULL, NOW as f64).unwrap_err();
+        assert!(err.is_instance_of::<js_sys::Error>());
+        assert_eq!(get(&err, "name"), "RunaiGatewayError");
+        assert_eq!(get(&err, "kind"), "snapshot", "{text}");
+        assert!(string(&err, "problem").contains(problem), "{text}: {}", string(&err, "problem"));
+        assert!(string(&err, "fix").contains("kubectl runai-gateway snapshot"), "{text}");
+        let message = string(&err, "message");
+        assert!(message.contains(problem) && message.contains(". Fix: "), "{message}");
+    }
+    // A snapshot without a cluster domain, and none given: the input's error, by field.
+    let err = wasm::diagnose_js("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: runai\n", JsValue::NULL, NOW as f64).unwrap_err();
+    assert_eq!(get(&err, "kind"), "invalid");
+    assert!(to_json(&get(&get(&err, "issues"), "errors")).contains("\"field\":\"clusterDomain\""));
+    // The input must be a config, and `now` a time.
+    let err = wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomian":"x"}"#), NOW as f64).unwrap_err();
+    assert_eq!(get(&err, "kind"), "malformed");
+    let err = wasm::diagnose_js(SNAPSHOT, JsValue::NULL, f64::NAN).unwrap_err();
+    assert_eq!(get(&err, "kind"), "malformed");
+    assert!(string(&err, "message").contains("Unix seconds"));
 }

@@ -9,6 +9,15 @@ const errorId = (field) => `e-${field.replaceAll('.', '-')}`;
 
 let latest = null; // the outputs of the last valid input
 let updates = 0; // counted on <body data-updates> so tests can wait for the next preview
+let diagnosis = null; // the last diagnosis shown, redone when the form changes
+let diagnoses = 0; // counted on <body data-diagnoses>
+
+// The evaluation time of diagnostics is now, unless the address fixes it (`?now=UNIX_SECONDS`,
+// the page's form of the CLI's hidden `--now`), so a report can be reproduced exactly.
+const fixedNow = (() => {
+  const v = new URLSearchParams(location.search).get('now');
+  return v !== null && /^\d{1,11}$/.test(v) ? Number(v) : null;
+})();
 
 // ---- the input object ------------------------------------------------------------------------
 
@@ -262,23 +271,25 @@ function update() {
   }
   const hash = permalinkHash();
   if (hash !== location.hash) history.replaceState(null, '', hash || location.pathname + location.search);
+  // The form is the command's flags: a shown diagnosis follows it.
+  if (diagnosis !== null || !$('diag-report').hidden || !$('diag-error').hidden) runDiagnosis();
   document.body.dataset.updates = String(++updates);
 }
 
 // ---- actions ---------------------------------------------------------------------------------
 
-function say(text) { $('action-status').textContent = text; }
+function say(text, where = 'action-status') { $(where).textContent = text; }
 
-async function copyText(text, what) {
+async function copyText(text, what, where = 'action-status') {
   try {
     await navigator.clipboard.writeText(text);
-    say(`Copied ${what}.`);
+    say(`Copied the ${what}.`, where);
   } catch {
-    say(`Copying is blocked here: select the ${what} and copy it by hand.`);
+    say(`Copying is blocked here: select the ${what} and copy it by hand.`, where);
   }
 }
 
-function download(name, text, type) {
+function download(name, text, type, where = 'action-status') {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
   a.href = url;
@@ -287,30 +298,197 @@ function download(name, text, type) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 0);
-  say(`Downloaded ${name}.`);
+  say(`Downloaded ${name}.`, where);
 }
 
+// Selects a tab of its own tablist and shows its panel.
+function selectTab(tab) {
+  for (const t of tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]')) {
+    const on = t === tab;
+    t.setAttribute('aria-selected', String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute('aria-controls')).hidden = !on;
+  }
+}
+
+// ARIA tabs, one group per tablist (the views, and the preview's outputs): click, or the arrow
+// keys, Home and End on the focused tab.
 function setupTabs() {
-  const tabs = [...document.querySelectorAll('[role="tab"]')];
-  const select = (tab) => {
-    for (const t of tabs) {
-      const on = t === tab;
-      t.setAttribute('aria-selected', String(on));
-      t.tabIndex = on ? 0 : -1;
-      $(t.getAttribute('aria-controls')).hidden = !on;
+  for (const list of document.querySelectorAll('[role="tablist"]')) {
+    const tabs = [...list.querySelectorAll('[role="tab"]')];
+    for (const [i, t] of tabs.entries()) {
+      t.addEventListener('click', () => selectTab(t));
+      t.addEventListener('keydown', (ev) => {
+        const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[ev.key];
+        if (to === undefined) return;
+        ev.preventDefault();
+        const next = tabs[(to + tabs.length) % tabs.length];
+        selectTab(next);
+        next.focus();
+      });
     }
-  };
-  for (const [i, t] of tabs.entries()) {
-    t.addEventListener('click', () => select(t));
-    t.addEventListener('keydown', (ev) => {
-      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[ev.key];
-      if (to === undefined) return;
+  }
+  // Skip links show their view and move focus there without touching the URL fragment, which
+  // holds the permalink.
+  for (const a of document.querySelectorAll('a.skip')) {
+    a.addEventListener('click', (ev) => {
       ev.preventDefault();
-      const next = tabs[(to + tabs.length) % tabs.length];
-      select(next);
-      next.focus();
+      selectTab($(a.dataset.view));
+      $(a.getAttribute('href').slice(1)).focus();
     });
   }
+}
+
+// ---- diagnostics: `status --from-file` of a pasted snapshot ----------------------------------
+
+const SEVERITY_MARK = { error: '✗', warning: '!', info: 'i' };
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+function plural(n, word) { return `${n} ${word}${n === 1 ? '' : 's'}`; }
+
+// A command with its copy button.
+function commandBlock(command, what) {
+  const pre = el('pre', { class: 'code', tabIndex: 0, 'aria-label': what }, command);
+  const button = el('button', { type: 'button', class: 'copy' }, 'Copy');
+  button.setAttribute('aria-label', `Copy the ${what}`);
+  button.addEventListener('click', () => copyText(command, what, 'diag-status'));
+  return el('div', { class: 'cmd' }, pre, button);
+}
+
+function findingView(f, docsBase) {
+  const head = el('p', { class: 'finding-head' },
+    el('span', { class: `sev sev-${f.severity}` }, el('span', { 'aria-hidden': 'true' }, `${SEVERITY_MARK[f.severity]} `), f.severity), ' ',
+    el('code', {}, f.id));
+  const body = [head, el('p', { class: 'message' }, f.message)];
+  if (f.resource) body.push(el('p', { class: 'resource' }, 'Resource: ', el('code', {}, f.resource)));
+  body.push(el('p', { class: 'hint' }, el('strong', {}, 'Hint: '), f.hint));
+  if (f.fix) body.push(el('p', { class: 'fix-label' }, el('strong', {}, 'Fix:')), commandBlock(f.fix, `fix for ${f.id}`));
+  body.push(el('p', { class: 'doc' }, 'Docs: ',
+    el('a', { href: docsBase + f.doc, rel: 'noopener noreferrer', target: '_blank' }, f.doc)));
+  return el('li', { class: `finding sev-${f.severity}` }, ...body);
+}
+
+function categoryView(c, docsBase) {
+  const mark = c.worst ? SEVERITY_MARK[c.worst] : c.passed === 0 ? '-' : '✓';
+  const state = c.worst ?? (c.passed === 0 ? 'not checked' : 'ok');
+  const counts = [`${c.passed} passed`];
+  if (c.skipped.length) counts.push(`${c.skipped.length} skipped`);
+  if (c.findings.length) counts.unshift(plural(c.findings.length, 'finding'));
+  const id = `diag-cat-${c.category}`;
+  // The mark is for the eye; screen readers hear the state in words.
+  const heading = el('h5', { id },
+    el('span', { class: `mark sev-${c.worst ?? (c.passed ? 'ok' : 'none')}`, 'aria-hidden': 'true' }, mark), ' ',
+    c.title, el('span', { class: 'visually-hidden' }, `, ${state}`), ' ', el('span', { class: 'counts' }, `(${counts.join(', ')})`));
+  const section = el('section', { class: 'category', 'aria-labelledby': id, 'data-category': c.category }, heading);
+  if (c.findings.length) section.append(el('ul', { class: 'findings' }, ...c.findings.map((f) => findingView(f, docsBase))));
+  if (c.skipped.length) {
+    section.append(el('details', { class: 'skipped' }, el('summary', {}, `Skipped checks (${c.skipped.length})`),
+      el('ul', {}, ...c.skipped.map((s) => el('li', {}, el('code', {}, s.id), `: ${s.reason}`)))));
+  }
+  return section;
+}
+
+function showDiagnosis(d, now) {
+  const r = d.report;
+  $('diag-phase').textContent = phaseText(d);
+  $('diag-target').textContent = `Gateway ${r.spec.gatewayNamespace}/${r.spec.gatewayName} for ${r.spec.clusterDomain}`
+    + (r.context ? ` · context ${r.context}` : '')
+    + ` · evaluated at ${new Date(now * 1000).toISOString().replace('.000Z', 'Z')}`;
+  const count = (sev) => r.findings.filter((f) => f.severity === sev).length;
+  $('diag-counts').textContent = `${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, `
+    + `${plural(count('info'), 'note')} · ${r.passed.length} checks passed, ${r.skipped.length} skipped`;
+  $('diag-next').textContent = r.nextStep.title;
+  $('diag-next-cmd').hidden = !r.nextStep.command;
+  $('diag-next-command').textContent = r.nextStep.command ?? '';
+  $('diag-categories').replaceChildren(...d.categories.map((c) => categoryView(c, d.docsBase)));
+  $('diag-table').textContent = d.table;
+  $('diag-json').textContent = d.json;
+  $('diag-report').hidden = false;
+  $('diag-error').hidden = true;
+  say(`Diagnosed: ${phaseText(d)}. ${$('diag-counts').textContent}. Next: ${r.nextStep.title}`, 'diag-status');
+}
+
+// The phase line of the table ("Phase: …"), so the page and the CLI word it the same.
+function phaseText(d) {
+  const line = d.table.split('\n').find((l) => l.startsWith('Phase: '));
+  return line ? line.slice('Phase: '.length) : d.report.phase;
+}
+
+function sentence(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
+
+function showDiagnosisError(message, items = [], fix = '') {
+  $('diag-report').hidden = true;
+  $('diag-error-text').textContent = message;
+  $('diag-error-fix').textContent = fix;
+  $('diag-error-fix').hidden = fix === '';
+  fillList($('diag-error-list'), items, (li, e) => {
+    const control = controlFor(e.field);
+    if (control) li.append(el('a', { href: `#${control.id}` }, e.field));
+    else li.append(e.field);
+    li.append(`: ${e.problem}. Fix: ${e.fix}`);
+  });
+  $('diag-error').hidden = false;
+  say('Cannot diagnose this: see the message above the report.', 'diag-status');
+}
+
+function runDiagnosis() {
+  const text = $('snapshot-text').value;
+  const { input, errors } = readForm();
+  const now = fixedNow ?? Date.now() / 1000;
+  diagnosis = null;
+  if (errors.length) {
+    showDiagnosisError('The form has values the command would refuse as flags; fix them first.', errors);
+  } else {
+    try {
+      diagnosis = core.diagnose(text, input, now);
+      showDiagnosis(diagnosis, Math.floor(now));
+    } catch (e) {
+      if (e.kind === 'snapshot') {
+        showDiagnosisError(`${sentence(e.problem)}.`, [], `Fix: ${e.fix}.`);
+      } else if (e.kind === 'invalid') {
+        showDiagnosisError('With the snapshot filled in, the input is still incomplete; set these in the form:', e.issues.errors);
+      } else {
+        showDiagnosisError(e.message);
+      }
+    }
+  }
+  document.body.dataset.diagnoses = String(++diagnoses);
+}
+
+function setupDiagnostics() {
+  $('diagnose').addEventListener('click', runDiagnosis);
+  let timer = null;
+  $('snapshot-text').addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(runDiagnosis, 400);
+  });
+  $('snapshot-file').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    $('snapshot-text').value = await file.text();
+    runDiagnosis();
+  });
+  $('diagnose-clear').addEventListener('click', () => {
+    $('snapshot-text').value = '';
+    $('snapshot-file').value = '';
+    diagnosis = null;
+    $('diag-report').hidden = true;
+    $('diag-error').hidden = true;
+    say('Cleared the snapshot.', 'diag-status');
+    $('snapshot-text').focus();
+  });
+  $('diag-download-json').addEventListener('click', () => diagnosis
+    && download('runai-gateway-report.json', diagnosis.json, 'application/json', 'diag-status'));
 }
 
 function setupActions() {
@@ -321,8 +499,10 @@ function setupActions() {
     const text = core.configYaml(readForm().input);
     download('runai-gateway-config.yaml', text, 'application/yaml');
   });
-  for (const b of document.querySelectorAll('button.copy')) {
-    b.addEventListener('click', () => copyText($(b.dataset.copy).textContent, b.closest('.panel').querySelector('pre').getAttribute('aria-label')));
+  for (const b of document.querySelectorAll('button.copy[data-copy]')) {
+    const what = b.dataset.what ?? b.closest('.panel').querySelector('pre').getAttribute('aria-label');
+    const where = b.closest('#diagnostics') ? 'diag-status' : 'action-status';
+    b.addEventListener('click', () => copyText($(b.dataset.copy).textContent, what, where));
   }
   $('reset').addEventListener('click', () => {
     for (const el of controls()) el.value = '';
@@ -367,6 +547,7 @@ async function main() {
   }
   setupTabs();
   setupActions();
+  setupDiagnostics();
   restoreFromHash();
   $('form').addEventListener('input', update);
   $('form').addEventListener('change', update);

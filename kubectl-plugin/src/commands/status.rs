@@ -12,7 +12,7 @@ use runai_gateway_core::checks::{Severity, diagnose, discover};
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::{ReportFormat, catalog_table, render_report};
 use runai_gateway_core::snapshot::Snapshot;
-use runai_gateway_core::spec::{SpecInput, defaults};
+use runai_gateway_core::spec::SpecInput;
 
 use crate::cli::{FailOn, StatusArgs, StatusOutput};
 use crate::exit::Exit;
@@ -45,11 +45,7 @@ pub enum StatusError {
 
 /// The Helm release names ingestion decodes: the input's, or the documented defaults.
 pub fn release_names(input: &SpecInput) -> Vec<String> {
-    let runai = input.runai.clone().unwrap_or_default();
-    vec![
-        runai.cluster.and_then(|r| r.release).unwrap_or_else(|| defaults::CLUSTER_RELEASE.into()),
-        runai.backend.and_then(|r| r.release).unwrap_or_else(|| defaults::BACKEND_RELEASE.into()),
-    ]
+    input.release_names()
 }
 
 /// Reads a snapshot file (the output of `snapshot`, or a `kubectl get -o yaml` List).

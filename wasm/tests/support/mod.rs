@@ -300,6 +300,13 @@ impl Element<'_> {
         self.session.call("POST", &format!("/element/{}/value", self.id), Some(json!({ "text": text })));
     }
 
+    /// Saves a PNG of just this element (scrolled into view).
+    pub fn screenshot(&self, path: &Path) {
+        let b64 = self.session.call("GET", &format!("/element/{}/screenshot", self.id), None);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, base64_decode(b64.as_str().unwrap())).unwrap();
+    }
+
     pub fn property(&self, name: &str) -> Value {
         self.session.call("GET", &format!("/element/{}/property/{name}", self.id), None)
     }
