@@ -94,22 +94,18 @@ pub struct ApplyOptions {
     pub probe_address: Option<String>,
 }
 
-/// The report, written to stdout as it goes.
-pub struct Out {
-    text: String,
-}
+/// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
+pub struct Out;
 
 impl Out {
     fn new() -> Self {
-        Self { text: String::new() }
+        Self
     }
 
     /// One line, printed at once.
+    #[allow(clippy::unused_self)] // `&mut self`: one writer per run, passed where lines are written.
     pub fn line(&mut self, line: impl AsRef<str>) {
-        let line = line.as_ref();
-        let _ = crate::output::print(&format!("{line}\n"));
-        self.text.push_str(line);
-        self.text.push('\n');
+        let _ = crate::output::print(&format!("{}\n", line.as_ref()));
     }
 }
 
