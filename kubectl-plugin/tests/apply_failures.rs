@@ -538,3 +538,28 @@ fn a_forbidden_read_is_a_missing_permission_and_changes_nothing() {
     assert!(run.stderr.contains("error: reading the Gateway: HTTP 403 Forbidden"), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
+
+#[test]
+fn verify_waits_for_the_controller_and_names_what_is_missing() {
+    let mut h = Harness::new("gateway-api-installed");
+    h.controller = false;
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
+    assert_eq!(run.code, 7, "{run}");
+    for line in [
+        "! verify: the Gateway is not serving yet after 2s:",
+        "Gateway runai/runai-gateway is not Programmed",
+        "Gateway runai/runai-gateway has no address",
+        "listener `https-inference` has not resolved its certificate (ResolvedRefs)",
+        "HTTPRoute knative-serving/knative-serving-httproute is not accepted by the Gateway",
+        "kubectl describe gateway runai-gateway -n runai",
+    ] {
+        assert!(run.stdout.contains(line), "missing `{line}`:\n{run}");
+    }
+    // Once the controller has done its work, the next run goes on from verify.
+    h.controller = true;
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "{run}");
+    assert!(run.stdout.contains("✓ verify"), "{run}");
+    assert!(run.stdout.contains("! switch-dns"), "{run}");
+}

@@ -69,6 +69,15 @@ fn from_introduced_before_the_dns_switch() {
     assert_eq!(run.code, 7, "{run}");
     assert_eq!(phase(&mut h, &dns.arg()), "runai-introduced");
 
+    // A server-side dry run sends the deletes with dryRun=All and stores nothing.
+    let migrated = h.objects();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune", "--dry-run=server"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ deleted Gateway runai/runai-gateway"), "{run}");
+    assert!(h.server.requests().iter().filter(|r| r.verb == "delete").count() >= 3);
+    assert_eq!(differences(&migrated, &h.objects()), Vec::<String>::new());
+    assert_eq!(h.helm_calls.len(), 2, "helm is not run in a dry run");
+
     rollback_to(&mut h, &before, &dns.arg());
     let rollback_calls = &h.helm_calls[2..];
     assert_eq!(rollback_calls.len(), 2, "{rollback_calls:?}");
