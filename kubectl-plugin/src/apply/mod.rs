@@ -957,7 +957,8 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
                 out.line(diff::render(&o.changes).trim_end());
             }
         }
-        for (phase, ups) in [("introduce", &work.introduce), ("disable-ingress", &work.disable)] {
+        let gated = "disable-ingress, once DNS resolves to the Gateway";
+        for (phase, ups) in [("introduce", &work.introduce), (gated, &work.disable)] {
             for u in ups.iter() {
                 out.line(format!("  ~ helm upgrade {} ({phase})", u.release));
                 if opts.diff || opts.dry_run == Some(DryRun::Client) {
