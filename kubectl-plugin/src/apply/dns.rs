@@ -3,12 +3,7 @@
 //! A wildcard record is checked through one name under it (`rgw-check.<domain>`), which any
 //! wildcard answers.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
-use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfigGroup, ResolveHosts, ResolverConfig};
-use hickory_resolver::name_server::TokioConnectionProvider;
+use crate::collect::dns::resolver;
 
 /// The label a wildcard record is checked through.
 const PROBE_LABEL: &str = "rgw-check";
@@ -44,32 +39,4 @@ pub fn resolve(names: &[String], server: Option<&str>) -> Vec<Result<Vec<String>
         }
         out
     })
-}
-
-async fn resolver(server: Option<&str>) -> Result<TokioResolver, String> {
-    let mut builder = match server {
-        None => TokioResolver::builder_tokio().map_err(|e| format!("system resolver: {e}"))?,
-        Some(s) => {
-            let addr: SocketAddr = match s.parse() {
-                Ok(a) => a,
-                Err(_) => tokio::net::lookup_host(s)
-                    .await
-                    .map_err(|e| format!("--dns-server `{s}`: {e}"))?
-                    .next()
-                    .ok_or_else(|| format!("--dns-server `{s}`: no address"))?,
-            };
-            let group = NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
-            let mut b = TokioResolver::builder_with_config(
-                ResolverConfig::from_parts(None, vec![], group),
-                TokioConnectionProvider::default(),
-            );
-            b.options_mut().use_hosts_file = ResolveHosts::Never;
-            b
-        }
-    };
-    let opts = builder.options_mut();
-    opts.timeout = Duration::from_secs(2);
-    opts.attempts = 2;
-    opts.cache_size = 0;
-    Ok(builder.build())
 }

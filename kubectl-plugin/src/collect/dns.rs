@@ -41,7 +41,7 @@ pub fn names(spec: &Spec) -> Vec<(String, &'static str)> {
 }
 
 /// Builds the resolver: the system's, or one server (`HOST:PORT`, UDP then TCP).
-async fn resolver(server: Option<&str>) -> Result<TokioResolver, String> {
+pub(crate) async fn resolver(server: Option<&str>) -> Result<TokioResolver, String> {
     let mut builder = match server {
         None => TokioResolver::builder_tokio().map_err(|e| format!("system resolver: {e}"))?,
         Some(s) => {

@@ -24,8 +24,8 @@
 //! Private keys never leave [`Ingest`]: only the parsed certificate and the verdict of the key
 //! comparison reach the snapshot.
 
-mod dns;
-mod probe;
+pub(crate) mod dns;
+pub(crate) mod probe;
 mod spinner;
 
 use std::time::Duration;
@@ -82,7 +82,7 @@ pub fn live(opts: &Options<'_>, input: &SpecInput, _color: bool) -> Result<Snaps
 
 /// A point in time before which a step must end.
 #[derive(Debug, Clone, Copy)]
-struct Deadline {
+pub(crate) struct Deadline {
     at: Option<Instant>,
     total: Option<Duration>,
 }

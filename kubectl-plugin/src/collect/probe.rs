@@ -37,7 +37,7 @@ fn hosts(spec: &Spec, snapshot: &Snapshot) -> Vec<String> {
 }
 
 /// `host:port`, bracketing IPv6 literals.
-fn with_port(address: &str, port: u16) -> String {
+pub(crate) fn with_port(address: &str, port: u16) -> String {
     if address.parse::<std::net::Ipv6Addr>().is_ok() {
         format!("[{address}]:{port}")
     } else {
@@ -45,7 +45,7 @@ fn with_port(address: &str, port: u16) -> String {
     }
 }
 
-fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String> {
+pub(crate) fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     // System roots: unreadable ones are skipped, as every TLS client does.
     let native = rustls_native_certs::load_native_certs();
@@ -65,7 +65,11 @@ fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, String
 }
 
 /// One request; the status code, or what failed.
-async fn probe_one(config: Arc<rustls::ClientConfig>, address: &str, host: &str) -> Result<u16, String> {
+pub(crate) async fn probe_one(
+    config: Arc<rustls::ClientConfig>,
+    address: &str,
+    host: &str,
+) -> Result<u16, String> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| format!("`{host}` is not a valid SNI name: {e}"))?;
     let tcp = tokio::net::TcpStream::connect(address).await.map_err(|e| format!("connect: {e}"))?;

@@ -503,11 +503,6 @@ pub fn gateway_https(h: &Harness<TestServer>, hosts: &[&str], status: u16) -> tl
 pub fn dns_at(ip: &str) -> dns::DnsServer {
     let records =
         [("runai.example.com", ip), ("*.runai.example.com", ip), ("*.runai-inference.example.com", ip)];
-    for _ in 0..4 {
-        if let Ok(server) = std::panic::catch_unwind(|| dns::DnsServer::start(&records)) {
-            return server;
-        }
-    }
     dns::DnsServer::start(&records)
 }
 

@@ -44,10 +44,15 @@ impl DnsServer {
         let mut catalog = Catalog::new();
         catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
 
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-        let addr = udp.local_addr().expect("udp addr");
-        // TCP on the same port, so `HOST:PORT` names both transports.
-        let tcp = std::net::TcpListener::bind(addr).expect("bind tcp on the same port");
+        // UDP on a free port, then TCP on the same port, so `HOST:PORT` names both transports.
+        // Another test may take that TCP port between the two binds: try other ports then.
+        let (udp, tcp, addr) = (0..32)
+            .find_map(|_| {
+                let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+                let addr = udp.local_addr().expect("udp addr");
+                std::net::TcpListener::bind(addr).ok().map(|tcp| (udp, tcp, addr))
+            })
+            .expect("a loopback port free for both UDP and TCP");
         udp.set_nonblocking(true).expect("nonblocking");
         tcp.set_nonblocking(true).expect("nonblocking");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
