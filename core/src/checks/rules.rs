@@ -121,11 +121,27 @@ impl Cx<'_> {
         self.snap.namespaces.iter().find(|n| n.name == ns).map(|n| n.labels.clone()).unwrap_or_default()
     }
 
+    /// The command that performs `steps` (step ids of `render -o helm`): `apply` or `rollback`
+    /// where they cover the step, the generated script for what they leave to the admin
+    /// (installing the CRDs and the controller).
     fn script(&self, steps: &str) -> String {
-        format!(
-            "kubectl runai-gateway render {} -o helm > migrate.sh && bash migrate.sh {steps}",
-            self.input_flags()
-        )
+        let flags = self.input_flags();
+        let phase = match steps {
+            "tls-secrets" | "gateway" | "knative" => Some("prepare"),
+            "introduce" => Some("introduce"),
+            "switch-dns" => Some("switch-dns"),
+            "disable-ingress" => Some("disable-ingress"),
+            "verify switch-dns" => Some("verify"),
+            "rollback-runai" => return format!("kubectl runai-gateway rollback {flags}"),
+            _ => None,
+        };
+        match phase {
+            Some("verify") => format!("kubectl runai-gateway apply {flags} --wait"),
+            Some(phase) => format!("kubectl runai-gateway apply {flags} --phase {phase}"),
+            None => format!(
+                "kubectl runai-gateway render {flags} -o helm > migrate.sh && bash migrate.sh {steps}"
+            ),
+        }
     }
 
     fn input_flags(&self) -> String {
@@ -1582,10 +1598,16 @@ fn next_step(cx: &Cx<'_>, phase: Phase, findings: &[Finding]) -> NextStep {
         return NextStep { title: format!("fix `{}`: {}", f.id, f.message), command: f.fix.clone() };
     }
     let (title, steps) = match phase {
-        Phase::IngressOnly => (
-            "prepare the Gateway next to the Ingress",
-            Some("gateway-api controller tls-secrets gateway knative"),
-        ),
+        // `apply` prepares the Gateway once the CRDs and a controller exist; installing those is
+        // the admin's choice, which the generated script spells out.
+        Phase::IngressOnly
+            if findings
+                .iter()
+                .any(|f| f.id == "gateway-api-crds-missing" || f.id == "gatewayclass-missing") =>
+        {
+            ("install the Gateway API CRDs and a controller", Some("gateway-api controller"))
+        }
+        Phase::IngressOnly => ("prepare the Gateway next to the Ingress", Some("gateway")),
         Phase::GatewayPrepared => {
             ("introduce the Gateway to Run:ai (Ingress keeps serving)", Some("introduce"))
         }
