@@ -33,7 +33,12 @@ if cargo tree -p runai-gateway-core -e normal --target wasm32-unknown-unknown | 
 fi
 
 step "tests"
-cargo test --workspace --locked
+# xtask's release test builds the real static musl archive with `cargo build --release`. Here it
+# uses a quicker release profile (no LTO, parallel codegen): the test is about the build, the
+# packing and the manifest, not about the last percent of speed. Real releases keep the full
+# profile (.github/workflows/release.yml). The wasm build below is a separate cargo run.
+CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+  cargo test --workspace --locked
 
 # The browser tests: installs wasm-bindgen-cli, Chromium and chromedriver, then runs the
 # bindings in headless Chromium and the page end to end.
