@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use kube::Config;
+use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// `--kubeconfig`, `--context`, `--cluster`, `--user`, `-n/--namespace`, `--request-timeout`.
 ///
@@ -108,6 +110,59 @@ fn parse_go_duration(s: &str) -> Option<Duration> {
         let nanos = total.round() as u64;
         Duration::from_nanos(nanos)
     })
+}
+
+/// The kube client configuration, as kubectl would pick it, and the context it names.
+pub async fn client_config(
+    kube: &KubeArgs,
+    context: Option<&str>,
+) -> Result<(Config, Option<String>), String> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
+        cluster: kube.cluster.clone(),
+        user: kube.user.clone(),
+    };
+    let loaded = match &kube.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
+        None => Kubeconfig::read().map_err(|e| error_chain(&e)),
+    };
+    let mut config = match loaded {
+        Ok(kubeconfig) => {
+            let context = options.context.clone().or_else(|| kubeconfig.current_context.clone());
+            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
+            (config, context)
+        }
+        // Like kubectl: with no kubeconfig at all, a pod uses its service account.
+        Err(e) if kube.kubeconfig.is_none() && std::env::var_os("KUBECONFIG").is_none() => {
+            let config = Config::incluster()
+                .map_err(|_| format!("no kubeconfig found ({e}) and not running in a cluster"))?;
+            (config, None)
+        }
+        Err(e) => return Err(format!("kubeconfig: {e}")),
+    };
+    if let Some(t) = kube.request_timeout.0 {
+        config.0.read_timeout = Some(t);
+        config.0.write_timeout = Some(t);
+        config.0.connect_timeout = Some(t);
+    }
+    Ok(config)
+}
+
+/// An error and its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

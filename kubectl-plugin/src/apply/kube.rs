@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use runai_gateway_core::manifests::FIELD_MANAGER;
 use runai_gateway_core::state::ObjectRef;
@@ -90,20 +89,7 @@ pub fn encode(value: &str) -> String {
     out
 }
 
-/// An error and its causes on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
+pub use crate::kube_args::error_chain;
 
 /// A connected client with its own runtime.
 pub struct Kube {
@@ -288,29 +274,5 @@ impl Kube {
 
 /// The kube client configuration, as kubectl would pick it.
 async fn config(kube: &KubeArgs, context: Option<&str>) -> Result<Config, String> {
-    let options = KubeConfigOptions {
-        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
-        cluster: kube.cluster.clone(),
-        user: kube.user.clone(),
-    };
-    let loaded = match &kube.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
-        None => Kubeconfig::read().map_err(|e| error_chain(&e)),
-    };
-    let mut config = match loaded {
-        Ok(kubeconfig) => Config::from_custom_kubeconfig(kubeconfig, &options)
-            .await
-            .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?,
-        Err(e) if kube.kubeconfig.is_none() && std::env::var_os("KUBECONFIG").is_none() => {
-            Config::incluster()
-                .map_err(|_| format!("no kubeconfig found ({e}) and not running in a cluster"))?
-        }
-        Err(e) => return Err(format!("kubeconfig: {e}")),
-    };
-    if let Some(t) = kube.request_timeout.0 {
-        config.read_timeout = Some(t);
-        config.write_timeout = Some(t);
-        config.connect_timeout = Some(t);
-    }
-    Ok(config)
+    crate::kube_args::client_config(kube, context).await.map(|(config, _)| config)
 }

@@ -31,8 +31,7 @@ mod spinner;
 use std::time::Duration;
 
 use futures::future::join_all;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 use runai_gateway_core::checks::discover;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
@@ -41,7 +40,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::commands::status::{StatusError, release_names};
-use crate::kube_args::KubeArgs;
+use crate::kube_args::{KubeArgs, client_config as config, error_chain};
 
 /// Objects per page of a LIST.
 const PAGE_SIZE: u32 = 500;
@@ -115,56 +114,6 @@ impl Deadline {
 
 fn humanize(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
-}
-
-/// The kube client configuration, as kubectl would pick it.
-async fn config(kube: &KubeArgs, context: Option<&str>) -> Result<(Config, Option<String>), String> {
-    let options = KubeConfigOptions {
-        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
-        cluster: kube.cluster.clone(),
-        user: kube.user.clone(),
-    };
-    let loaded = match &kube.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
-        None => Kubeconfig::read().map_err(|e| error_chain(&e)),
-    };
-    let mut config = match loaded {
-        Ok(kubeconfig) => {
-            let context = options.context.clone().or_else(|| kubeconfig.current_context.clone());
-            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-                .await
-                .map_err(|e| format!("kubeconfig: {}", error_chain(&e)))?;
-            (config, context)
-        }
-        // Like kubectl: with no kubeconfig at all, a pod uses its service account.
-        Err(e) if kube.kubeconfig.is_none() && std::env::var_os("KUBECONFIG").is_none() => {
-            let config = Config::incluster()
-                .map_err(|_| format!("no kubeconfig found ({e}) and not running in a cluster"))?;
-            (config, None)
-        }
-        Err(e) => return Err(format!("kubeconfig: {e}")),
-    };
-    if let Some(t) = kube.request_timeout.0 {
-        config.0.read_timeout = Some(t);
-        config.0.write_timeout = Some(t);
-        config.0.connect_timeout = Some(t);
-    }
-    Ok(config)
-}
-
-/// An error and its causes on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// One LIST: a kind, its path and its filters.
