@@ -200,6 +200,13 @@ impl Clusters {
         }
     }
 
+    /// [`Clusters::connect`], or the reason on stderr (the caller then exits 6).
+    pub fn connect_or_report(args: &KubeArgs, spec: &Spec) -> Option<Self> {
+        Self::connect(args, spec)
+            .map_err(|e| crate::output::error(&anyhow::anyhow!("the cluster cannot be reached: {e}"), false))
+            .ok()
+    }
+
     /// Connects to the workload cluster and, when the spec names one, the control plane's
     /// context.
     ///
@@ -896,12 +903,8 @@ fn helm_key_diff(live: &Live, u: &HelmUpgrade) -> Vec<String> {
 #[allow(clippy::too_many_lines)] // The phases read top to bottom, like the runbook.
 pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let mut out = Out::new();
-    let mut clusters = match Clusters::connect(&opts.kube, spec) {
-        Ok(c) => c,
-        Err(e) => {
-            crate::output::error(&anyhow::anyhow!("the cluster cannot be reached: {e}"), false);
-            return Ok(Exit::Unreachable);
-        }
+    let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
+        return Ok(Exit::Unreachable);
     };
     let live = read_live(&clusters, &opts.input, spec)?;
     let spec = &live.plan.spec.clone();

@@ -160,12 +160,8 @@ fn with_restored(live: &super::Live, state: Option<&StateRecord>, u: &HelmUpgrad
 #[allow(clippy::too_many_lines)] // Steps in order, like the runbook.
 pub fn rollback(opts: &RollbackOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let mut out = Out::new();
-    let mut clusters = match Clusters::connect(&opts.kube, spec) {
-        Ok(c) => c,
-        Err(e) => {
-            crate::output::error(&anyhow::anyhow!("the cluster cannot be reached: {e}"), false);
-            return Ok(Exit::Unreachable);
-        }
+    let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
+        return Ok(Exit::Unreachable);
     };
     let live = read_live(&clusters, &opts.input, spec)?;
     let spec = &live.plan.spec.clone();
