@@ -6,13 +6,24 @@ use runai_gateway_core::checks::{Phase, Report, Severity, diagnose, discover};
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot};
 use runai_gateway_core::spec::SpecInput;
-use runai_gateway_testkit::Fixture;
+use runai_gateway_testkit::{CertClock, Fixture};
 
-/// 2026-11-27: inside the validity of every fixture certificate but the expired one.
-const NOW: i64 = 1_795_824_000;
+/// 2026-11-27, a fixed instant.
+const FIXED: i64 = 1_795_824_000;
+
+/// The instants every verdict test runs at. Each fixture's certificates are issued relative to
+/// the instant it is evaluated at, so the verdicts are the same on any date: a fixed day, the real
+/// clock, and ten years from now.
+fn clocks() -> [CertClock; 3] {
+    [CertClock::at(FIXED), CertClock::system(), CertClock::system().plus_days(3653)]
+}
 
 fn snapshot(fixture: &str) -> Snapshot {
-    let fx = Fixture::load(fixture).unwrap_or_else(|e| panic!("{fixture}: {e}"));
+    snapshot_at(fixture, CertClock::at(FIXED))
+}
+
+fn snapshot_at(fixture: &str, clock: CertClock) -> Snapshot {
+    let fx = Fixture::load_at(fixture, clock).unwrap_or_else(|e| panic!("{fixture}: {e}"));
     let mut ingest = Ingest::new(Some(fixture.into()), &["runai-backend", "runai-cluster"]);
     for kind in Kind::ALL {
         if kind != Kind::ControlPlaneRelease {
@@ -25,10 +36,34 @@ fn snapshot(fixture: &str) -> Snapshot {
 }
 
 fn report(fixture: &str) -> (Snapshot, Report) {
-    let snap = snapshot(fixture);
+    report_at(fixture, CertClock::at(FIXED))
+}
+
+/// The fixture issued for `clock`, evaluated at `clock`.
+fn report_at(fixture: &str, clock: CertClock) -> (Snapshot, Report) {
+    let snap = snapshot_at(fixture, clock);
     let spec = discover(&SpecInput::default(), &snap).resolve().unwrap_or_else(|e| panic!("{fixture}: {e}"));
-    let report = diagnose(&spec, &snap, NOW);
+    let report = diagnose(&spec, &snap, clock.unix());
     (snap, report)
+}
+
+/// The report of `fixture` at every clock, after checking that they all give the same verdicts.
+fn reports(fixture: &str) -> Vec<Report> {
+    let all: Vec<Report> = clocks().into_iter().map(|c| report_at(fixture, c).1).collect();
+    let verdicts = |r: &Report| {
+        let mut found: Vec<_> = r.findings.iter().map(|f| (f.id, f.severity)).collect();
+        found.sort();
+        (r.phase, found, r.passed.clone())
+    };
+    for (clock, r) in clocks().iter().zip(&all).skip(1) {
+        assert_eq!(
+            verdicts(r),
+            verdicts(&all[0]),
+            "{fixture} at {}: the verdicts depend on the date",
+            clock.unix()
+        );
+    }
+    all
 }
 
 fn ids(r: &Report, at_least: Severity) -> Vec<&'static str> {
@@ -46,8 +81,9 @@ fn phases_of_the_stage_fixtures() {
         ("runai-introduced", Phase::RunaiIntroduced),
         ("migrated", Phase::IngressDisabled),
     ] {
-        let (_, r) = report(fixture);
-        assert_eq!(r.phase, phase, "{fixture}: {:#?}", r.findings);
+        for r in reports(fixture) {
+            assert_eq!(r.phase, phase, "{fixture}: {:#?}", r.findings);
+        }
     }
 }
 
@@ -56,8 +92,9 @@ fn healthy_stages_have_no_errors() {
     for fixture in
         ["ingress-only", "gateway-api-installed", "gateway-prepared", "runai-introduced", "migrated"]
     {
-        let (_, r) = report(fixture);
-        assert_eq!(ids(&r, Severity::Error), Vec::<&str>::new(), "{fixture}: {:#?}", r.findings);
+        for r in reports(fixture) {
+            assert_eq!(ids(&r, Severity::Error), Vec::<&str>::new(), "{fixture}: {:#?}", r.findings);
+        }
     }
 }
 
@@ -88,15 +125,17 @@ fn each_certificate_defect_fires_its_check() {
         ("broken/key-mismatch", "cert-key-mismatch"),
         ("broken/chain-missing", "cert-chain-incomplete"),
     ] {
-        let (_, r) = report(fixture);
-        assert!(r.findings.iter().any(|f| f.id == id), "{fixture}: expected {id} in {:#?}", r.findings);
+        for r in reports(fixture) {
+            assert!(r.findings.iter().any(|f| f.id == id), "{fixture}: expected {id} in {:#?}", r.findings);
+        }
     }
 }
 
 #[test]
 fn no_key_material_in_the_snapshot() {
-    let fx = Fixture::load("gateway-prepared").expect("fixture");
-    let snap = snapshot("gateway-prepared");
+    let clock = CertClock::at(FIXED);
+    let fx = Fixture::load_at("gateway-prepared", clock).expect("fixture");
+    let snap = snapshot_at("gateway-prepared", clock);
     let text = serde_json::to_string(&snap).expect("json");
     let mut keys = 0;
     for obj in fx.objects.iter().filter(|o| o["type"] == "kubernetes.io/tls") {
@@ -139,15 +178,15 @@ fn the_catalog_is_complete_and_stable() {
 #[test]
 fn the_table_is_terse_when_healthy_and_names_the_next_step() {
     use runai_gateway_core::render::{ReportFormat, render_report};
-    let (_, r) = report("runai-introduced");
-    let text = render_report(&r, ReportFormat::Table, false);
-    println!("{text}");
-    assert!(text.contains("Phase: Run:ai introduced to the Gateway"), "{text}");
-    assert!(text.contains("✓ TLS"), "{text}");
-    assert!(text.contains("Next: verify, then point DNS at the Gateway"), "{text}");
-    let (_, r) = report("broken/key-mismatch");
-    let text = render_report(&r, ReportFormat::Table, false);
-    println!("{text}");
-    assert!(text.contains("error [cert-key-mismatch]"), "{text}");
-    assert!(text.contains("docs: docs/checks.md#cert-key-mismatch"), "{text}");
+    for r in reports("runai-introduced") {
+        let text = render_report(&r, ReportFormat::Table, false);
+        assert!(text.contains("Phase: Run:ai introduced to the Gateway"), "{text}");
+        assert!(text.contains("✓ TLS"), "{text}");
+        assert!(text.contains("Next: verify, then point DNS at the Gateway"), "{text}");
+    }
+    for r in reports("broken/key-mismatch") {
+        let text = render_report(&r, ReportFormat::Table, false);
+        assert!(text.contains("error [cert-key-mismatch]"), "{text}");
+        assert!(text.contains("docs: docs/checks.md#cert-key-mismatch"), "{text}");
+    }
 }

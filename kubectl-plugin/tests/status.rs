@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
-use runai_gateway_testkit::{Fault, FaultAction, Fixture, Rule, TestServer};
+use runai_gateway_testkit::{CertClock, Fault, FaultAction, Fixture, Rule, TestServer};
 use serde_json::Value;
 use support::dns::DnsServer;
 use support::*;
@@ -194,7 +194,6 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn every_check_fires_on_its_broken_fixture_and_nowhere_else() {
-    let now = now();
     let mut failures = Vec::new();
     let mut covered = BTreeSet::new();
     for c in CASES {
@@ -202,7 +201,7 @@ fn every_check_fires_on_its_broken_fixture_and_nowhere_else() {
         let dns = c.dns.start();
         let mut args = vec!["-o", "json"];
         args.extend_from_slice(c.args);
-        let run = status(&server, &dns.arg(), now, &args);
+        let run = status(&server, &dns.arg(), &args);
         let report = run.json();
         let got = finding_ids(&report);
         let want = set(c.expect);
@@ -232,13 +231,21 @@ fn every_check_fires_on_its_broken_fixture_and_nowhere_else() {
 /// The bundled example of the README's quick start.
 const EXAMPLE_SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/snapshot.yaml");
 
+/// When the example's certificates were issued (2026-01-01T00:00:00Z) and how long they live
+/// (to 2036-01-02): the quick start shows the same report for ten years.
+const EXAMPLE_ISSUED: i64 = 1_767_225_600;
+const EXAMPLE_VALID_DAYS: i64 = 3653;
+
 /// Regenerates `examples/snapshot.yaml` from the `runai-introduced` fixture (Run:ai on the
-/// Gateway, DNS still on the Ingress, one warning): `cargo test -p kubectl-runai-gateway --test
-/// status -- --ignored regenerate_example_snapshot`.
+/// Gateway, DNS still on the Ingress, one warning), its certificates issued on a fixed day and
+/// valid for ten years: `cargo test -p kubectl-runai-gateway --test status -- --ignored
+/// regenerate_example_snapshot`.
 #[test]
 #[ignore = "writes examples/snapshot.yaml"]
 fn regenerate_example_snapshot() {
-    let server = TestServer::with_fixture("runai-introduced");
+    let clock = CertClock::at(EXAMPLE_ISSUED).with_valid_days(EXAMPLE_VALID_DAYS);
+    let fixture = Fixture::load_at("runai-introduced", clock).unwrap();
+    let server = TestServer::start(&fixture).unwrap();
     let dns = Dns::Ingress.start();
     let kubeconfig = server.kubeconfig_path();
     let run = run(
@@ -251,9 +258,30 @@ fn regenerate_example_snapshot() {
     std::fs::write(EXAMPLE_SNAPSHOT, text).unwrap();
 }
 
+/// The example stays a good example: its certificates outlive the next year. This is the one test
+/// that reads the calendar on purpose, so that it fails a year before the quick start would start
+/// warning about expiry, and the fix is to run `regenerate_example_snapshot`.
+#[test]
+fn the_example_snapshot_is_good_for_another_year() {
+    let snap: Value = serde_saphyr::from_str(&std::fs::read_to_string(EXAMPLE_SNAPSHOT).unwrap()).unwrap();
+    let not_after: Vec<i64> = snap["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.pointer("/certificate/notAfter").and_then(Value::as_i64))
+        .collect();
+    assert!(not_after.len() >= 5, "the example should carry its TLS certificates");
+    let year_from_now = CertClock::system().plus_days(365).unix();
+    let first = not_after.iter().min().copied().unwrap_or_default();
+    assert!(
+        first > year_from_now,
+        "a certificate in examples/snapshot.yaml expires within a year (at {first}): run \
+         `cargo test -p kubectl-runai-gateway --test status -- --ignored regenerate_example_snapshot`"
+    );
+}
+
 #[test]
 fn the_phase_follows_the_migration() {
-    let now = now();
     let cases = [
         ("ingress-only", Dns::Ingress, "ingress-only"),
         ("gateway-api-installed", Dns::Ingress, "ingress-only"),
@@ -268,7 +296,7 @@ fn the_phase_follows_the_migration() {
     for (fixture, dns_mode, phase) in cases {
         let server = TestServer::with_fixture(fixture);
         let dns = dns_mode.start();
-        let report = status(&server, &dns.arg(), now, &["-o", "json"]).json();
+        let report = status(&server, &dns.arg(), &["-o", "json"]).json();
         assert_eq!(report["phase"], phase, "{fixture} with DNS {dns_mode:?}");
         assert!(!report["nextStep"]["title"].as_str().unwrap().is_empty());
     }
@@ -276,17 +304,16 @@ fn the_phase_follows_the_migration() {
 
 #[test]
 fn live_and_from_file_reports_are_identical() {
-    let now = now();
     // DNS answers and a finding naming the random DNS labels: the saved snapshot must carry them.
     let server = TestServer::with_fixture("status/healthy-migrated");
     let dns = Dns::Ingress.start();
     let saved = server.scratch_dir().join("saved.yaml");
     let saved_arg = saved.to_str().unwrap();
     for output in ["json", "yaml", "table"] {
-        let live = status(&server, &dns.arg(), now, &["-o", output, "--save-snapshot", saved_arg]);
+        let live = status(&server, &dns.arg(), &["-o", output, "--save-snapshot", saved_arg]);
         assert_eq!(live.code, 5, "{}", live.stderr);
         let file = run(
-            &["status", "--from-file", saved_arg, "--now", &now.to_string(), "-o", output],
+            &["status", "--from-file", saved_arg, "--now", &server.now().to_string(), "-o", output],
             Path::new("."),
         );
         assert_eq!(file.code, live.code, "{}", file.stderr);
@@ -312,9 +339,17 @@ fn live_and_from_file_reports_are_identical() {
         assert_eq!(snap.code, 0, "{}", snap.stderr);
         let path = server.scratch_dir().join(format!("snapshot.{format}"));
         std::fs::write(&path, &snap.stdout).unwrap();
-        let live = status(&server, &dns.arg(), now, &["-o", "json"]);
+        let live = status(&server, &dns.arg(), &["-o", "json"]);
         let file = run(
-            &["status", "--from-file", path.to_str().unwrap(), "--now", &now.to_string(), "-o", "json"],
+            &[
+                "status",
+                "--from-file",
+                path.to_str().unwrap(),
+                "--now",
+                &server.now().to_string(),
+                "-o",
+                "json",
+            ],
             Path::new("."),
         );
         assert_eq!(file.stdout, live.stdout, "snapshot -o {format}");
@@ -331,7 +366,7 @@ fn a_kubectl_list_of_the_same_objects_is_diagnosed_too() {
     let path = dir.path().join("list.json");
     std::fs::write(&path, serde_json::to_string(&list).unwrap()).unwrap();
     let r = run(
-        &["status", "--from-file", path.to_str().unwrap(), "--now", &now().to_string(), "-o", "json"],
+        &["status", "--from-file", path.to_str().unwrap(), "--now", &fixture.now().to_string(), "-o", "json"],
         dir.path(),
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -345,7 +380,7 @@ fn status_makes_one_list_per_kind_and_two_for_secrets() {
     let server = TestServer::with_fixture("status/healthy");
     let dns = Dns::Ingress.start();
     server.clear_requests();
-    let r = status(&server, &dns.arg(), now(), &["-o", "json"]);
+    let r = status(&server, &dns.arg(), &["-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut lists = std::collections::BTreeMap::<String, usize>::new();
     for req in server.requests() {
@@ -386,10 +421,9 @@ fn status_makes_one_list_per_kind_and_two_for_secrets() {
 
 #[test]
 fn forbidden_and_missing_kinds_degrade_to_findings_and_skips() {
-    let now = now();
     let server = start("status/healthy", Setup::ForbidIngresses);
     let dns = Dns::Ingress.start();
-    let r = status(&server, &dns.arg(), now, &["-o", "json"]);
+    let r = status(&server, &dns.arg(), &["-o", "json"]);
     let report = r.json();
     let f = &report["findings"][0];
     assert_eq!(f["id"], "read-forbidden");
@@ -402,7 +436,7 @@ fn forbidden_and_missing_kinds_degrade_to_findings_and_skips() {
 
     // No Gateway API CRDs (404 on their LISTs): skipped with the reason, not failed.
     let server = TestServer::with_fixture("ingress-only");
-    let report = status(&server, &dns.arg(), now, &["-o", "json"]).json();
+    let report = status(&server, &dns.arg(), &["-o", "json"]).json();
     let skipped = report["skipped"].as_array().unwrap();
     let gw = skipped.iter().find(|s| s["id"] == "gateway-missing").unwrap();
     assert_eq!(gw["reason"], "`gateways.gateway.networking.k8s.io` is not installed");
@@ -413,7 +447,7 @@ fn a_hung_api_server_gives_findings_within_the_timeout() {
     let server = TestServer::with_fixture("status/healthy");
     let dns = Dns::Ingress.start();
     server.inject(Fault::on("list", "gateways", FaultAction::Delay(Duration::from_secs(30))));
-    let r = status(&server, &dns.arg(), now(), &["-o", "json", "--timeout", "2s"]);
+    let r = status(&server, &dns.arg(), &["-o", "json", "--timeout", "2s"]);
     assert!(r.elapsed < Duration::from_secs(8), "took {:?}", r.elapsed);
     assert_eq!(r.code, 5, "{}", r.stderr);
     let report = r.json();
@@ -430,7 +464,7 @@ fn a_hung_api_server_gives_findings_within_the_timeout() {
     server.clear_faults();
     server.inject(Fault::on("list", "services", FaultAction::Delay(Duration::from_secs(30))));
     server.inject(Fault::on("list", "ingresses", FaultAction::Status(500)));
-    let r = status(&server, &dns.arg(), now(), &["-o", "json", "--request-timeout", "1s"]);
+    let r = status(&server, &dns.arg(), &["-o", "json", "--request-timeout", "1s"]);
     assert!(r.elapsed < Duration::from_secs(8), "took {:?}", r.elapsed);
     let report = r.json();
     let failed: Vec<&str> = report["findings"]
@@ -455,16 +489,15 @@ fn closed_port() -> u16 {
 
 #[test]
 fn exit_codes_per_case() {
-    let now = now();
     let dns = Dns::Ingress.start();
     let healthy = TestServer::with_fixture("status/healthy");
-    assert_eq!(status(&healthy, &dns.arg(), now, &[]).code, 0);
+    assert_eq!(status(&healthy, &dns.arg(), &[]).code, 0);
     // Warnings fail only with --fail-on warning.
     let warned = TestServer::with_fixture("runai-introduced");
-    assert_eq!(status(&warned, &dns.arg(), now, &[]).code, 0);
-    assert_eq!(status(&warned, &dns.arg(), now, &["--fail-on", "warning"]).code, 5);
+    assert_eq!(status(&warned, &dns.arg(), &[]).code, 0);
+    assert_eq!(status(&warned, &dns.arg(), &["--fail-on", "warning"]).code, 5);
     let broken = TestServer::with_fixture("status/cert-expired");
-    let r = status(&broken, &dns.arg(), now, &[]);
+    let r = status(&broken, &dns.arg(), &[]);
     assert_eq!(r.code, 5);
     assert!(r.stdout.contains("cert-expired"), "{}", r.stdout);
 
@@ -505,7 +538,6 @@ fn exit_codes_per_case() {
 
 #[test]
 fn kubeconfig_merging_and_an_unreachable_control_plane_context() {
-    let now = now();
     let server = TestServer::with_fixture("status/healthy");
     let dns = Dns::Ingress.start();
     let dir = tempfile::tempdir().unwrap();
@@ -527,7 +559,7 @@ fn kubeconfig_merging_and_an_unreachable_control_plane_context() {
             "--dns-server",
             &dns.arg(),
             "--now",
-            &now.to_string(),
+            &server.now().to_string(),
             "--control-plane-context",
             "cp",
         ])
@@ -554,7 +586,7 @@ fn kubeconfig_merging_and_an_unreachable_control_plane_context() {
             "--dns-server",
             &dns.arg(),
             "--now",
-            &now.to_string(),
+            &server.now().to_string(),
             "--control-plane",
             "saas",
         ])
@@ -580,12 +612,7 @@ fn dns_failures_are_findings_within_the_bound() {
     // A DNS server that never answers (a UDP socket nobody reads) and a port with nothing on it.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let server = TestServer::with_fixture("status/healthy");
-    let r = status(
-        &server,
-        &silent.local_addr().unwrap().to_string(),
-        now(),
-        &["-o", "json", "--timeout", "20s"],
-    );
+    let r = status(&server, &silent.local_addr().unwrap().to_string(), &["-o", "json", "--timeout", "20s"]);
     assert!(r.elapsed < Duration::from_secs(15), "took {:?}", r.elapsed);
     let report = r.json();
     let unresolved: Vec<&Value> =
@@ -612,7 +639,6 @@ fn key_forms(fixture: &Fixture) -> Vec<String> {
 
 #[test]
 fn no_private_key_byte_reaches_any_output_or_snapshot() {
-    let now = now();
     let dns = Dns::Ingress.start();
     for name in ["status/healthy", "status/cert-key-mismatch", "status/cert-unreadable"] {
         let fixture = Fixture::load(name).unwrap();
@@ -621,8 +647,7 @@ fn no_private_key_byte_reaches_any_output_or_snapshot() {
         let saved = server.scratch_dir().join("saved.yaml");
         let mut outputs = Vec::new();
         for output in ["json", "yaml", "table"] {
-            let r =
-                status(&server, &dns.arg(), now, &["-o", output, "--save-snapshot", saved.to_str().unwrap()]);
+            let r = status(&server, &dns.arg(), &["-o", output, "--save-snapshot", saved.to_str().unwrap()]);
             outputs.push(r.stdout);
             outputs.push(r.stderr);
             outputs.push(std::fs::read_to_string(&saved).unwrap());
@@ -665,7 +690,6 @@ fn schema() -> jsonschema::Validator {
 #[test]
 fn json_reports_validate_against_the_published_schema() {
     let validator = schema();
-    let now = now();
     let dns = Dns::Ingress.start();
     let mut reports = Vec::new();
     for (fixture, setup) in [
@@ -676,7 +700,7 @@ fn json_reports_validate_against_the_published_schema() {
         ("status/healthy", Setup::ForbidIngresses),
     ] {
         let server = start(fixture, setup);
-        reports.push(status(&server, &dns.arg(), now, &["-o", "json"]).json());
+        reports.push(status(&server, &dns.arg(), &["-o", "json"]).json());
     }
     reports.push(run(&["status", "--from-file", EXAMPLE_SNAPSHOT, "-o", "json"], Path::new(".")).json());
     for report in &reports {
@@ -713,6 +737,29 @@ fn the_bundled_example_snapshot_diagnoses_offline() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Phase: Run:ai introduced to the Gateway"), "{}", r.stdout);
     assert!(r.stdout.contains("allowed-routes-open"), "{}", r.stdout);
+    // The same report the day it was made, today (above), and in 2030 and 2035.
+    for now in [EXAMPLE_ISSUED, 1_893_456_000, 2_051_222_400] {
+        let at = run(&["status", "--from-file", EXAMPLE_SNAPSHOT, "--now", &now.to_string()], Path::new("."));
+        assert_eq!((at.code, &at.stdout), (r.code, &r.stdout), "at {now}");
+    }
+}
+
+/// A cluster whose certificates were issued ten years from now, evaluated then, gets the same
+/// verdicts as one evaluated today: nothing in a live `status` run depends on the date.
+#[test]
+fn live_verdicts_do_not_depend_on_the_date() {
+    let dns = Dns::Gateway.start();
+    let reports: Vec<Value> = [CertClock::system(), CertClock::system().plus_days(3653)]
+        .into_iter()
+        .map(|clock| {
+            let server = TestServer::start(&Fixture::load_at("migrated", clock).unwrap()).unwrap();
+            status(&server, &dns.arg(), &["-o", "json"]).json()
+        })
+        .collect();
+    assert_eq!(reports[0]["phase"], "ingress-disabled");
+    assert_eq!(reports[0]["phase"], reports[1]["phase"]);
+    assert_eq!(finding_ids(&reports[0]), finding_ids(&reports[1]));
+    assert_eq!(reports[0]["passed"], reports[1]["passed"]);
 }
 
 /// The probes of a saved snapshot, as (host, status, error).
@@ -735,7 +782,6 @@ fn probes_of(path: &Path) -> Vec<(String, Option<u64>, Option<String>)> {
 #[test]
 fn probes_speak_https_through_the_gateway_address() {
     use runai_gateway_testkit::certs::{LeafSpec, TestCa};
-    let now = now();
     let fixture = Fixture::load("status/healthy").unwrap();
     let hosts = ["runai.example.com", "*.runai.example.com", "*.runai-inference.example.com"];
     let issued = fixture.pki().issue(&LeafSpec::for_hosts(hosts)).unwrap();
@@ -747,7 +793,6 @@ fn probes_speak_https_through_the_gateway_address() {
         status(
             &server,
             &dns.arg(),
-            now,
             &[
                 "-o",
                 "json",
@@ -797,7 +842,6 @@ fn probes_speak_https_through_the_gateway_address() {
     let r = status(
         &server,
         &dns.arg(),
-        now,
         &["-o", "json", "--probe", "--probe-address", &format!("127.0.0.1:{port}")],
     );
     assert!(r.elapsed < Duration::from_secs(10));

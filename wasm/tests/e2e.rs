@@ -278,13 +278,14 @@ fn page_output_equals_the_cli_byte_for_byte() {
 
 const EXAMPLE_SNAPSHOT: &str = include_str!("../../examples/snapshot.yaml");
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
+/// The instant the page (`?now=`) and the CLI (`--now`) evaluate at, and the fixtures' certificates
+/// are issued for (2026-11-27): the same verdicts on any date.
+const NOW: u64 = 1_795_824_000;
 
 /// A fixture's objects as `kubectl get … -o yaml` prints them: one `v1` List.
 fn fixture_list(name: &str) -> String {
-    let fixture = runai_gateway_testkit::Fixture::load(name).unwrap();
+    let clock = runai_gateway_testkit::CertClock::at(NOW as i64);
+    let fixture = runai_gateway_testkit::Fixture::load_at(name, clock).unwrap();
     let list = json!({"apiVersion": "v1", "kind": "List", "items": fixture.objects, "metadata": {"resourceVersion": ""}});
     runai_gateway_core::yaml::to_string(&list).unwrap()
 }
@@ -325,7 +326,7 @@ fn cli_status(snapshot: &std::path::Path, now: u64, args: &[&str]) -> (i32, Stri
 #[test]
 #[ignore = "needs Chromium, chromedriver, the built page and the CLI binary: run wasm/test.sh"]
 fn diagnostics_tab_reports_a_pasted_snapshot() {
-    let now = unix_now();
+    let now = NOW;
     let base = serve(web_dir());
     let driver = Chromedriver::start();
     let s = driver.session(1280, 900);
@@ -485,7 +486,7 @@ const DIAGNOSTICS_PARITY: &[(&str, &str, Option<&str>)] = &[
 #[test]
 #[ignore = "needs Chromium, chromedriver, the built page and the CLI binary: run wasm/test.sh"]
 fn diagnostics_equal_status_from_file_byte_for_byte() {
-    let now = unix_now();
+    let now = NOW;
     let base = serve(web_dir());
     let driver = Chromedriver::start();
     let s = driver.session(1280, 900);

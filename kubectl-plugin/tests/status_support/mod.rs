@@ -22,12 +22,6 @@ pub const GATEWAY_IP: &str = "192.0.2.20";
 /// HAProxy (Ingress) address in the fixtures.
 pub const INGRESS_IP: &str = "192.0.2.10";
 
-/// Now, in Unix seconds: the fixtures' certificates are issued at load time, relative to now.
-pub fn now() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
-        .unwrap()
-}
-
 /// One run of the binary.
 #[derive(Debug)]
 pub struct Run {
@@ -64,10 +58,11 @@ pub fn run(args: &[&str], home: &Path) -> Run {
     }
 }
 
-/// `status` against `server`, asking DNS at `dns`, at time `now`, with `extra` flags.
-pub fn status(server: &TestServer, dns: &str, now: i64, extra: &[&str]) -> Run {
+/// `status` against `server`, asking DNS at `dns`, with `extra` flags, at the instant the
+/// server's fixture certificates were issued for.
+pub fn status(server: &TestServer, dns: &str, extra: &[&str]) -> Run {
     let kubeconfig = server.kubeconfig_path();
-    let now = now.to_string();
+    let now = server.now().to_string();
     let mut args =
         vec!["status", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", dns, "--now", &now];
     args.extend_from_slice(extra);

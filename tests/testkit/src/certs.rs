@@ -19,6 +19,7 @@ pub struct CertError(#[from] rcgen::Error);
 
 /// A certificate authority (root or intermediate) that can issue leaf certificates.
 pub struct TestCa {
+    clock: CertClock,
     params: CertificateParams,
     key: KeyPair,
     cert_pem: String,
@@ -34,10 +35,70 @@ impl std::fmt::Debug for TestCa {
     }
 }
 
-/// How the validity window of a leaf relates to "now".
+/// The instant certificates are issued relative to, and how long a valid leaf lives.
+///
+/// A fixture carries its clock, so a test evaluates the fixture at the same instant its
+/// certificates were issued for: [`CertClock::system`] for tests that run the binary, which reads
+/// the real clock; [`CertClock::at`] for tests that pass the instant (`--now`, `diagnose(.., now)`)
+/// and must give the same verdicts on any date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertClock {
+    now: OffsetDateTime,
+    valid_days: i64,
+}
+
+impl CertClock {
+    /// How long a `Valid` leaf lives by default.
+    pub const DEFAULT_VALID_DAYS: i64 = 90;
+
+    /// The real clock, now.
+    pub fn system() -> CertClock {
+        CertClock { now: OffsetDateTime::now_utc(), valid_days: Self::DEFAULT_VALID_DAYS }
+    }
+
+    /// A fixed instant, in Unix seconds.
+    ///
+    /// # Panics
+    /// If `unix` is outside the years 1 to 9999 (a test bug).
+    pub fn at(unix: i64) -> CertClock {
+        let now =
+            OffsetDateTime::from_unix_timestamp(unix).unwrap_or_else(|e| panic!("test clock {unix}: {e}"));
+        CertClock { now, valid_days: Self::DEFAULT_VALID_DAYS }
+    }
+
+    /// The same instant, with `Valid` leaves living `days` days (long-lived example material).
+    #[must_use]
+    pub fn with_valid_days(self, days: i64) -> CertClock {
+        CertClock { valid_days: days, ..self }
+    }
+
+    /// The same clock moved by `days` days.
+    #[must_use]
+    pub fn plus_days(self, days: i64) -> CertClock {
+        CertClock { now: self.now + Duration::days(days), ..self }
+    }
+
+    /// The instant, in Unix seconds: what the code under test is told is "now".
+    pub fn unix(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
+
+    /// The validity window of a leaf.
+    fn window(&self, validity: Validity) -> (OffsetDateTime, OffsetDateTime) {
+        let (now, day) = (self.now, Duration::days(1));
+        match validity {
+            Validity::Valid => (now - day, now + Duration::days(self.valid_days)),
+            Validity::Expired => (now - Duration::days(91), now - day),
+            Validity::NotYetValid => (now + Duration::days(30), now + Duration::days(120)),
+            Validity::ExpiresInDays(d) => (now - day, now + Duration::days(d)),
+        }
+    }
+}
+
+/// How the validity window of a leaf relates to the clock's "now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Validity {
-    /// Valid from yesterday for 90 days.
+    /// Valid from a day before "now", for the clock's lifetime (90 days by default).
     #[default]
     Valid,
     /// Expired yesterday (was valid for 90 days before that).
@@ -53,7 +114,7 @@ pub enum Validity {
 pub struct LeafSpec {
     /// DNS names (wildcards allowed) put into the subjectAltName; the first is also the CN.
     pub hosts: Vec<String>,
-    /// Validity window relative to now.
+    /// Validity window relative to the issuing CA's clock.
     pub validity: Validity,
     /// Return a private key that does not belong to the certificate.
     pub key_mismatch: bool,
@@ -89,37 +150,47 @@ impl std::fmt::Debug for IssuedCert {
     }
 }
 
-fn ca_params(common_name: &str) -> CertificateParams {
+fn ca_params(common_name: &str, clock: CertClock) -> CertificateParams {
     let mut params = CertificateParams::default();
     params.distinguished_name.push(DnType::CommonName, common_name);
     params.distinguished_name.push(DnType::OrganizationName, "runai-gateway tests");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let now = OffsetDateTime::now_utc();
-    params.not_before = now - Duration::days(365);
-    params.not_after = now + Duration::days(3650);
+    // The CA outlives every leaf it signs.
+    params.not_before = clock.now - Duration::days(365);
+    params.not_after = clock.now + Duration::days(clock.valid_days.max(3650) + 1);
     params
 }
 
 impl TestCa {
-    /// A new self-signed root CA.
+    /// A new self-signed root CA, issuing by the real clock.
     pub fn new_root(common_name: &str) -> Result<TestCa, CertError> {
-        let params = ca_params(common_name);
+        TestCa::new_root_at(common_name, CertClock::system())
+    }
+
+    /// A new self-signed root CA whose certificates are issued relative to `clock`.
+    pub fn new_root_at(common_name: &str, clock: CertClock) -> Result<TestCa, CertError> {
+        let params = ca_params(common_name, clock);
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
-        Ok(TestCa { params, key, cert_pem: cert.pem(), parents_pem: String::new(), is_root: true })
+        Ok(TestCa { clock, params, key, cert_pem: cert.pem(), parents_pem: String::new(), is_root: true })
+    }
+
+    /// The clock this CA issues by.
+    pub fn clock(&self) -> CertClock {
+        self.clock
     }
 
     /// An intermediate CA signed by this CA.
     pub fn intermediate(&self, common_name: &str) -> Result<TestCa, CertError> {
-        let params = ca_params(common_name);
+        let params = ca_params(common_name, self.clock);
         let key = KeyPair::generate()?;
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer)?;
         // A served chain holds the intermediates only; the root stays with the client.
         let parents_pem =
             if self.is_root { String::new() } else { format!("{}{}", self.cert_pem, self.parents_pem) };
-        Ok(TestCa { params, key, cert_pem: cert.pem(), parents_pem, is_root: false })
+        Ok(TestCa { clock: self.clock, params, key, cert_pem: cert.pem(), parents_pem, is_root: false })
     }
 
     /// This CA's certificate, PEM (what a client puts in its trust store for a root).
@@ -144,13 +215,7 @@ impl TestCa {
             .collect::<Result<_, _>>()?;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let now = OffsetDateTime::now_utc();
-        let (not_before, not_after) = match spec.validity {
-            Validity::Valid => (now - Duration::days(1), now + Duration::days(90)),
-            Validity::Expired => (now - Duration::days(91), now - Duration::days(1)),
-            Validity::NotYetValid => (now + Duration::days(30), now + Duration::days(120)),
-            Validity::ExpiresInDays(d) => (now - Duration::days(1), now + Duration::days(d)),
-        };
+        let (not_before, not_after) = self.clock.window(spec.validity);
         params.not_before = not_before;
         params.not_after = not_after;
         let key = KeyPair::generate()?;
@@ -179,9 +244,14 @@ pub struct TestPki {
 }
 
 impl TestPki {
-    /// Generate a fresh root and intermediate.
+    /// Generate a fresh root and intermediate that issue by the real clock.
     pub fn generate() -> Result<TestPki, CertError> {
-        let root = TestCa::new_root("runai-gateway Test Root CA")?;
+        TestPki::generate_at(CertClock::system())
+    }
+
+    /// Generate a fresh root and intermediate that issue relative to `clock`.
+    pub fn generate_at(clock: CertClock) -> Result<TestPki, CertError> {
+        let root = TestCa::new_root_at("runai-gateway Test Root CA", clock)?;
         let intermediate = root.intermediate("runai-gateway Test Intermediate CA")?;
         Ok(TestPki { root, intermediate })
     }

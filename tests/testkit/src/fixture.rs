@@ -17,8 +17,8 @@
 //!
 //! **Generator documents** (`apiVersion: testkit.runai-gateway.dev/v1`) are
 //! expanded after overlays are applied, so overlays can patch them:
-//! - `TlsSecret`: a `kubernetes.io/tls` Secret with a certificate generated now
-//!   by the fixture's test PKI (`spec.hosts`, `spec.validity`
+//! - `TlsSecret`: a `kubernetes.io/tls` Secret with a certificate generated at load time
+//!   by the fixture's test PKI, valid relative to the fixture's clock (`spec.hosts`, `spec.validity`
 //!   `Valid|Expired|NotYetValid`, `spec.expiresInDays`, `spec.keyMismatch`,
 //!   `spec.omitChain`). No key is ever committed.
 //! - `CaSecret`: an Opaque Secret holding the PKI's root CA under `spec.key`.
@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::certs::{LeafSpec, TestPki, Validity};
+use crate::certs::{CertClock, LeafSpec, TestPki, Validity};
 use crate::helm::HelmRelease;
 
 /// The apiVersion of generator documents.
@@ -66,6 +66,20 @@ pub enum FixtureError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The Gateway API CRDs are not where the fixtures read them from.
+    #[error(
+        "the Gateway API v1.4.0 CRDs are not in {dir}: {source}. The fixtures read the upstream \
+         standard-channel CRD files (config/crd/standard/*.yaml) from `../shared/testdata/gateway-api` \
+         beside the checkout, or from `$RUNAI_GATEWAY_SHARED_TESTDATA/gateway-api`. \
+         Run `./scripts/test.sh`, which downloads and checks them when neither exists, \
+         or set RUNAI_GATEWAY_SHARED_TESTDATA to a folder holding `gateway-api/`"
+    )]
+    CrdsMissing {
+        /// The folder looked in.
+        dir: String,
+        /// Why it could not be read.
+        source: std::io::Error,
     },
     /// A generator document could not be expanded.
     #[error("generating {what}: {message}")]
@@ -205,20 +219,36 @@ fn load_raw(dir: &Path, depth: usize) -> Result<Vec<Value>, FixtureError> {
 impl Fixture {
     /// A fixture with no objects (a cluster with only the built-in types).
     pub fn empty() -> Result<Fixture, FixtureError> {
-        Ok(Fixture { name: "empty".into(), objects: Vec::new(), pki: Arc::new(new_pki()?) })
+        Ok(Fixture {
+            name: "empty".into(),
+            objects: Vec::new(),
+            pki: Arc::new(new_pki(CertClock::system())?),
+        })
     }
 
-    /// Load `tests/fixtures/<name>` (`name` may contain `/`, e.g. `broken/expired-cert`).
+    /// Load `tests/fixtures/<name>` (`name` may contain `/`, e.g. `broken/expired-cert`), its
+    /// certificates issued by the real clock: for tests whose code under test reads the clock.
     pub fn load(name: &str) -> Result<Fixture, FixtureError> {
-        let mut f = Fixture::load_dir(&fixtures_dir().join(name))?;
+        Fixture::load_at(name, CertClock::system())
+    }
+
+    /// Load `tests/fixtures/<name>` with its certificates issued relative to `clock`: evaluate it
+    /// at [`Fixture::now`] and the verdicts are the same on any date.
+    pub fn load_at(name: &str, clock: CertClock) -> Result<Fixture, FixtureError> {
+        let mut f = Fixture::load_dir_at(&fixtures_dir().join(name), clock)?;
         f.name = name.into();
         Ok(f)
     }
 
-    /// Load a fixture from any folder.
+    /// Load a fixture from any folder, by the real clock.
     pub fn load_dir(dir: &Path) -> Result<Fixture, FixtureError> {
+        Fixture::load_dir_at(dir, CertClock::system())
+    }
+
+    /// Load a fixture from any folder, its certificates issued relative to `clock`.
+    pub fn load_dir_at(dir: &Path, clock: CertClock) -> Result<Fixture, FixtureError> {
         let raw = load_raw(dir, 0)?;
-        let pki = new_pki()?;
+        let pki = new_pki(clock)?;
         let mut objects = Vec::new();
         for doc in raw {
             objects.extend(expand(doc, &pki)?);
@@ -253,6 +283,16 @@ impl Fixture {
         })
     }
 
+    /// The clock the fixture's certificates were issued by.
+    pub fn clock(&self) -> CertClock {
+        self.pki.root.clock()
+    }
+
+    /// The instant to evaluate the fixture at, in Unix seconds (`--now`, `diagnose`).
+    pub fn now(&self) -> i64 {
+        self.clock().unix()
+    }
+
     /// The root CA PEM that issued the fixture's certificates.
     pub fn ca_pem(&self) -> &str {
         self.pki.root.cert_pem()
@@ -264,8 +304,8 @@ impl Fixture {
     }
 }
 
-fn new_pki() -> Result<TestPki, FixtureError> {
-    TestPki::generate()
+fn new_pki(clock: CertClock) -> Result<TestPki, FixtureError> {
+    TestPki::generate_at(clock)
         .map_err(|e| FixtureError::Generate { what: "test PKI".into(), message: e.to_string() })
 }
 
@@ -368,6 +408,9 @@ fn expand(doc: Value, pki: &TestPki) -> Result<Vec<Value>, FixtureError> {
         }
         "GatewayApiCrds" => {
             let dir = gateway_api_dir();
+            if let Err(source) = std::fs::read_dir(&dir) {
+                return Err(FixtureError::CrdsMissing { dir: dir.display().to_string(), source });
+            }
             let wanted: Option<Vec<String>> = spec["files"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_string)).collect());

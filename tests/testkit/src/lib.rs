@@ -16,12 +16,15 @@ mod patch;
 pub mod rbac;
 mod selector;
 mod server;
+pub mod skip;
 mod ssa;
 pub mod status;
 mod types;
 mod validate;
 
 pub use api::{Fault, FaultAction, RequestRecord};
+pub use certs::CertClock;
 pub use fixture::{Fixture, FixtureError};
 pub use rbac::Rule;
 pub use server::TestServer;
+pub use skip::{skip, skip_unless_ci};

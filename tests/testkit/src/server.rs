@@ -50,6 +50,7 @@ pub struct TestServer {
     ca_pem: String,
     token: String,
     fixture_ca_pem: String,
+    now: i64,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -101,7 +102,7 @@ impl TestServer {
                 message: e.message,
             })?;
         }
-        TestServer::start_with_state(state, fixture.ca_pem().to_string())
+        TestServer::start_with_state(state, fixture.ca_pem().to_string(), fixture.now())
     }
 
     /// Start a server loaded with the named fixture folder (see [`Fixture::load`]).
@@ -114,7 +115,11 @@ impl TestServer {
         TestServer::start(&fixture).unwrap_or_else(|e| panic!("starting test server: {e}"))
     }
 
-    fn start_with_state(mut state: State, fixture_ca_pem: String) -> Result<TestServer, ServerError> {
+    fn start_with_state(
+        mut state: State,
+        fixture_ca_pem: String,
+        now: i64,
+    ) -> Result<TestServer, ServerError> {
         let ca = TestCa::new_root("runai-gateway testkit apiserver CA")?;
         let serving = ca.issue(&LeafSpec::for_hosts(["127.0.0.1", "localhost"]))?;
         let tls = tls_config(&serving.chain_pem, &serving.key_pem)?;
@@ -154,6 +159,7 @@ impl TestServer {
             ca_pem: ca.cert_pem().to_string(),
             token,
             fixture_ca_pem,
+            now,
             shutdown: Some(tx),
             thread: Some(thread),
         })
@@ -182,6 +188,12 @@ impl TestServer {
     /// The bearer token the server accepts.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The instant the fixture's certificates were issued for, in Unix seconds: the `--now` to
+    /// evaluate this server's cluster at.
+    pub fn now(&self) -> i64 {
+        self.now
     }
 
     /// PEM of the root CA that issued the fixture's TLS Secrets (what `runai-ca-cert` holds).

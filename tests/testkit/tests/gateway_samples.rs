@@ -43,6 +43,15 @@ async fn apply(client: &kube::Client, obj: &Value) -> Result<DynamicObject, kube
 
 #[tokio::test]
 async fn samples_are_accepted_and_rejected_as_the_readme_says() {
+    // The samples and their verdicts come with the shared test data beside the checkout; the CRDs
+    // alone (downloaded by scripts/test.sh when that folder is absent) do not carry them.
+    if !gateway_api_dir().join("samples/README.md").is_file() {
+        runai_gateway_testkit::skip_unless_ci(
+            "gateway_samples::samples_are_accepted_and_rejected_as_the_readme_says",
+            &format!("no samples in {}/samples", gateway_api_dir().display()),
+        );
+        return;
+    }
     let server = TestServer::with_fixture("gateway-api-installed");
     let client = client(&server).await;
     let ns = sample("00-namespace.yaml");
