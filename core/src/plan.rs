@@ -153,8 +153,13 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// The bundle file name the steps refer to.
-pub const BUNDLE_FILE: &str = "runai-gateway.yaml";
+/// The bundle file name the steps refer to: not `runai-gateway.yaml`, where users keep their
+/// config.
+pub const BUNDLE_FILE: &str = "runai-gateway-bundle.yaml";
+
+/// The first line of every bundle the tool writes (`render -o yaml` and the script's copy): the
+/// generated script overwrites a file only when it starts with this line.
+pub const BUNDLE_MARKER: &str = "# runai-gateway bundle: generated, a new render replaces this file";
 
 /// Computes the plan. Pure: the same input gives the same plan.
 #[must_use]

@@ -10,7 +10,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::manifests::FIELD_MANAGER;
-use crate::plan::{BUNDLE_FILE, Plan, Step};
+use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
 
 /// The output forms of `render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,7 @@ fn provenance(plan: &Plan, out: &mut String) {
 /// `kubectl apply --server-side --field-manager=runai-gateway -f -`.
 #[must_use]
 pub fn yaml_bundle(plan: &Plan) -> String {
-    let mut out = String::new();
+    let mut out = format!("{BUNDLE_MARKER}\n");
     provenance(plan, &mut out);
     let _ = writeln!(
         out,
@@ -114,7 +114,7 @@ fn step_function(step: &Step, out: &mut String, bundle: Option<&str>) {
         shell_comment(&step.detail, out);
     }
     if let Some(bundle) = bundle {
-        let _ = writeln!(out, "  cat > {BUNDLE_FILE} <<'RUNAI_GATEWAY_EOF'");
+        out.push_str("  write_bundle <<'RUNAI_GATEWAY_EOF'\n");
         out.push_str(bundle);
         out.push_str("RUNAI_GATEWAY_EOF\n");
     }
@@ -144,6 +144,18 @@ pub fn shell_script(plan: &Plan) -> String {
          set -euo pipefail\n\n\
          say() { printf '\\n==> %s\\n' \"$*\" >&2; }\n\
          manual_stop() { printf '\\nManual step: do the above, then continue with the next step by name.\\n' >&2; exit 0; }\n\n",
+    );
+    // The bundle goes next to the user's files: never over one this tool did not write.
+    let _ = write!(
+        out,
+        "write_bundle() {{\n\
+         \x20 local file={BUNDLE_FILE} marker='{BUNDLE_MARKER}'\n\
+         \x20 if [ -L \"$file\" ] || {{ [ -e \"$file\" ] && [ \"$(head -n 1 -- \"$file\")\" != \"$marker\" ]; }}; then\n\
+         \x20   printf 'refusing to overwrite %s: runai-gateway did not write it (its first line is not \"%s\"). Move it away, or run this script in another folder.\\n' \"$file\" \"$marker\" >&2\n\
+         \x20   exit 3\n\
+         \x20 fi\n\
+         \x20 {{ printf '%s\\n' \"$marker\"; cat; }} > \"$file\"\n\
+         }}\n\n"
     );
     let bundle = crate::render::bundle_body(plan);
     for step in &plan.steps {

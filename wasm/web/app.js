@@ -493,7 +493,7 @@ function setupDiagnostics() {
 
 function setupActions() {
   $('copy-permalink').addEventListener('click', () => copyText(location.href, 'permalink'));
-  $('download-yaml').addEventListener('click', () => latest && download('runai-gateway.yaml', latest.yaml, 'application/yaml'));
+  $('download-yaml').addEventListener('click', () => latest && download('runai-gateway-bundle.yaml', latest.yaml, 'application/yaml'));
   $('download-script').addEventListener('click', () => latest && download('migrate.sh', latest.helm, 'text/x-shellscript'));
   $('download-config').addEventListener('click', () => {
     const text = core.configYaml(readForm().input);
