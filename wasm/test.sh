@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-
-step() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/testlib.sh
+source scripts/testlib.sh
 started=$SECONDS
 
 step "wasm32 target"
@@ -47,17 +47,19 @@ fi
 export CHROMEDRIVER="$(command -v chromedriver)"
 export CHROMIUM="$(command -v chromium)"
 
-step "build: the CLI (for parity) and the page (cargo xtask web --build-only)"
-cargo build --locked -p kubectl-runai-gateway
-cargo xtask web --build-only
+[ -n "${RUNAI_GATEWAY_SHARED_TESTDATA:-}" ] || use_gateway_api_crds
 
-step "bindings in headless Chromium (wasm-bindgen-test)"
+stage "build: the CLI (for parity)" cargo build --locked -p kubectl-runai-gateway
+stage "build: the page (cargo xtask web --build-only)" cargo xtask web --build-only
+
 # wasm-bindgen-test-runner reads wasm/webdriver.json (Chromium's flags for this machine).
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+tests "bindings in headless Chromium (wasm-bindgen-test)" \
+  env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked --target wasm32-unknown-unknown -p runai-gateway-wasm --test web
 
-step "end to end: the page in headless Chromium through WebDriver, parity with the CLI"
-cargo test --locked -p runai-gateway-wasm --test e2e -- --ignored --test-threads=1
+tests "end to end: the page in headless Chromium through WebDriver, parity with the CLI" \
+  cargo test --locked -p runai-gateway-wasm --test e2e -- --ignored --test-threads=1
 
-echo "screenshots: $(ls target/web-e2e/*.png | tr '\n' ' ')"
+echo "screenshots: $(ls target/web-e2e/*.png 2>/dev/null | tr '\n' ' ')"
 step "wasm/test.sh done in $((SECONDS - started))s"
+finish

@@ -278,11 +278,9 @@ fn ours(objects: BTreeMap<String, Value>) -> BTreeMap<String, Value> {
 #[test]
 fn real_cluster_migration_and_rollback() {
     let Some(kubeconfig) = std::env::var_os(ENV).map(PathBuf::from) else {
-        println!(
-            "e2e_real_cluster: SKIPPED: set {ENV} to the kubeconfig of a scratch cluster with the Gateway API CRDs"
-        );
-        eprintln!(
-            "e2e_real_cluster: SKIPPED: set {ENV} to the kubeconfig of a scratch cluster with the Gateway API CRDs"
+        runai_gateway_testkit::skip(
+            "e2e_real_cluster::real_cluster_migration_and_rollback",
+            &format!("set {ENV} to the kubeconfig of a scratch cluster with the Gateway API CRDs"),
         );
         return;
     };
