@@ -18,15 +18,18 @@
 
 pub mod checks;
 pub mod diff;
+pub mod engine;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;
 pub mod inputs;
+pub mod kinds;
 pub mod manifests;
 pub mod plan;
 pub mod render;
 pub mod snapshot;
 pub mod spec;
+pub mod stage;
 pub mod state;
 pub mod tls;
 pub mod validate;
@@ -35,6 +38,7 @@ pub mod yaml;
 pub use plan::{Observed, Plan, plan};
 pub use render::{Format, render};
 pub use spec::{Spec, SpecInput};
+pub use stage::Stage;
 pub use validate::{Issues, ValidationError};
 
 /// Version of this crate, which the plugin and the browser page share.

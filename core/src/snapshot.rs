@@ -62,23 +62,10 @@ impl Kind {
         Kind::ControlPlaneRelease,
     ];
 
-    /// `resource.group` as RBAC and `kubectl` name it.
+    /// `resource.group` as RBAC and `kubectl` name it (from [`crate::kinds::KINDS`]).
     #[must_use]
-    pub fn resource(self) -> &'static str {
-        match self {
-            Kind::CustomResourceDefinition => "customresourcedefinitions.apiextensions.k8s.io",
-            Kind::GatewayClass => "gatewayclasses.gateway.networking.k8s.io",
-            Kind::Gateway => "gateways.gateway.networking.k8s.io",
-            Kind::HttpRoute => "httproutes.gateway.networking.k8s.io",
-            Kind::ListenerPolicy => "httplistenerpolicies.gateway.kgateway.dev",
-            Kind::Namespace => "namespaces",
-            Kind::Secret | Kind::ControlPlaneRelease => "secrets",
-            Kind::Service => "services",
-            Kind::EndpointSlice => "endpointslices.discovery.k8s.io",
-            Kind::Ingress => "ingresses.networking.k8s.io",
-            Kind::KnativeServing => "knativeservings.operator.knative.dev",
-            Kind::RunaiConfig => "runaiconfigs.run.ai",
-        }
+    pub fn resource(self) -> String {
+        crate::kinds::of_snapshot_kind(self).resource()
     }
 }
 

@@ -108,6 +108,10 @@ pub struct StateRecord {
     /// that `rollback` re-creates them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pruned_ingresses: Vec<Value>,
+    /// The input `apply` ran with (config file and flags merged), so that `rollback` needs no
+    /// flags. Records written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::spec::SpecInput>,
 }
 
 /// Why a stored record cannot be used.
@@ -137,6 +141,7 @@ impl StateRecord {
             existed: Vec::new(),
             ingress_address: None,
             pruned_ingresses: Vec::new(),
+            input: None,
         }
     }
 

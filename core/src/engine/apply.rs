@@ -1,0 +1,223 @@
+//! The decision of `apply`: which stages still have work, in order.
+
+use serde_json::Value;
+
+use super::{Action, DnsGate, Observation, Permission, record_releases, secret_ref};
+use crate::diff;
+use crate::helm::Component;
+use crate::kinds;
+use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
+use crate::plan::{Ownership, PlannedObject};
+use crate::stage::Stage;
+use crate::state::{self, KnativeRecord, ObjectRef, StateRecord};
+
+/// What the user chose for `apply`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyChoices {
+    /// `--phase`: only this stage (`None`: every stage in order).
+    pub only: Option<Stage>,
+    /// `--force-conflicts`.
+    pub force_conflicts: bool,
+    /// `--force`: disable Ingress even though DNS has not moved.
+    pub force: bool,
+    /// `--prune-ingress`.
+    pub prune_ingress: bool,
+    /// Probe HTTPS in `verify` (`--no-probe` turns it off).
+    pub probe: bool,
+}
+
+impl ApplyChoices {
+    fn selected(&self, stage: Stage) -> bool {
+        self.only.is_none_or(|only| only == stage)
+    }
+
+    /// Whether the run goes as far as `stage` (the waits of verify and switch-dns run for every
+    /// later stage too, since disabling Ingress is gated on them).
+    fn reaches(&self, stage: Stage) -> bool {
+        match self.only {
+            None => true,
+            Some(only) => only == stage || (stage >= Stage::Verify && only > stage),
+        }
+    }
+}
+
+/// A planned object as it will be written: an object someone else made keeps its labels, so
+/// only what this tool creates carries `managed-by: runai-gateway` and `rollback --prune` can
+/// never take another's object for its own.
+fn as_written(planned: &PlannedObject, live: Option<&Value>) -> PlannedObject {
+    let mut planned = planned.clone();
+    if let Some(l) = live
+        && l["metadata"]["labels"][MANAGED_BY_LABEL] != FIELD_MANAGER
+        && let Some(labels) = planned
+            .manifest
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("labels"))
+            .and_then(Value::as_object_mut)
+    {
+        labels.remove(MANAGED_BY_LABEL);
+        if labels.is_empty() {
+            planned.manifest["metadata"].as_object_mut().map(|m| m.remove("labels"));
+        }
+    }
+    planned
+}
+
+/// The ordered actions of `apply`.
+///
+/// Stages already done contribute nothing, so a re-run continues where the last one stopped and
+/// a run on a migrated cluster has no write at all. Preflight comes first whenever anything is
+/// written or every stage runs, the state record before the first write.
+#[must_use]
+pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
+    let facts = &obs.facts;
+    let plan = &obs.plan;
+    let mut writes = Vec::new();
+    if choices.selected(Stage::Prepare) {
+        if let Some((req, from)) = &obs.copy {
+            writes.push(Action::CopySecret { to: secret_ref(&req.namespace, &req.name), from: from.clone() });
+        }
+        for (planned, live) in plan.objects.iter().zip(&obs.objects) {
+            let object = as_written(planned, live.as_ref());
+            let changes = diff::diff(&object.manifest, live.as_ref());
+            if !changes.is_empty() {
+                let exists = live.is_some();
+                writes.push(Action::Apply { object, exists, changes, force: choices.force_conflicts });
+            }
+        }
+    }
+    let helm = |stage: Stage, upgrades| {
+        facts.pending(upgrades).into_iter().map(move |u| Action::Helm {
+            stage: Some(stage),
+            upgrade: u.clone(),
+            version: facts.version(u),
+            key_changes: facts.key_changes(u),
+        })
+    };
+    if choices.selected(Stage::Introduce) {
+        writes.extend(helm(Stage::Introduce, &plan.helm.introduce));
+    }
+    let mut disable: Vec<Action> = Vec::new();
+    if choices.selected(Stage::DisableIngress) {
+        disable.extend(helm(Stage::DisableIngress, &plan.helm.disable_ingress));
+    }
+
+    let any_write = !writes.is_empty() || !disable.is_empty();
+    let mut actions = Vec::new();
+    if any_write || choices.selected(Stage::Preflight) {
+        let all: Vec<&Action> = writes.iter().chain(&disable).collect();
+        let needs_record = any_write && facts.state.is_none();
+        actions.push(Action::Preflight { permissions: permissions(&all, needs_record, &plan.spec) });
+    }
+    if any_write && facts.state.is_none() {
+        actions.push(Action::RecordState(state_record(obs)));
+    }
+    actions.extend(writes);
+    if choices.reaches(Stage::Verify) {
+        actions.push(Action::Verify { probe: choices.probe });
+    }
+    if choices.reaches(Stage::SwitchDns) {
+        actions.push(Action::AwaitDns {
+            records: plan.dns.clone(),
+            target: None,
+            gate: DnsGate::SwitchDns { force: choices.force },
+        });
+    }
+    actions.extend(disable);
+    if choices.selected(Stage::DisableIngress) && !obs.hand_made_ingresses.is_empty() {
+        if choices.prune_ingress {
+            for ing in &obs.hand_made_ingresses {
+                let mut manifest = ing.clone();
+                super::strip_server_fields(&mut manifest);
+                let uid = ing["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+                actions.push(Action::PruneIngress { manifest, uid });
+            }
+        } else {
+            actions.push(Action::KeepIngresses(obs.hand_made_ingresses.iter().map(ObjectRef::of).collect()));
+        }
+    }
+    actions
+}
+
+/// The permissions the writes of `actions` need, each once.
+#[must_use]
+pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec<Permission> {
+    let mut out: Vec<Permission> = Vec::new();
+    let mut add = |verb, r: &ObjectRef, component, why: String| {
+        let info = kinds::lookup(&r.api_version, &r.kind);
+        let p = Permission {
+            verb,
+            group: info.map_or_else(String::new, |k| k.group().to_owned()),
+            resource: info.map_or("unknown", |k| k.plural).to_owned(),
+            namespace: r.namespace.clone(),
+            component,
+            why,
+        };
+        let same = |q: &Permission| {
+            (q.verb, &q.group, &q.resource, &q.namespace, q.component)
+                == (p.verb, &p.group, &p.resource, &p.namespace, p.component)
+        };
+        if !out.iter().any(same) {
+            out.push(p);
+        }
+    };
+    if record {
+        add(
+            "create",
+            &super::state_ref(&spec.gateway_namespace),
+            Component::Cluster,
+            "the state record".into(),
+        );
+    }
+    for a in actions {
+        match a {
+            Action::CopySecret { to, .. } => {
+                add("create", to, Component::Cluster, "copying the inference secret".into());
+            }
+            Action::Apply { object, exists, .. } => {
+                let r = ObjectRef::of(&object.manifest);
+                add("patch", &r, Component::Cluster, format!("server-side apply of {r}"));
+                if !exists {
+                    add("create", &r, Component::Cluster, format!("creating {r}"));
+                }
+            }
+            Action::Helm { upgrade: u, .. } => {
+                let storage = secret_ref(&u.namespace, "");
+                for verb in ["list", "create", "update"] {
+                    add(verb, &storage, u.component, format!("helm upgrade {} (release storage)", u.release));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The record `apply` stores before its first write: the previous values of every Helm key it
+/// sets, the KnativeServing fields it changes, which planned objects existed, the Ingress address,
+/// and the input, so that `rollback` needs nothing else.
+#[must_use]
+pub fn state_record(obs: &Observation) -> StateRecord {
+    let spec = &obs.plan.spec;
+    let mut record = StateRecord::new(&spec.gateway_namespace, &spec.gateway_name);
+    record.releases = record_releases(&obs.facts, &obs.plan);
+    record.ingress_address.clone_from(&obs.facts.ingress_address);
+    record.input = Some(obs.plan.input.clone());
+    for (planned, live) in obs.plan.objects.iter().zip(&obs.objects) {
+        let Some(l) = live else { continue };
+        let r = ObjectRef::of(&planned.manifest);
+        if planned.ownership == Ownership::Fields {
+            record.knative_serving = Some(KnativeRecord {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                fields: state::project(&l["spec"], &planned.manifest["spec"]),
+            });
+        }
+        record.existed.push(r);
+    }
+    for req in &obs.plan.secrets {
+        if req.copy_from.is_some() && obs.copy.is_none() {
+            record.existed.push(secret_ref(&req.namespace, &req.name));
+        }
+    }
+    record
+}
