@@ -106,7 +106,7 @@ mod tests {
             assert_eq!(s.as_str().parse::<Stage>(), Ok(s));
         }
         assert!(Stage::ALL.windows(2).all(|w| w[0] < w[1]));
-        assert!("later".parse::<Stage>().unwrap_err().contains("preflight, prepare"));
+        assert!("later".parse::<Stage>().expect_err("not a stage").contains("preflight, prepare"));
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub enum InputError {
     /// The merged input breaks a rule.
     #[error("{0}")]
     Invalid(#[from] Issues),
+    /// `rollback` was given no input and found no state record that holds one.
+    #[error(
+        "no input given and no state record with one: `rollback` without flags restores from the ConfigMap `runai-gateway-state` that `apply` writes. Pass the input `apply` ran with (`--config FILE`, or `--cluster-domain` and the other flags)"
+    )]
+    NoRecord,
 }
 
 fn read_config(path: &Path) -> Result<SpecInput, InputError> {

@@ -2,6 +2,7 @@
 
 mod apply;
 mod cli;
+mod cluster;
 mod collect;
 mod commands;
 mod exit;
@@ -9,6 +10,7 @@ mod input;
 // Flattened by the commands that read the cluster; `render` and `completion` do not.
 mod kube_args;
 mod output;
+mod runtime;
 
 use std::process::ExitCode;
 
@@ -48,7 +50,9 @@ fn main() -> ExitCode {
 fn exit_for(err: &anyhow::Error) -> Exit {
     match err.downcast_ref::<InputError>() {
         Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
-        Some(InputError::Malformed { .. } | InputError::Invalid(_)) => Exit::InvalidInput,
+        Some(InputError::Malformed { .. } | InputError::Invalid(_) | InputError::NoRecord) => {
+            Exit::InvalidInput
+        }
         None => match err.downcast_ref::<commands::status::StatusError>() {
             Some(commands::status::StatusError::Unreachable(_)) => Exit::Unreachable,
             Some(commands::status::StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,

@@ -212,3 +212,32 @@ fn path_mode_rollback_restores_subdomain_support_as_recorded() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(h.helm_calls.len(), calls, "nothing left to undo");
 }
+
+#[test]
+fn with_no_input_flags_it_restores_from_the_state_record() {
+    let mut h = Harness::new("gateway-api-installed");
+    let before = h.objects();
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(
+        Fault::on("patch", "httproutes", FaultAction::Status(500)).named("knative-serving-httproute"),
+    );
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 8, "{run}");
+    h.server.clear_faults();
+
+    // The emergency: no config, no flags, only the cluster.
+    let kubeconfig = h.kubeconfig();
+    let bare = ["rollback", "--prune", "--yes", "--kubeconfig", kubeconfig.as_str(), "--dns-server"];
+    let run = h.run_raw(&[&bare[..], &[dns.arg().as_str()]].concat());
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ deleted Gateway runai/runai-gateway"), "{run}");
+    assert_eq!(differences(&before, &h.objects()), Vec::<String>::new(), "{run}");
+
+    // With the record gone too, it says what it needs, exits 3 and changes nothing.
+    h.server.clear_requests();
+    let run = h.run_raw(&[&bare[..], &[dns.arg().as_str()]].concat());
+    assert_eq!(run.code, 3, "{run}");
+    assert!(run.stderr.contains("no state record"), "{run}");
+    assert!(run.stderr.contains("--config FILE"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}

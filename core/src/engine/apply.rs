@@ -109,7 +109,7 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
         actions.push(Action::Preflight { permissions: permissions(&all, needs_record, &plan.spec) });
     }
     if any_write && facts.state.is_none() {
-        actions.push(Action::RecordState(state_record(obs)));
+        actions.push(Action::RecordState(Box::new(state_record(obs))));
     }
     actions.extend(writes);
     if choices.reaches(Stage::Verify) {

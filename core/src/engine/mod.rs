@@ -187,7 +187,7 @@ pub enum Action {
         permissions: Vec<Permission>,
     },
     /// Store the state record `rollback` restores from (before the first write).
-    RecordState(StateRecord),
+    RecordState(Box<StateRecord>),
     /// Copy a secret next to the Gateway: type and data only, this tool's label.
     CopySecret {
         /// The copy to make.

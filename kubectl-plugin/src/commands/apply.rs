@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::apply::{ApplyOptions, DryRun, Phase};
+use runai_gateway_core::Stage;
+
+use crate::apply::{ApplyOptions, DryRun};
 use crate::cli::InputArgs;
 use crate::exit::Exit;
 use crate::input::{InputError, merged_input};
@@ -40,8 +42,8 @@ pub struct ApplyArgs {
     pub kube: KubeArgs,
 
     /// Run only this phase
-    #[arg(long, value_enum, value_name = "NAME")]
-    pub phase: Option<Phase>,
+    #[arg(long, value_name = "NAME", value_parser = stage_parser())]
+    pub phase: Option<Stage>,
 
     /// Show the changes without making them: `client` sends nothing, `server` sends every write with dryRun=All
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client", require_equals = true)]
@@ -100,6 +102,13 @@ pub struct ApplyArgs {
 ///
 /// # Errors
 /// Input errors and failed reads.
+/// `--phase`: the core's stages, each with its summary in `--help`.
+fn stage_parser() -> impl clap::builder::TypedValueParser<Value = Stage> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    PossibleValuesParser::new(Stage::ALL.map(|s| PossibleValue::new(s.as_str()).help(s.summary())))
+        .try_map(|s| s.parse::<Stage>())
+}
+
 pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
     let input = merged_input(&args.input)?;
     let spec = input.resolve().map_err(InputError::from)?;

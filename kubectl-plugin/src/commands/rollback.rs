@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::apply::DryRun;
-use crate::apply::rollback::RollbackOptions;
+use crate::apply::{DryRun, RollbackOptions};
 use crate::cli::InputArgs;
 use crate::exit::Exit;
-use crate::input::{InputError, merged_input};
+use crate::input::merged_input;
 use crate::kube_args::KubeArgs;
 
 /// Examples shown by `rollback --help`.
@@ -61,7 +60,6 @@ pub struct RollbackArgs {
 /// Input errors and failed reads.
 pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
     let input = merged_input(&args.input)?;
-    let spec = input.resolve().map_err(InputError::from)?;
     let opts = RollbackOptions {
         kube: args.kube.clone(),
         input,
@@ -72,5 +70,5 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         helm: args.helm.clone(),
         dns_server: args.dns_server.clone(),
     };
-    crate::apply::settle(crate::apply::rollback::rollback(&opts, &spec))
+    crate::apply::settle(crate::apply::rollback(&opts))
 }

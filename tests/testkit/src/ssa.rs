@@ -643,7 +643,10 @@ pub fn write_entries(obj: &mut Value, entries: &[Entry]) {
             m.insert("manager".into(), json!(e.manager));
             m.insert("operation".into(), json!(e.operation));
             m.insert("apiVersion".into(), json!(e.api_version));
-            m.insert("time".into(), json!(e.time));
+            // `time` is optional (omitempty): an entry seeded without one has none, never "".
+            if !e.time.is_empty() {
+                m.insert("time".into(), json!(e.time));
+            }
             m.insert("fieldsType".into(), json!("FieldsV1"));
             m.insert("fieldsV1".into(), to_fields_v1(&e.set));
             if let Some(s) = &e.subresource {

@@ -1,0 +1,323 @@
+//! The Kubernetes reads and writes of `apply` and `rollback`, blocking, over kube's typed API:
+//! `Api<DynamicObject>` for the kinds of the core's table, server-side apply with
+//! `PatchParams::apply`, creates and deletes with preconditions, and SelfSubjectAccessReview.
+//!
+//! `--dry-run=server` sets `dryRun=All` on every write.
+
+pub mod observe;
+
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, Preconditions,
+};
+use kube::{Client, Config};
+use runai_gateway_core::helm::Component;
+use runai_gateway_core::kinds::{self, KindInfo};
+use runai_gateway_core::manifests::FIELD_MANAGER;
+use runai_gateway_core::spec::{ControlPlaneLocation, Spec};
+use runai_gateway_core::state::ObjectRef;
+use serde_json::Value;
+
+use crate::kube_args::{KubeArgs, error_chain};
+
+/// Objects per page of a LIST.
+const PAGE_SIZE: u32 = 500;
+
+/// Why one request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with a `Status`.
+    Status {
+        /// HTTP code.
+        code: u16,
+        /// `reason` (`Conflict`, `Forbidden`).
+        reason: String,
+        /// The server's message.
+        message: String,
+    },
+    /// No answer: connection lost, refused, or `--request-timeout` passed.
+    Transport(String),
+}
+
+impl Failure {
+    /// Whether this is a server-side apply conflict (409 `Conflict` on a PATCH).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Failure::Status { code: 409, .. })
+    }
+
+    fn of(e: &kube::Error) -> Failure {
+        match e {
+            kube::Error::Api(status) => Failure::Status {
+                code: status.code,
+                reason: status.reason.clone(),
+                message: status.message.clone(),
+            },
+            other => Failure::Transport(error_chain(other)),
+        }
+    }
+
+    fn is_not_found(&self) -> bool {
+        matches!(self, Failure::Status { code: 404, .. })
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Status { code, reason, message } => write!(f, "HTTP {code} {reason}: {message}"),
+            Failure::Transport(m) => write!(f, "no answer: {m}"),
+        }
+    }
+}
+
+/// The API resource of a kind of the table.
+fn api_resource(kind: &KindInfo) -> ApiResource {
+    ApiResource {
+        group: kind.group().into(),
+        version: kind.version().into(),
+        api_version: kind.api_version.into(),
+        kind: kind.kind.into(),
+        plural: kind.plural.into(),
+    }
+}
+
+/// The table's entry for an object's kind.
+fn kind_of(r: &ObjectRef) -> Result<&'static KindInfo, Failure> {
+    kinds::lookup(&r.api_version, &r.kind).ok_or_else(|| {
+        Failure::Transport(format!("{} {} is not a kind this tool handles", r.api_version, r.kind))
+    })
+}
+
+/// An object as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items.
+fn to_value(obj: &DynamicObject, kind: &KindInfo) -> Value {
+    let mut v = serde_json::to_value(obj).unwrap_or_default();
+    v["apiVersion"] = Value::from(kind.api_version);
+    v["kind"] = Value::from(kind.kind);
+    v
+}
+
+/// A connected client.
+pub struct Cluster {
+    client: Client,
+    /// `dryRun=All` on every write.
+    pub server_dry_run: bool,
+    /// The server URL, for messages.
+    pub server: String,
+}
+
+fn block_on<F: Future>(fut: F) -> Result<F::Output, Failure> {
+    let runtime = crate::runtime::get().map_err(Failure::Transport)?;
+    Ok(runtime.block_on(fut))
+}
+
+impl Cluster {
+    /// Connects as kubectl would (`--kubeconfig`, `KUBECONFIG`, `~/.kube/config`, in-cluster),
+    /// to `context` when given, else `--context`, and checks that `/version` answers.
+    ///
+    /// # Errors
+    /// Why the cluster cannot be reached.
+    pub fn connect(args: &KubeArgs, context: Option<&str>) -> Result<Self, String> {
+        let runtime = crate::runtime::get()?;
+        let config: Config =
+            runtime.block_on(crate::kube_args::client_config(args, context)).map(|(config, _)| config)?;
+        let server = config.cluster_url.to_string();
+        let client = {
+            let _guard = runtime.enter();
+            Client::try_from(config).map_err(|e| format!("{server}: {}", error_chain(&e)))?
+        };
+        let version = runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(30), client.apiserver_version()).await
+        });
+        match version {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(format!("{server}: {}", error_chain(&e))),
+            Err(_) => return Err(format!("{server}: no answer within 30s")),
+        }
+        Ok(Self { client, server_dry_run: false, server })
+    }
+
+    fn api(&self, kind: &KindInfo, namespace: Option<&str>) -> Api<DynamicObject> {
+        let ar = api_resource(kind);
+        match namespace.filter(|_| kind.namespaced) {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+            None => Api::all_with(self.client.clone(), &ar),
+        }
+    }
+
+    /// One object; `None` when it (or its kind) does not exist.
+    ///
+    /// # Errors
+    /// Any other failure.
+    pub fn get(&self, r: &ObjectRef) -> Result<Option<Value>, Failure> {
+        let kind = kind_of(r)?;
+        let api = self.api(kind, Some(&r.namespace));
+        match block_on(api.get(&r.name))? {
+            Ok(obj) => Ok(Some(to_value(&obj, kind))),
+            Err(e) => match Failure::of(&e) {
+                f if f.is_not_found() => Ok(None),
+                f => Err(f),
+            },
+        }
+    }
+
+    /// Every object of `kind` (in `namespace`, or cluster-wide), optionally by label selector,
+    /// pages followed; a kind that does not exist (404) is an empty list.
+    ///
+    /// # Errors
+    /// The first failed page.
+    pub fn list(
+        &self,
+        kind: &KindInfo,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+    ) -> Result<Vec<Value>, Failure> {
+        let api = self.api(kind, namespace);
+        let mut items = Vec::new();
+        let mut params = ListParams::default().limit(PAGE_SIZE);
+        if let Some(l) = labels {
+            params = params.labels(l);
+        }
+        loop {
+            let page = match block_on(api.list(&params))? {
+                Ok(page) => page,
+                Err(e) => match Failure::of(&e) {
+                    f if f.is_not_found() => return Ok(items),
+                    f => return Err(f),
+                },
+            };
+            items.extend(page.items.iter().map(|o| to_value(o, kind)));
+            match page.metadata.continue_.filter(|t| !t.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Server-side apply of `manifest` as `runai-gateway`.
+    ///
+    /// # Errors
+    /// The server's answer (409 on a conflict without `force`).
+    pub fn apply(&self, manifest: &Value, force: bool) -> Result<Value, Failure> {
+        let r = ObjectRef::of(manifest);
+        let kind = kind_of(&r)?;
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        params.force = force;
+        params.dry_run = self.server_dry_run;
+        let api = self.api(kind, Some(&r.namespace));
+        let obj =
+            block_on(api.patch(&r.name, &params, &Patch::Apply(manifest)))?.map_err(|e| Failure::of(&e))?;
+        Ok(to_value(&obj, kind))
+    }
+
+    /// Creates `manifest` (as `runai-gateway`).
+    ///
+    /// # Errors
+    /// The server's answer (409 when it exists).
+    pub fn create(&self, manifest: &Value) -> Result<Value, Failure> {
+        let r = ObjectRef::of(manifest);
+        let kind = kind_of(&r)?;
+        let obj: DynamicObject =
+            serde_json::from_value(manifest.clone()).map_err(|e| Failure::Transport(format!("{r}: {e}")))?;
+        let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
+        let api = self.api(kind, Some(&r.namespace));
+        let made = block_on(api.create(&params, &obj))?.map_err(|e| Failure::of(&e))?;
+        Ok(to_value(&made, kind))
+    }
+
+    /// Deletes one object, only if its uid is still `uid` (so a re-created namesake survives).
+    ///
+    /// # Errors
+    /// The server's answer; a 404 (already gone) is success.
+    pub fn delete(&self, r: &ObjectRef, uid: &str) -> Result<(), Failure> {
+        let kind = kind_of(r)?;
+        let params = DeleteParams {
+            dry_run: self.server_dry_run,
+            preconditions: Some(Preconditions { uid: Some(uid.into()), resource_version: None }),
+            ..DeleteParams::default()
+        };
+        let api = self.api(kind, Some(&r.namespace));
+        match block_on(api.delete(&r.name, &params))? {
+            Ok(_) => Ok(()),
+            Err(e) => match Failure::of(&e) {
+                f if f.is_not_found() => Ok(()),
+                f => Err(f),
+            },
+        }
+    }
+
+    /// Whether the caller may `verb` the `resource` of `group` in `namespace` (a
+    /// SelfSubjectAccessReview, as `kubectl auth can-i` sends).
+    ///
+    /// # Errors
+    /// The review itself failed.
+    pub fn can_i(&self, verb: &str, group: &str, resource: &str, namespace: &str) -> Result<bool, Failure> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: Some(namespace.into()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
+            },
+            ..SelfSubjectAccessReview::default()
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let answer = block_on(api.create(&PostParams::default(), &review))?.map_err(|e| Failure::of(&e))?;
+        Ok(answer.status.is_some_and(|s| s.allowed))
+    }
+}
+
+/// The connection(s) of a run.
+pub struct Clusters {
+    /// The workload cluster.
+    pub main: Cluster,
+    /// The control plane's cluster, when it has its own context.
+    pub control_plane: Option<Cluster>,
+}
+
+impl Clusters {
+    /// The client for `component`.
+    pub fn for_component(&self, c: Component) -> &Cluster {
+        match (c, &self.control_plane) {
+            (Component::ControlPlane, Some(k)) => k,
+            _ => &self.main,
+        }
+    }
+
+    /// [`Clusters::connect`], or the reason on stderr (the caller then exits 6).
+    pub fn connect_or_report(args: &KubeArgs, spec: &Spec) -> Option<Self> {
+        Self::connect(args, spec)
+            .map_err(|e| crate::output::error(&anyhow::anyhow!("the cluster cannot be reached: {e}"), false))
+            .ok()
+    }
+
+    /// Connects to the workload cluster and, when the spec names one, the control plane's
+    /// context.
+    ///
+    /// # Errors
+    /// The message for exit code 6.
+    pub fn connect(args: &KubeArgs, spec: &Spec) -> Result<Self, String> {
+        let main = Cluster::connect(args, None)?;
+        let control_plane = match (&spec.control_plane, &spec.control_plane_context) {
+            (ControlPlaneLocation::Saas, _) | (_, None) => None,
+            (_, Some(ctx)) => Some(
+                Cluster::connect(args, Some(ctx))
+                    .map_err(|e| format!("control plane context `{ctx}`: {e}"))?,
+            ),
+        };
+        Ok(Self { main, control_plane })
+    }
+
+    /// `dryRun=All` on every write of both clusters.
+    pub fn set_dry_run(&mut self, on: bool) {
+        self.main.server_dry_run = on;
+        if let Some(k) = &mut self.control_plane {
+            k.server_dry_run = on;
+        }
+    }
+}
