@@ -2,14 +2,13 @@
 
 mod apply;
 mod cli;
-mod cluster;
-mod collect;
 mod commands;
 mod exit;
 mod input;
 // Flattened by the commands that read the cluster; `render` and `completion` do not.
 mod kube_args;
 mod output;
+mod read;
 mod runtime;
 
 use std::process::ExitCode;

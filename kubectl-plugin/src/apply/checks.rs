@@ -9,9 +9,9 @@ use runai_gateway_core::spec::Spec;
 use runai_gateway_core::state::ObjectRef;
 use serde_json::Value;
 
-use super::{dns, probe};
-use crate::cluster::observe::{ReadError, reading};
-use crate::cluster::{Cluster, Clusters, Failure};
+use crate::read::observe::{ReadError, reading};
+use crate::read::{Cluster, Clusters, Failure};
+use crate::read::{dns, probe};
 
 fn condition(obj: &Value, kind: &str) -> Option<bool> {
     obj["conditions"].as_array()?.iter().find(|c| c["type"] == kind).map(|c| c["status"] == "True")
@@ -194,8 +194,8 @@ pub fn probe_problems(kube: &Cluster, plan: &Plan, address: Option<&str>) -> Res
     let ca = kube
         .get(&secret_ref(&spec.cluster.namespace, "runai-ca-cert"))?
         .and_then(|s| s["data"]["runai-ca.pem"].as_str().and_then(runai_gateway_core::tls::decode_data));
-    let hosts: Vec<String> = plan.dns.iter().map(|r| dns::query_name(&r.name)).collect();
-    Ok(probe::run(&hosts, &address, ca.as_deref()))
+    let hosts: Vec<String> = plan.dns.iter().map(|r| probe::probe_host(&r.name)).collect();
+    Ok(probe::through(&hosts, &address, ca.as_deref()))
 }
 
 /// One DNS record and what it resolves to now.
@@ -212,7 +212,7 @@ pub struct DnsRow {
 /// Where each record resolves now, and whether that is `target`.
 pub fn dns_rows(records: &[DnsRecord], server: Option<&str>, target: Option<&str>) -> Vec<DnsRow> {
     let names: Vec<String> = records.iter().map(|r| r.name.clone()).collect();
-    let answers = dns::resolve(&names, server);
+    let answers = dns::resolve_records(&names, server);
     records
         .iter()
         .zip(answers)

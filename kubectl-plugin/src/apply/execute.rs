@@ -12,10 +12,10 @@ use runai_gateway_core::{SpecInput, Stage};
 
 use super::checks::{self, DnsRow};
 use super::{Out, helm, rerun, show};
-use crate::cluster::observe::{ReadError, reading};
-use crate::cluster::{Clusters, Failure};
 use crate::exit::Exit;
 use crate::kube_args::KubeArgs;
+use crate::read::observe::{ReadError, reading};
+use crate::read::{Clusters, Failure};
 
 /// What the run needs besides the actions.
 pub struct Context<'a> {

@@ -1,6 +1,6 @@
 //! Running (or printing) `helm upgrade` for the Run:ai releases, against the cluster the plugin
 //! talks to. (The deployed release is read from Helm's own storage by
-//! [`crate::cluster::observe`], so no `helm` binary is needed to decide.)
+//! [`crate::read::observe`], so no `helm` binary is needed to decide.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,17 +1,15 @@
 //! `apply` and `rollback` against a live cluster: read, ask the core's engine what to do, show
 //! it, and do it.
 //!
-//! Every run first reads where the migration stands ([`crate::cluster::observe`]); the core
+//! Every run first reads where the migration stands ([`crate::read::observe`]); the core
 //! decides the ordered actions ([`runai_gateway_core::engine`]); the summary, `--diff`,
 //! `--dry-run` and the confirmation are views of those actions ([`show`]), and the run carries
 //! them out in order ([`execute`]). So a re-run continues where the last one stopped, a run on a
 //! finished cluster writes nothing, and what is printed before the question is what is done.
 
 mod checks;
-pub mod dns;
 mod execute;
 pub mod helm;
-pub mod probe;
 mod show;
 
 use std::path::PathBuf;
@@ -26,11 +24,11 @@ use runai_gateway_core::spec::{Spec, SpecInput, defaults};
 use runai_gateway_core::state::{STATE_NAME, StateRecord};
 
 use self::execute::{Context, Runner};
-use crate::cluster::observe::{self, ReadError, reading};
-use crate::cluster::{Cluster, Clusters};
 use crate::exit::Exit;
 use crate::input::InputError;
 use crate::kube_args::KubeArgs;
+use crate::read::observe::{self, ReadError, reading};
+use crate::read::{Cluster, Clusters};
 
 /// `--dry-run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

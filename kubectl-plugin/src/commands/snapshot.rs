@@ -7,11 +7,11 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::collect;
 use crate::exit::Exit;
 use crate::input::merged_input;
 use crate::kube_args::{KubeArgs, RequestTimeout, parse_request_timeout};
 use crate::output;
+use crate::read::snapshot as collect;
 
 /// `--help` examples.
 pub const EXAMPLES: &str = "\

@@ -1,10 +1,10 @@
 //! `kubectl runai-gateway status`: where the migration stands, what is wrong, what to do next.
 //!
 //! Reading and judging are separate: the snapshot comes from the live cluster
-//! ([`crate::collect`]) or from a file, and the checks are the core's pure functions over it, so
+//! ([`crate::read::snapshot`]) or from a file, and the checks are the core's pure functions over it, so
 //! a live run and `--from-file` on its snapshot give the same report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 
@@ -19,34 +19,7 @@ use crate::exit::Exit;
 use crate::input::{InputError, merged_input};
 use crate::output;
 
-/// Why `status` could not produce a report.
-#[derive(Debug, thiserror::Error)]
-pub enum StatusError {
-    /// The cluster cannot be reached at all.
-    #[error("cannot reach the cluster: {0}")]
-    Unreachable(String),
-    /// The snapshot file cannot be read.
-    #[error("cannot read snapshot file `{}`: {source}", path.display())]
-    SnapshotUnreadable {
-        /// The path as given.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The snapshot file is not a snapshot.
-    #[error("snapshot file `{}` {message}", path.display())]
-    SnapshotInvalid {
-        /// The path as given.
-        path: PathBuf,
-        /// What is wrong with it.
-        message: String,
-    },
-}
-
-/// The Helm release names ingestion decodes: the input's, or the documented defaults.
-pub fn release_names(input: &SpecInput) -> Vec<String> {
-    input.release_names()
-}
+pub use crate::read::StatusError;
 
 /// Reads a snapshot file (the output of `snapshot`, or a `kubectl get -o yaml` List).
 ///
@@ -55,7 +28,7 @@ pub fn release_names(input: &SpecInput) -> Vec<String> {
 pub fn read_snapshot(path: &Path, input: &SpecInput) -> Result<Snapshot, StatusError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| StatusError::SnapshotUnreadable { path: path.to_owned(), source })?;
-    let names = release_names(input);
+    let names = input.release_names();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     snapshot_from_text(&text, &names)
         .map_err(|e| StatusError::SnapshotInvalid { path: path.to_owned(), message: e.to_string() })
@@ -80,14 +53,14 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     let snapshot = match &args.from_file {
         Some(path) => read_snapshot(path, &input)?,
         None => {
-            let options = crate::collect::Options {
+            let options = crate::read::snapshot::Options {
                 kube: &args.kube,
                 dns_server: args.dns_server.as_deref(),
                 probe: args.probe,
                 probe_address: args.probe_address.as_deref(),
                 timeout: args.timeout.0,
             };
-            crate::collect::live(&options, &input, output::stderr_color(no_color))?
+            crate::read::snapshot::live(&options, &input, output::stderr_color(no_color))?
         }
     };
     if let Some(path) = &args.save_snapshot {

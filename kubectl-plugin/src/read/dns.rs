@@ -13,7 +13,7 @@ use hickory_resolver::name_server::TokioConnectionProvider;
 use runai_gateway_core::snapshot::DnsAnswer;
 use runai_gateway_core::spec::{RoutingMode, Spec};
 
-use super::Deadline;
+use super::snapshot::Deadline;
 
 /// Bound on one name's resolution.
 const PER_NAME: Duration = Duration::from_secs(5);
@@ -108,6 +108,40 @@ pub async fn resolve(spec: &Spec, server: Option<&str>, deadline: &Deadline) -> 
         }
     });
     futures::future::join_all(lookups).await
+}
+
+/// The name asked for a record: the record itself, or for a wildcard a random name under it,
+/// which only the wildcard answers.
+pub fn query_name(record: &str) -> String {
+    match record.strip_prefix("*.") {
+        Some(rest) => format!("{}.{rest}", random_label()),
+        None => record.to_owned(),
+    }
+}
+
+/// `apply`'s and `rollback`'s DNS wait: the addresses each record resolves to now (empty: no
+/// answer), through `server` or the system resolver.
+pub fn resolve_records(records: &[String], server: Option<&str>) -> Vec<Result<Vec<String>, String>> {
+    let runtime = match crate::runtime::get() {
+        Ok(r) => r,
+        Err(e) => return records.iter().map(|_| Err(e.clone())).collect(),
+    };
+    runtime.block_on(async {
+        let resolver = match resolver(server).await {
+            Ok(r) => r,
+            Err(e) => return records.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut out = Vec::new();
+        for record in records {
+            let answer = match resolver.lookup_ip(format!("{}.", query_name(record))).await {
+                Ok(ips) => Ok(ips.iter().map(|ip| ip.to_string()).collect()),
+                Err(e) if e.is_no_records_found() => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            };
+            out.push(answer);
+        }
+        out
+    })
 }
 
 #[cfg(test)]

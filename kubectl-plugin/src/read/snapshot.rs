@@ -24,14 +24,11 @@
 //! Private keys never leave [`Ingest`]: only the parsed certificate and the verdict of the key
 //! comparison reach the snapshot.
 
-pub(crate) mod dns;
-pub(crate) mod probe;
-mod spinner;
-
 use std::time::Duration;
 
 use futures::future::join_all;
 use kube::Client;
+use kube::api::{Api, ListParams};
 use runai_gateway_core::checks::discover;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
@@ -39,11 +36,8 @@ use runai_gateway_core::spec::{ControlPlaneLocation, Spec, SpecInput};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::commands::status::{StatusError, release_names};
+use super::{StatusError, dns, probe};
 use crate::kube_args::{KubeArgs, client_config as config, error_chain};
-
-/// Objects per page of a LIST.
-const PAGE_SIZE: u32 = 500;
 
 /// What the live run is asked to do (shared by `status` and `snapshot`).
 #[derive(Debug, Clone)]
@@ -66,16 +60,11 @@ pub struct Options<'a> {
 /// [`StatusError::Unreachable`] when no kubeconfig can be loaded or `/version` does not answer;
 /// every later failure is recorded in the snapshot instead.
 pub fn live(opts: &Options<'_>, input: &SpecInput, _color: bool) -> Result<Snapshot, StatusError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| StatusError::Unreachable(format!("cannot start the I/O runtime: {e}")))?;
-    let spinner = spinner::Spinner::start("reading the cluster");
+    let runtime = crate::runtime::get().map_err(StatusError::Unreachable)?;
+    let spinner = super::spinner::Spinner::start("reading the cluster");
+    // Whatever is still in flight past the deadline (a hung connection) is abandoned, not awaited.
     let result = runtime.block_on(collect(opts, input, &spinner));
     spinner.stop();
-    // Whatever is still in flight past the deadline (a hung connection) is abandoned, not awaited.
-    runtime.shutdown_background();
     result
 }
 
@@ -87,12 +76,12 @@ pub(crate) struct Deadline {
 }
 
 impl Deadline {
-    fn new(total: Option<Duration>) -> Self {
+    pub(crate) fn new(total: Option<Duration>) -> Self {
         Self { at: total.map(|t| Instant::now() + t), total }
     }
 
     /// Runs `fut` until the deadline; `Err` with a message when it passed.
-    async fn run<F: Future>(&self, fut: F) -> Result<F::Output, String> {
+    pub(crate) async fn run<F: Future>(&self, fut: F) -> Result<F::Output, String> {
         match self.at {
             None => Ok(fut.await),
             Some(at) => tokio::time::timeout_at(at, fut).await.map_err(|_| self.message()),
@@ -100,7 +89,7 @@ impl Deadline {
     }
 
     /// The time left, capped at `cap`.
-    fn left(&self, cap: Duration) -> Duration {
+    pub(crate) fn left(&self, cap: Duration) -> Duration {
         self.at.map_or(cap, |at| at.saturating_duration_since(Instant::now()).min(cap))
     }
 
@@ -116,22 +105,32 @@ fn humanize(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }
 
-/// One LIST: a kind, its path and its filters.
+/// One LIST: a kind (from the core's table), where, and its filters.
 #[derive(Debug, Clone)]
 struct ListSpec {
     kind: Kind,
-    path: String,
-    query: Vec<(&'static str, String)>,
+    namespace: Option<String>,
+    params: ListParams,
 }
 
 impl ListSpec {
-    fn new(kind: Kind, path: &str) -> Self {
-        Self { kind, path: path.to_owned(), query: Vec::new() }
+    fn new(kind: Kind) -> Self {
+        Self { kind, namespace: None, params: ListParams::default() }
     }
 
-    fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((key, value.into()));
+    fn labels(mut self, selector: &str) -> Self {
+        self.params = self.params.labels(selector);
         self
+    }
+
+    fn fields(mut self, selector: &str) -> Self {
+        self.params = self.params.fields(selector);
+        self
+    }
+
+    #[cfg(test)]
+    fn filtered(&self) -> bool {
+        self.params.label_selector.is_some() || self.params.field_selector.is_some()
     }
 }
 
@@ -140,64 +139,28 @@ fn helm_selector(names: &[String]) -> String {
     format!("owner=helm,name in ({})", names.join(","))
 }
 
-/// Every LIST of a run against the workload cluster. Secrets are two filtered lists.
+/// Every LIST of a run against the workload cluster: one per kind, cluster-wide; Secrets are
+/// two filtered lists.
 fn lists(releases: &[String]) -> Vec<ListSpec> {
-    vec![
-        ListSpec::new(
-            Kind::CustomResourceDefinition,
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-        ),
-        ListSpec::new(Kind::GatewayClass, "/apis/gateway.networking.k8s.io/v1/gatewayclasses"),
-        ListSpec::new(Kind::Gateway, "/apis/gateway.networking.k8s.io/v1/gateways"),
-        ListSpec::new(Kind::HttpRoute, "/apis/gateway.networking.k8s.io/v1/httproutes"),
-        ListSpec::new(Kind::ListenerPolicy, "/apis/gateway.kgateway.dev/v1alpha1/httplistenerpolicies"),
-        ListSpec::new(Kind::Namespace, "/api/v1/namespaces"),
-        ListSpec::new(Kind::Secret, "/api/v1/secrets").with("fieldSelector", "type=kubernetes.io/tls"),
-        ListSpec::new(Kind::Secret, "/api/v1/secrets").with("labelSelector", helm_selector(releases)),
-        ListSpec::new(Kind::Service, "/api/v1/services"),
-        ListSpec::new(Kind::EndpointSlice, "/apis/discovery.k8s.io/v1/endpointslices"),
-        ListSpec::new(Kind::Ingress, "/apis/networking.k8s.io/v1/ingresses"),
-        ListSpec::new(Kind::KnativeServing, "/apis/operator.knative.dev/v1beta1/knativeservings"),
-        ListSpec::new(Kind::RunaiConfig, "/apis/run.ai/v1/runaiconfigs"),
-    ]
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    Kind::ALL
+        .into_iter()
+        .filter(|k| *k != Kind::ControlPlaneRelease)
+        .flat_map(|kind| match kind {
+            Kind::Secret => vec![
+                ListSpec::new(kind).fields("type=kubernetes.io/tls"),
+                ListSpec::new(kind).labels(&helm_selector(releases)),
+            ],
+            _ => vec![ListSpec::new(kind)],
+        })
+        .collect()
 }
 
 /// The objects of one paginated LIST, or how reading failed.
 async fn list_all(client: &Client, spec: &ListSpec) -> Result<Vec<Value>, Source> {
-    let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut query: Vec<String> = spec.query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
-        query.push(format!("limit={PAGE_SIZE}"));
-        if let Some(t) = &token {
-            query.push(format!("continue={}", encode(t)));
-        }
-        let uri = format!("{}?{}", spec.path, query.join("&"));
-        let request = http::Request::get(&uri)
-            .body(Vec::new())
-            .map_err(|e| Source::Failed { message: format!("building `GET {uri}`: {e}") })?;
-        let page: Value = client.request(request).await.map_err(|e| source_of(spec.kind, &e))?;
-        if let Some(list) = page["items"].as_array() {
-            items.extend(list.iter().cloned());
-        }
-        token = page["metadata"]["continue"].as_str().filter(|t| !t.is_empty()).map(str::to_owned);
-        if token.is_none() {
-            return Ok(items);
-        }
-    }
+    let kind = runai_gateway_core::kinds::of_snapshot_kind(spec.kind);
+    super::client::list_all(client, kind, spec.namespace.as_deref(), spec.params.clone())
+        .await
+        .map_err(|e| source_of(spec.kind, &e))
 }
 
 /// How a failed LIST is recorded.
@@ -238,7 +201,7 @@ fn worse(a: Source, b: Source) -> Source {
 async fn collect(
     opts: &Options<'_>,
     input: &SpecInput,
-    spinner: &spinner::Spinner,
+    spinner: &super::spinner::Spinner,
 ) -> Result<Snapshot, StatusError> {
     let deadline = Deadline::new(opts.timeout);
     let (config, context) = config(opts.kube, None).await.map_err(StatusError::Unreachable)?;
@@ -251,7 +214,7 @@ async fn collect(
         Err(timeout) => return Err(StatusError::Unreachable(format!("{server}: {timeout}"))),
     }
 
-    let names = release_names(input);
+    let names = input.release_names();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut ingest = Ingest::new(context, &name_refs);
 
@@ -358,9 +321,10 @@ async fn control_plane_release(
             .map_err(|e| Source::Failed { message: format!("context `{context}`: {e}") })?;
         let client = Client::try_from(config)
             .map_err(|e| Source::Failed { message: format!("context `{context}`: {}", error_chain(&e)) })?;
-        let spec =
-            ListSpec::new(Kind::ControlPlaneRelease, &format!("/api/v1/namespaces/{namespace}/secrets"))
-                .with("labelSelector", helm_selector(&[release]));
+        let spec = ListSpec {
+            namespace: Some(namespace.clone()),
+            ..ListSpec::new(Kind::ControlPlaneRelease).labels(&helm_selector(&[release]))
+        };
         list_all(&client, &spec).await.map_err(|s| match s {
             Source::Failed { message } => {
                 Source::Failed { message: format!("context `{context}`: {message}") }
@@ -377,26 +341,15 @@ async fn control_plane_release(
 /// The cluster's CA (`<cluster namespace>/runai-ca-cert`, key `runai-ca.pem`), when present: the
 /// probes trust it besides the system roots. A missing or unreadable one just means system roots.
 async fn cluster_ca(client: &Client, spec: &Spec, deadline: &Deadline) -> Option<Vec<u8>> {
-    let uri = format!("/api/v1/namespaces/{}/secrets/runai-ca-cert", spec.cluster.namespace);
-    let request = http::Request::get(&uri).body(Vec::new()).ok()?;
-    let secret: Value = deadline.run(client.request(request)).await.ok()?.ok()?;
-    let data = secret["data"]["runai-ca.pem"].as_str()?;
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(data).ok()
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &spec.cluster.namespace);
+    let secret = deadline.run(secrets.get_opt("runai-ca-cert")).await.ok()?.ok()??;
+    secret.data?.remove("runai-ca.pem").map(|b| b.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(encode("type=kubernetes.io/tls"), "type%3Dkubernetes.io%2Ftls");
-        assert_eq!(
-            encode(&helm_selector(&["runai-cluster".into(), "runai-backend".into()])),
-            "owner%3Dhelm%2Cname%20in%20%28runai-cluster%2Crunai-backend%29"
-        );
-    }
 
     #[test]
     fn secrets_are_two_filtered_lists_and_every_other_kind_one() {
@@ -410,7 +363,8 @@ mod tests {
             };
             assert_eq!(n, want, "{kind:?}");
         }
-        assert!(specs.iter().filter(|s| s.kind == Kind::Secret).all(|s| !s.query.is_empty()));
+        assert!(specs.iter().filter(|s| s.kind == Kind::Secret).all(ListSpec::filtered));
+        assert!(specs.iter().filter(|s| s.kind != Kind::Secret).all(|s| !s.filtered()));
     }
 
     #[test]

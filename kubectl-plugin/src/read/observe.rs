@@ -13,7 +13,7 @@ use runai_gateway_core::plan::{Ownership, Plan};
 use runai_gateway_core::spec::{Spec, SpecInput};
 use runai_gateway_core::state::{ObjectRef, StateRecord};
 
-use super::{Cluster, Clusters, Failure};
+use super::client::{Cluster, Clusters, Failure};
 use crate::exit::Exit;
 
 /// A read that failed before anything was decided (so nothing was changed by this run).

@@ -14,8 +14,8 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::Deadline;
 use super::dns::random_label;
+use super::snapshot::Deadline;
 
 /// Bound on one probe (connect, handshake, request, status line).
 const PER_PROBE: Duration = Duration::from_secs(5);
@@ -152,6 +152,48 @@ pub async fn run(
         }
     });
     futures::future::join_all(probes).await
+}
+
+/// The label a wildcard hostname is probed through (the probe dials the Gateway's address
+/// itself, so no DNS record is involved and a fixed name is as good as any).
+const PROBE_LABEL: &str = "rgw-check";
+
+/// The host a probe asks for a DNS record name (`*.d` through `rgw-check.d`).
+pub fn probe_host(record: &str) -> String {
+    match record.strip_prefix("*.") {
+        Some(rest) => format!("{PROBE_LABEL}.{rest}"),
+        None => record.to_owned(),
+    }
+}
+
+/// `apply`'s verify: probes each host through `address` (`HOST:PORT`), with the hostname as SNI
+/// and `Host` (what `curl --resolve HOST:443:ADDRESS https://HOST/` does); one problem line per
+/// host that did not answer below 500.
+pub fn through(hosts: &[String], address: &str, ca_pem: Option<&[u8]>) -> Vec<String> {
+    let runtime = match crate::runtime::get() {
+        Ok(r) => r,
+        Err(e) => return vec![e],
+    };
+    let config = match tls_config(ca_pem) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    runtime.block_on(async {
+        let mut problems = Vec::new();
+        for host in hosts {
+            let outcome = tokio::time::timeout(PER_PROBE, probe_one(config.clone(), address, host)).await;
+            match outcome {
+                Ok(Ok(code)) if code < 500 => {}
+                Ok(Ok(code)) => problems.push(format!("https://{host}/ through {address}: HTTP {code}")),
+                Ok(Err(e)) => problems.push(format!("https://{host}/ through {address}: {e}")),
+                Err(_) => problems.push(format!(
+                    "https://{host}/ through {address}: no answer within {}s",
+                    PER_PROBE.as_secs()
+                )),
+            }
+        }
+        problems
+    })
 }
 
 #[cfg(test)]

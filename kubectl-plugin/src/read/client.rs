@@ -4,8 +4,6 @@
 //!
 //! `--dry-run=server` sets `dryRun=All` on every write.
 
-pub mod observe;
-
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, Preconditions,
 };
@@ -95,6 +93,34 @@ fn to_value(obj: &DynamicObject, kind: &KindInfo) -> Value {
     v
 }
 
+/// The objects of one LIST of `kind` (in `namespace`, or cluster-wide) with `params`, pages of
+/// [`PAGE_SIZE`] followed, each with its `apiVersion` and `kind`.
+///
+/// # Errors
+/// The first failed page.
+pub async fn list_all(
+    client: &Client,
+    kind: &KindInfo,
+    namespace: Option<&str>,
+    params: ListParams,
+) -> Result<Vec<Value>, kube::Error> {
+    let ar = api_resource(kind);
+    let api: Api<DynamicObject> = match namespace.filter(|_| kind.namespaced) {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    };
+    let mut params = params.limit(PAGE_SIZE);
+    let mut items = Vec::new();
+    loop {
+        let page = api.list(&params).await?;
+        items.extend(page.items.iter().map(|o| to_value(o, kind)));
+        match page.metadata.continue_.filter(|t| !t.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// A connected client.
 pub struct Cluster {
     client: Client,
@@ -170,25 +196,16 @@ impl Cluster {
         namespace: Option<&str>,
         labels: Option<&str>,
     ) -> Result<Vec<Value>, Failure> {
-        let api = self.api(kind, namespace);
-        let mut items = Vec::new();
-        let mut params = ListParams::default().limit(PAGE_SIZE);
+        let mut params = ListParams::default();
         if let Some(l) = labels {
             params = params.labels(l);
         }
-        loop {
-            let page = match block_on(api.list(&params))? {
-                Ok(page) => page,
-                Err(e) => match Failure::of(&e) {
-                    f if f.is_not_found() => return Ok(items),
-                    f => return Err(f),
-                },
-            };
-            items.extend(page.items.iter().map(|o| to_value(o, kind)));
-            match page.metadata.continue_.filter(|t| !t.is_empty()) {
-                Some(token) => params = params.continue_token(&token),
-                None => return Ok(items),
-            }
+        match block_on(list_all(&self.client, kind, namespace, params))? {
+            Ok(items) => Ok(items),
+            Err(e) => match Failure::of(&e) {
+                f if f.is_not_found() => Ok(Vec::new()),
+                f => Err(f),
+            },
         }
     }
 

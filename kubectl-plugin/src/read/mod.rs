@@ -1,0 +1,44 @@
+//! Read: the cluster, DNS and HTTPS, turned into what the core judges and decides from.
+//!
+//! - [`snapshot`]: the [`Snapshot`](runai_gateway_core::snapshot::Snapshot) `status` and
+//!   `snapshot` judge, read concurrently within `--timeout`;
+//! - [`observe`]: what `apply` and `rollback` decide from (the core's `Observation`);
+//! - [`client`]: the Kubernetes client both use (kube's `Api<DynamicObject>` over the core's table
+//!   of kinds); [`dns`] and [`probe`]: DNS answers and HTTPS through the Gateway.
+//!
+//! Nothing here judges or decides: that is the core's.
+
+pub mod client;
+pub mod dns;
+pub mod observe;
+pub mod probe;
+pub mod snapshot;
+mod spinner;
+
+use std::path::PathBuf;
+
+pub use client::{Cluster, Clusters, Failure};
+
+/// Why `status` could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The cluster cannot be reached at all.
+    #[error("cannot reach the cluster: {0}")]
+    Unreachable(String),
+    /// The snapshot file cannot be read.
+    #[error("cannot read snapshot file `{}`: {source}", path.display())]
+    SnapshotUnreadable {
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The snapshot file is not a snapshot.
+    #[error("snapshot file `{}` {message}", path.display())]
+    SnapshotInvalid {
+        /// The path as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
