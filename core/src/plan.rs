@@ -157,8 +157,8 @@ pub struct Plan {
 /// config.
 pub const BUNDLE_FILE: &str = "runai-gateway-bundle.yaml";
 
-/// The first line of every bundle the tool writes (`render -o yaml` and the script's copy): the
-/// generated script overwrites a file only when it starts with this line.
+/// The first line of the bundle the generated script writes: the script overwrites a file only
+/// when it starts with this line or with the provenance line of `render -o yaml`.
 pub const BUNDLE_MARKER: &str = "# runai-gateway bundle: generated, a new render replaces this file";
 
 /// Computes the plan. Pure: the same input gives the same plan.
