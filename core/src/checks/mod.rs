@@ -8,6 +8,21 @@
 //! (`context::Cx`: the spec, the snapshot, `now`, and what [`diagnose`] looked up once) that
 //! returns an `Outcome`: passed, skipped with the reason, or findings. Spec discovery is in
 //! `discover`, the phase and the next step in `phase`.
+//!
+//! # Adding a check
+//!
+//! Four files, one of them generated:
+//!
+//! 1. The entry and its function, in its category's module: an entry in that module's
+//!    `checks!` block (ID, function, severity, title, why, fix) and the function beside it.
+//!    Where it sits in the block is where it appears in reports and in `docs/checks.md`; an
+//!    entry without a function does not compile.
+//! 2. A fixture that breaks exactly that: an overlay under `tests/fixtures/status/` (or
+//!    `tests/fixtures/broken/`), usually a few lines patching `healthy` (`base: ../healthy`).
+//! 3. A row in the table of `every_check_fires_on_its_broken_fixture_and_nowhere_else`
+//!    (`kubectl-plugin/tests/status.rs`) naming the fixture and the IDs it must raise; that
+//!    test fails for a catalog entry no row covers.
+//! 4. `cargo xtask gen-docs`, which rewrites `docs/checks.md`.
 
 pub mod catalog;
 mod connectivity;
