@@ -1,14 +1,50 @@
 //! Diagnostics: pure checks over (spec, snapshot, now), the migration phase and the next step.
+//!
+//! Each check is one entry of the [catalog](catalog) declared next to its function in its
+//! category's module (`prerequisites`, `controller`, `gateway`, `tls`, `routes`, `knative`,
+//! `runai`, `dns`, `connectivity`): its ID, the function, the default severity, and the title,
+//! why and fix that `docs/checks.md` shows. [`CATALOG`] joins the modules' entries in
+//! [`Category::ALL`] order, which is the report order. A check is a function of the context
+//! (`context::Cx`: the spec, the snapshot, `now`, and what [`diagnose`] looked up once) that
+//! returns an `Outcome`: passed, skipped with the reason, or findings. Spec discovery is in
+//! `discover`, the phase and the next step in `phase`.
+//!
+//! # Adding a check
+//!
+//! Four files, one of them generated:
+//!
+//! 1. The entry and its function, in its category's module: an entry in that module's
+//!    `checks!` block (ID, function, severity, title, why, fix) and the function beside it.
+//!    Where it sits in the block is where it appears in reports and in `docs/checks.md`; an
+//!    entry without a function does not compile.
+//! 2. A fixture that breaks exactly that: an overlay under `tests/fixtures/status/` (or
+//!    `tests/fixtures/broken/`), usually a few lines patching `healthy` (`base: ../healthy`).
+//! 3. A row in the table of `every_check_fires_on_its_broken_fixture_and_nowhere_else`
+//!    (`kubectl-plugin/tests/status.rs`) naming the fixture and the IDs it must raise; that
+//!    test fails for a catalog entry no row covers.
+//! 4. `cargo xtask gen-docs`, which rewrites `docs/checks.md`.
 
 pub mod catalog;
-mod rules;
+mod connectivity;
+mod context;
+mod controller;
+mod discover;
+mod dns;
+mod gateway;
+mod knative;
+mod phase;
+mod prerequisites;
+mod routes;
+mod runai;
+mod tls;
 
 use serde::Serialize;
 
 pub use catalog::{CATALOG, Category, CheckMeta, Severity};
 
 use crate::snapshot::Snapshot;
-use crate::spec::{Spec, SpecInput};
+use crate::spec::{ControlPlaneLocation, Spec, SpecInput};
+use context::{Cx, Outcome};
 
 /// Version of the `-o json` report document.
 pub const REPORT_SCHEMA: &str = "runai-gateway.report/v1";
@@ -133,11 +169,74 @@ impl Report {
 /// the domains its listeners carry, Knative's domain. What the user said always wins.
 #[must_use]
 pub fn discover(input: &SpecInput, snapshot: &Snapshot) -> SpecInput {
-    rules::discover(input, snapshot)
+    discover::discover(input, snapshot)
 }
 
-/// Runs every check.
+/// Runs every check, in catalog order, then judges the phase and the next step.
 #[must_use]
-pub fn diagnose(spec: &Spec, snapshot: &Snapshot, now: i64) -> Report {
-    rules::diagnose(spec, snapshot, now)
+pub fn diagnose(spec: &Spec, snap: &Snapshot, now: i64) -> Report {
+    let gateway = snap.gateway(&spec.gateway_namespace, &spec.gateway_name);
+    let cluster = snap.release(&spec.cluster.namespace, &spec.cluster.release);
+    let backend = match spec.control_plane {
+        ControlPlaneLocation::Saas => None,
+        _ => snap.release(&spec.backend.namespace, &spec.backend.release),
+    };
+    let mut ingress_addresses: Vec<String> = snap
+        .services
+        .iter()
+        .filter(|s| {
+            s.type_ == "LoadBalancer"
+                && !gateway.is_some_and(|g| g.namespace == s.namespace && g.name == s.name)
+        })
+        .filter(|s| {
+            s.namespace.contains("ingress")
+                || s.namespace.contains("haproxy")
+                || s.name.contains("ingress")
+                || s.name.contains("haproxy")
+        })
+        .flat_map(|s| s.load_balancer.iter().cloned())
+        .collect();
+    ingress_addresses.extend(snap.ingresses.iter().flat_map(|i| i.addresses.iter().cloned()));
+    ingress_addresses.sort();
+    ingress_addresses.dedup();
+    let mut cx = Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses };
+    cx.started = cx.gateway.is_some() || cx.gateway_api_on();
+
+    let mut findings = Vec::new();
+    let mut passed = Vec::new();
+    let mut skipped = Vec::new();
+    for m in CATALOG {
+        match (m.run)(&cx) {
+            Outcome::Pass => passed.push(m.id),
+            Outcome::Skip(reason) => skipped.push(Skipped { id: m.id, reason }),
+            Outcome::Found(drafts) => findings.extend(drafts.into_iter().map(|d| Finding {
+                id: m.id,
+                category: m.category,
+                severity: d.severity.unwrap_or(m.severity),
+                resource: d.resource,
+                message: d.message,
+                hint: d.hint.unwrap_or_else(|| m.why.to_owned()),
+                fix: d.fix,
+                doc: m.doc_anchor(),
+            })),
+        }
+    }
+    let gw_addrs = cx.gateway_addresses();
+    let cluster_answers: Vec<_> = snap.dns.iter().filter(|a| !a.addresses.is_empty()).collect();
+    let dns_on_gateway = !gw_addrs.is_empty()
+        && !cluster_answers.is_empty()
+        && cluster_answers.iter().all(|a| a.addresses.iter().all(|x| gw_addrs.contains(x)));
+    let phase = phase::phase(&cx, dns_on_gateway);
+    let next_step = phase::next_step(&cx, phase, &findings);
+    Report {
+        schema: REPORT_SCHEMA,
+        tool_version: crate::VERSION,
+        context: snap.context.clone(),
+        spec: spec.clone(),
+        phase,
+        findings,
+        passed,
+        skipped,
+        next_step,
+    }
 }
