@@ -12,18 +12,13 @@ impl Cx<'_> {
     /// (installing the CRDs and the controller).
     pub(super) fn script(&self, steps: &str) -> String {
         let flags = self.input_flags();
-        let phase = match steps {
-            "tls-secrets" | "gateway" | "knative" => Some("prepare"),
-            "introduce" => Some("introduce"),
-            "switch-dns" => Some("switch-dns"),
-            "disable-ingress" => Some("disable-ingress"),
-            "verify switch-dns" => Some("verify"),
-            "rollback-runai" => return format!("kubectl runai-gateway rollback {flags}"),
-            _ => None,
-        };
-        match phase {
-            Some("verify") => format!("kubectl runai-gateway apply {flags} --wait"),
-            Some(phase) => format!("kubectl runai-gateway apply {flags} --phase {phase}"),
+        if steps == "rollback-runai" {
+            return format!("kubectl runai-gateway rollback {flags}");
+        }
+        // The stage of the first step named: `apply` carries it out unless it is the script's.
+        match steps.split(' ').next().and_then(crate::Stage::of_step) {
+            Some(crate::Stage::Verify) => format!("kubectl runai-gateway apply {flags} --wait"),
+            Some(stage) => format!("kubectl runai-gateway apply {flags} --phase {stage}"),
             None => format!(
                 "kubectl runai-gateway render {flags} -o helm > migrate.sh && bash migrate.sh {steps}"
             ),
