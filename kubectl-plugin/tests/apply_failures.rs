@@ -338,11 +338,16 @@ fn preflight_refuses_missing_prerequisites_and_names_each() {
     let mut h = Harness::new("ingress-only");
     let run = h.run("apply", &dns.arg(), &["--yes"]);
     assert_eq!(run.code, 9, "{run}");
+    // Preflight is the catalog's checks: the same words as `status`.
+    let crds = run.stdout.lines().find(|l| l.contains("Gateway API CRDs not installed")).unwrap_or_default();
+    assert!(crds.contains("gateways.gateway.networking.k8s.io"), "{run}");
+    assert!(crds.contains("httproutes.gateway.networking.k8s.io"), "{run}");
     assert!(
-        run.stdout.contains("the Gateway API CRD `gateways.gateway.networking.k8s.io` is not installed"),
+        run.stdout.contains(
+            "cannot check `gatewayclass-missing`: `gatewayclasses.gateway.networking.k8s.io` is not installed"
+        ),
         "{run}"
     );
-    assert!(run.stdout.contains("GatewayClass `kgateway` does not exist"), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 
     // A certificate that does not cover its host, and Run:ai older than 2.25.
@@ -362,11 +367,13 @@ fn preflight_refuses_missing_prerequisites_and_names_each() {
     let run = h.run("apply", &dns.arg(), &["--yes", "--force-conflicts"]);
     assert_eq!(run.code, 9, "{run}");
     assert!(
-        run.stdout.contains("does not cover `*.runai.example.com` (it names *.other.example.org)"),
+        run.stdout.contains("does not cover `*.runai.example.com`: it names *.other.example.org"),
         "{run}"
     );
     assert!(
-        run.stdout.contains("Run:ai `runai-cluster` is 2.24.3: the Gateway API needs 2.25 or later"),
+        run.stdout.contains(
+            "`runai-cluster` runs chart runai-cluster 2.24.3; Gateway API support needs 2.25 or later"
+        ),
         "{run}"
     );
     assert!(h.writes().is_empty(), "{:?}", h.writes());

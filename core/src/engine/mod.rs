@@ -10,6 +10,7 @@
 
 mod apply;
 mod rollback;
+mod serving;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 
 pub use self::apply::{ApplyChoices, decide_apply, permissions, state_record};
 pub use self::rollback::{RollbackChoices, RollbackFacts, decide_rollback};
+pub use self::serving::awaiting;
 use crate::diff::FieldChange;
 use crate::helm::{Component, HelmUpgrade};
 use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};

@@ -1,106 +1,95 @@
-//! What `apply` waits for and refuses on: the preflight prerequisites and permissions, the
-//! Gateway serving (verify), and where DNS points.
+//! What `apply` waits for and refuses on: the catalog's preflight and verify checks (the same
+//! functions `status` runs), the permissions, HTTPS through the Gateway, and where DNS points.
 
 use std::time::{Duration, Instant};
 
-use runai_gateway_core::engine::{self, Observation, Permission, gateway_ref, secret_ref};
+use runai_gateway_core::checks::diagnose;
+use runai_gateway_core::engine::{self, Permission, gateway_ref, secret_ref};
 use runai_gateway_core::plan::{DnsRecord, Plan};
-use runai_gateway_core::spec::Spec;
-use runai_gateway_core::state::ObjectRef;
-use serde_json::Value;
+use runai_gateway_core::spec::{Spec, SpecInput};
 
+use crate::kube_args::KubeArgs;
 use crate::read::observe::{ReadError, reading};
+use crate::read::snapshot::Options;
 use crate::read::{Cluster, Clusters, Failure};
 use crate::read::{dns, probe};
 
-fn condition(obj: &Value, kind: &str) -> Option<bool> {
-    obj["conditions"].as_array()?.iter().find(|c| c["type"] == kind).map(|c| c["status"] == "True")
-}
+/// The checks of the catalog `apply` refuses on before any write: `status` reports the same
+/// findings, so the two can never disagree about a prerequisite.
+pub const PREFLIGHT: &[&str] = &[
+    "gateway-api-crds-missing",
+    "gatewayclass-missing",
+    "gatewayclass-not-accepted",
+    "secret-missing",
+    "cert-unreadable",
+    "cert-host-mismatch",
+    "runai-release-missing",
+    "runai-version-unsupported",
+];
 
-fn version_at_least(v: &str, major: u64, minor: u64) -> bool {
-    let mut parts = v.trim_start_matches('v').split(['.', '-']).map(|p| p.parse::<u64>().unwrap_or(0));
-    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (a, b) >= (major, minor)
-}
+/// The checks of the catalog `verify` waits on: the Gateway programmed and addressed, its
+/// listeners' certificates resolved, its routes accepted.
+pub const VERIFY: &[&str] = &[
+    "gateway-missing",
+    "gateway-not-programmed",
+    "gateway-no-address",
+    "listener-refs-unresolved",
+    "routes-not-accepted",
+];
 
-fn cluster_scoped(api_version: &str, kind: &str, name: &str) -> ObjectRef {
-    ObjectRef {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        namespace: String::new(),
-        name: name.into(),
-    }
-}
+/// Bound on one read of the cluster for the checks.
+const READ_BOUND: Duration = Duration::from_secs(60);
 
-/// The prerequisites: the CRDs, the GatewayClass, each certificate covering its hosts, Run:ai
-/// 2.25 or later. One problem line each.
+/// Reads the cluster as `status` does and runs the catalog's checks `ids` against `spec`: one
+/// line per finding, and one per check that could not run (a kind that could not be read is a
+/// reason to stop, not to pass).
 ///
 /// # Errors
-/// A failed read.
-pub fn prerequisites(kube: &Cluster, obs: &Observation) -> Result<Vec<String>, ReadError> {
-    let spec = &obs.plan.spec;
-    let mut problems = Vec::new();
-    for crd in ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"] {
-        let r = cluster_scoped("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd);
-        if reading(crd, kube.get(&r))?.is_none() {
-            problems.push(format!(
-                "the Gateway API CRD `{crd}` is not installed (step `gateway-api` of `render -o plan`)"
-            ));
-        }
-    }
-    let class = cluster_scoped("gateway.networking.k8s.io/v1", "GatewayClass", &spec.gateway_class);
-    match reading("the GatewayClass", kube.get(&class))? {
-        Some(c) if condition(&c["status"], "Accepted") == Some(true) => {}
-        Some(_) => {
-            problems.push(format!("GatewayClass `{}` is not Accepted by its controller", spec.gateway_class))
-        }
-        None => problems.push(format!(
-            "GatewayClass `{}` does not exist: install the controller first",
-            spec.gateway_class
-        )),
-    }
-    for req in &obs.plan.secrets {
-        let mut r = secret_ref(&req.namespace, &req.name);
-        if let Some((copy, from)) = &obs.copy
-            && copy == req
-        {
-            r = from.clone();
-        }
-        let Some(secret) = reading(&r, kube.get(&r))? else {
-            problems.push(format!("Secret {}/{} is missing: {}", req.namespace, req.name, req.create));
-            continue;
-        };
-        let cert = secret["data"]["tls.crt"].as_str().and_then(runai_gateway_core::tls::decode_data);
-        let names =
-            cert.and_then(|pem| runai_gateway_core::tls::inspect(&pem, None).ok()).map(|c| c.dns_names);
-        let Some(names) = names else {
-            problems.push(format!(
-                "Secret {}/{} holds no readable certificate (`tls.crt`)",
-                req.namespace, req.name
-            ));
-            continue;
-        };
-        for host in req.hosts.iter().filter(|h| !runai_gateway_core::hostname::any_covers(&names, h)) {
-            problems.push(format!(
-                "the certificate of Secret {}/{} does not cover `{host}` (it names {})",
-                req.namespace,
-                req.name,
-                names.join(", ")
-            ));
-        }
-    }
-    for r in &obs.facts.releases {
-        match &r.deployed {
-            None => {
-                problems.push(format!("Helm release `{}/{}` has no deployed revision", r.namespace, r.name))
-            }
-            Some(d) if !version_at_least(&d.chart_version, 2, 25) => problems.push(format!(
-                "Run:ai `{}` is {}: the Gateway API needs 2.25 or later",
-                r.name, d.chart_version
-            )),
-            Some(_) => {}
-        }
-    }
+/// The cluster cannot be reached.
+pub fn judge(
+    kube: &KubeArgs,
+    input: &SpecInput,
+    spec: &Spec,
+    ids: &[&str],
+) -> Result<Vec<String>, ReadError> {
+    judge_then(kube, input, spec, ids, |_| Vec::new())
+}
+
+/// [`judge`], plus what `more` finds in the same snapshot.
+///
+/// # Errors
+/// The cluster cannot be reached.
+pub fn judge_then(
+    kube: &KubeArgs,
+    input: &SpecInput,
+    spec: &Spec,
+    ids: &[&str],
+    more: impl Fn(&runai_gateway_core::snapshot::Snapshot) -> Vec<String>,
+) -> Result<Vec<String>, ReadError> {
+    let options = Options {
+        kube,
+        dns_server: None,
+        probe: false,
+        probe_address: None,
+        timeout: Some(READ_BOUND),
+        dns: false,
+    };
+    let snap = crate::read::snapshot::live(&options, input, false)
+        .map_err(|e| ReadError { what: "the cluster".into(), failure: Failure::Transport(e.to_string()) })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let report = diagnose(spec, &snap, now);
+    let mut problems: Vec<String> =
+        report.findings.iter().filter(|f| ids.contains(&f.id)).map(|f| f.message.clone()).collect();
+    problems.extend(
+        report
+            .skipped
+            .iter()
+            .filter(|s| ids.contains(&s.id))
+            .map(|s| format!("cannot check `{}`: {}", s.id, s.reason)),
+    );
+    problems.extend(more(&snap));
     Ok(problems)
 }
 
@@ -120,61 +109,6 @@ pub fn missing_permissions(clusters: &Clusters, needed: &[Permission]) -> Result
         }
     }
     Ok(missing)
-}
-
-/// Why the Gateway is not serving yet (empty: it is).
-///
-/// # Errors
-/// A failed read.
-pub fn verify_problems(kube: &Cluster, spec: &Spec) -> Result<Vec<String>, Failure> {
-    let gw_ref = gateway_ref(spec);
-    let Some(gw) = kube.get(&gw_ref)? else {
-        return Ok(vec![format!("{gw_ref} does not exist")]);
-    };
-    let mut problems = Vec::new();
-    if condition(&gw["status"], "Programmed") != Some(true) {
-        problems.push(format!("{gw_ref} is not Programmed"));
-    }
-    if engine::gateway_address(Some(&gw)).is_none() {
-        problems.push(format!("{gw_ref} has no address"));
-    }
-    let listeners = gw["status"]["listeners"].as_array().cloned().unwrap_or_default();
-    for l in gw["spec"]["listeners"].as_array().cloned().unwrap_or_default() {
-        if l["tls"].is_null() {
-            continue;
-        }
-        let name = l["name"].as_str().unwrap_or_default();
-        let status = listeners.iter().find(|s| s["name"] == name);
-        if status.and_then(|s| condition(s, "ResolvedRefs")) != Some(true) {
-            problems.push(format!("listener `{name}` has not resolved its certificate (ResolvedRefs)"));
-        }
-    }
-    let routes = runai_gateway_core::kinds::lookup("gateway.networking.k8s.io/v1", "HTTPRoute");
-    let routes = match routes {
-        Some(k) => kube.list(k, None, None)?,
-        None => Vec::new(),
-    };
-    for r in &routes {
-        let ns = r["metadata"]["namespace"].as_str().unwrap_or_default();
-        let attaches = r["spec"]["parentRefs"].as_array().is_some_and(|ps| {
-            ps.iter().any(|p| {
-                p["name"] == spec.gateway_name.as_str()
-                    && p["namespace"].as_str().unwrap_or(ns) == spec.gateway_namespace
-            })
-        });
-        let accepted = r["status"]["parents"].as_array().is_some_and(|ps| {
-            ps.iter().any(|p| {
-                p["parentRef"]["name"] == spec.gateway_name.as_str() && condition(p, "Accepted") == Some(true)
-            })
-        });
-        if attaches && !accepted {
-            problems.push(format!(
-                "HTTPRoute {ns}/{} is not accepted by the Gateway",
-                r["metadata"]["name"].as_str().unwrap_or_default()
-            ));
-        }
-    }
-    Ok(problems)
 }
 
 /// The HTTPS probe through the Gateway's address (or `--probe-address`), one host per DNS

@@ -183,13 +183,12 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Preflight: the prerequisites and the permissions, before any write.
+    /// Preflight: the catalog's prerequisite checks and the permissions, before any write.
     fn preflight(
         &mut self,
         permissions: &[runai_gateway_core::engine::Permission],
-        obs: &runai_gateway_core::engine::Observation,
     ) -> Result<Step, ReadError> {
-        let mut problems = checks::prerequisites(&self.clusters.main, obs)?;
+        let mut problems = checks::judge(self.cx.kube, self.cx.input, &self.cx.plan.spec, checks::PREFLIGHT)?;
         let missing = checks::missing_permissions(self.clusters, permissions)?;
         if !missing.is_empty() {
             problems.push(format!("missing permissions ({}):", missing.len()));
@@ -216,8 +215,11 @@ impl<'a> Runner<'a> {
     /// Verify: waits (with `--wait`) until the Gateway serves.
     fn verify(&mut self, probe: bool) -> Result<Step, ReadError> {
         let (kube, plan, address) = (&self.clusters.main, self.cx.plan, self.cx.probe_address.as_deref());
+        let (args, input) = (self.cx.kube, self.cx.input);
         let problems = checks::poll(self.cx.wait, self.cx.timeout, Duration::from_millis(500), || {
-            let problems = reading("the Gateway and routes", checks::verify_problems(kube, &plan.spec))?;
+            let problems = checks::judge_then(args, input, &plan.spec, checks::VERIFY, |snap| {
+                runai_gateway_core::engine::awaiting(&plan.spec, snap)
+            })?;
             if problems.is_empty() && probe {
                 return reading("the cluster CA", checks::probe_problems(kube, plan, address));
             }
@@ -306,12 +308,7 @@ impl<'a> Runner<'a> {
     ///
     /// # Errors
     /// A failed read (nothing after it was done).
-    pub fn apply(
-        mut self,
-        actions: &[Action],
-        only: Option<Stage>,
-        obs: &runai_gateway_core::engine::Observation,
-    ) -> anyhow::Result<Exit> {
+    pub fn apply(mut self, actions: &[Action], only: Option<Stage>) -> anyhow::Result<Exit> {
         let writes = actions.iter().any(Action::writes);
         let mut prepared = false;
         let mut i = 0;
@@ -333,7 +330,7 @@ impl<'a> Runner<'a> {
             }
             i += 1;
             let step = match action {
-                Action::Preflight { permissions } => match self.preflight(permissions, obs)? {
+                Action::Preflight { permissions } => match self.preflight(permissions)? {
                     Ok(()) if only == Some(Stage::Preflight) => return Ok(Exit::Success),
                     other => other,
                 },

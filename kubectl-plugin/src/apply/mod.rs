@@ -211,7 +211,7 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         dns_server: opts.dns_server.clone(),
         probe_address: opts.probe_address.clone(),
     };
-    Runner::new(out, &mut clusters, cx, &actions).apply(&actions, opts.phase, &obs)
+    Runner::new(out, &mut clusters, cx, &actions).apply(&actions, opts.phase)
 }
 
 /// The state record `rollback` restores from when no input was given: in the default Gateway

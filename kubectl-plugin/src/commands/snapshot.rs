@@ -75,6 +75,7 @@ pub fn run(args: &SnapshotArgs, no_color: bool) -> anyhow::Result<Exit> {
         probe: args.probe,
         probe_address: args.probe_address.as_deref(),
         timeout: args.timeout.0,
+        dns: true,
     };
     let snapshot = collect::live(&options, &input, output::stderr_color(no_color))?;
     let text = match args.output {

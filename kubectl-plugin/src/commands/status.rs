@@ -59,6 +59,7 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
                 probe: args.probe,
                 probe_address: args.probe_address.as_deref(),
                 timeout: args.timeout.0,
+                dns: true,
             };
             crate::read::snapshot::live(&options, &input, output::stderr_color(no_color))?
         }

@@ -52,6 +52,8 @@ pub struct Options<'a> {
     pub probe_address: Option<&'a str>,
     /// `--timeout`: the bound on the whole run (`None`: no bound).
     pub timeout: Option<Duration>,
+    /// Resolve the DNS records (`apply`'s checks read only the cluster).
+    pub dns: bool,
 }
 
 /// Reads the live cluster into a snapshot.
@@ -275,8 +277,10 @@ async fn collect(
     let Ok(spec) = discover(input, &snapshot).resolve() else {
         return Ok(snapshot);
     };
-    spinner.set_message("resolving DNS");
-    snapshot.dns = dns::resolve(&spec, opts.dns_server, &deadline).await;
+    if opts.dns {
+        spinner.set_message("resolving DNS");
+        snapshot.dns = dns::resolve(&spec, opts.dns_server, &deadline).await;
+    }
     if opts.probe {
         spinner.set_message("probing HTTPS through the Gateway");
         let ca = cluster_ca(&client, &spec, &deadline).await;
