@@ -91,7 +91,7 @@ mod tests {
             (Some("*.example.com"), "*.foo.example.com", true),
             (Some("*.foo.example.com"), "*.example.com", true),
             (Some("*.foo.example.com"), "*.bar.example.com", false),
-            // Facts Q1: the documented listener and route never meet.
+            // The Run:ai page's listener and route hostnames never meet.
             (Some("*.runai-inference.runai.mycorp.local"), "*.runai-inference.mycorp.local", false),
             (Some("*.runai.mycorp.local"), "x.runai-inference.runai.mycorp.local", true),
         ];
