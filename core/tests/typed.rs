@@ -1,8 +1,6 @@
 //! Every generated object parses into its typed struct, and serialising it back gives the same
 //! JSON: a misspelt or misplaced field would be dropped by the typed struct and show up here.
 
-mod common;
-
 use gateway_api::apis::standard::gateways::Gateway;
 use gateway_api::apis::standard::httproutes::HttpRoute;
 use runai_gateway_core::hostname;
@@ -21,8 +19,8 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(obj: &Value) ->
 
 #[test]
 fn objects_parse_into_gateway_api_types() {
-    for case in common::CASES {
-        let plan = compute(&common::input(case)).expect("valid");
+    for case in crate::common::CASES {
+        let plan = compute(&crate::common::input(case)).expect("valid");
         let mut kinds = Vec::new();
         for obj in &plan.objects {
             let m = &obj.manifest;
@@ -48,8 +46,8 @@ fn objects_parse_into_gateway_api_types() {
 
 #[test]
 fn the_yaml_bundle_parses_back_to_the_same_objects() {
-    for case in common::CASES {
-        let plan = compute(&common::input(case)).expect("valid");
+    for case in crate::common::CASES {
+        let plan = compute(&crate::common::input(case)).expect("valid");
         let text = runai_gateway_core::render::yaml_bundle(&plan);
         let docs: Vec<Value> = yaml::from_multi_str(&text).expect("valid YAML stream");
         let want: Vec<&Value> = plan.objects.iter().map(|o| &o.manifest).collect();
@@ -61,8 +59,8 @@ fn the_yaml_bundle_parses_back_to_the_same_objects() {
 /// listener admits the route's namespace.
 #[test]
 fn route_hostnames_always_intersect_their_listener() {
-    for case in common::CASES {
-        let plan = compute(&common::input(case)).expect("valid");
+    for case in crate::common::CASES {
+        let plan = compute(&crate::common::input(case)).expect("valid");
         let Some(gateway) = plan.objects.iter().find(|o| o.manifest["kind"] == "Gateway") else {
             panic!("no gateway")
         };

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod apply_support;
-
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at, gateway_https};
+use crate::apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at, gateway_https};
 use serde_json::json;
 
 /// The exact helm command lines of a full migration of the fixture.

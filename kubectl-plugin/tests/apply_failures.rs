@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod apply_support;
-
 use std::time::Duration;
 
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at, gateway_https};
+use crate::apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at, gateway_https};
 use runai_gateway_testkit::{Fault, FaultAction, Rule};
 use serde_json::json;
 
@@ -476,7 +474,7 @@ fn on_a_terminal(h: &Harness, dns: &str, answer: &str, extra: &str) -> (i32, Str
     use std::io::Write as _;
     let cmd = format!(
         "{} apply --cluster-domain runai.example.com --kubeconfig {} --dns-server {dns} --no-probe {extra}",
-        apply_support::BIN,
+        crate::apply_support::BIN,
         h.kubeconfig()
     );
     let mut child = std::process::Command::new("script")

@@ -10,18 +10,16 @@
 //!
 //! ```sh
 //! RUNAI_GATEWAY_E2E_KUBECONFIG=$HOME/.kube/config \
-//!   cargo test -p kubectl-runai-gateway --test e2e_real_cluster -- --nocapture
+//!   cargo test -p kubectl-runai-gateway --test plugin e2e_real_cluster -- --nocapture
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod apply_support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, Store, differences, dns_at};
+use crate::apply_support::{GATEWAY_IP, Harness, INGRESS_IP, Store, differences, dns_at};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use runai_gateway_testkit::Fixture;

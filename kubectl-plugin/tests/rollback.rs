@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod apply_support;
-
-use apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at};
+use crate::apply_support::{GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at};
 use runai_gateway_testkit::{Fault, FaultAction};
 
 /// `status -o json` of the harness's cluster; its phase.

@@ -4,18 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "status_support/mod.rs"]
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::dns::DnsServer;
+use crate::support::*;
 use base64::Engine as _;
 use runai_gateway_testkit::{CertClock, Fault, FaultAction, Fixture, Rule, TestServer};
 use serde_json::Value;
-use support::dns::DnsServer;
-use support::*;
 
 /// Where the DNS records of a case point.
 #[derive(Debug, Clone, Copy)]
@@ -238,7 +235,7 @@ const EXAMPLE_VALID_DAYS: i64 = 3653;
 
 /// Regenerates `examples/snapshot.yaml` from the `runai-introduced` fixture (Run:ai on the
 /// Gateway, DNS still on the Ingress, one warning), its certificates issued on a fixed day and
-/// valid for ten years: `cargo test -p kubectl-runai-gateway --test status -- --ignored
+/// valid for ten years: `cargo test -p kubectl-runai-gateway --test plugin -- --ignored
 /// regenerate_example_snapshot`.
 #[test]
 #[ignore = "writes examples/snapshot.yaml"]
@@ -276,7 +273,7 @@ fn the_example_snapshot_is_good_for_another_year() {
     assert!(
         first > year_from_now,
         "a certificate in examples/snapshot.yaml expires within a year (at {first}): run \
-         `cargo test -p kubectl-runai-gateway --test status -- --ignored regenerate_example_snapshot`"
+         `cargo test -p kubectl-runai-gateway --test plugin -- --ignored regenerate_example_snapshot`"
     );
 }
 

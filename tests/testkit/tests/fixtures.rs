@@ -2,8 +2,6 @@
 //! certificates have the promised defects; Helm releases read back the way Helm
 //! reads them (`pkg/storage/driver/util.go` `decodeRelease`).
 
-mod common;
-
 use std::io::Read;
 
 use base64::Engine as _;
@@ -13,7 +11,7 @@ use kube::api::{Api, ListParams};
 use runai_gateway_testkit::{Fixture, TestServer};
 use serde_json::Value;
 
-use common::client;
+use crate::common::client;
 
 const FIXTURES: [&str; 9] = [
     "ingress-only",

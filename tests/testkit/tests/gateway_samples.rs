@@ -2,8 +2,6 @@
 //! apply as `kubectl apply --server-side` does, must be accepted or rejected
 //! exactly as samples/README.md records for a real kube-apiserver.
 
-mod common;
-
 use std::path::PathBuf;
 
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -13,7 +11,7 @@ use runai_gateway_testkit::TestServer;
 use runai_gateway_testkit::fixture::{gateway_api_dir, parse_yaml_documents};
 use serde_json::{Value, json};
 
-use common::client;
+use crate::common::client;
 
 fn sample(file: &str) -> Value {
     let path: PathBuf = gateway_api_dir().join("samples").join(file);

@@ -1,8 +1,6 @@
 //! SelfSubjectAccessReview answers and 403s from a configured rule set, and
 //! each injected fault kind (status, delay, dropped connection).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::authorization::v1::{
@@ -12,7 +10,7 @@ use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ListParams, PostParams};
 use runai_gateway_testkit::{Fault, FaultAction, Rule, TestServer};
 
-use common::{api_error, client};
+use crate::common::{api_error, client};
 
 async fn can(client: &kube::Client, verb: &str, group: &str, resource: &str, ns: Option<&str>) -> bool {
     let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());

@@ -1,8 +1,6 @@
 //! Discovery, CRUD, lists, selectors, pagination and Status errors, driven by
 //! the real kube client through the written kubeconfig.
 
-mod common;
-
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -11,7 +9,7 @@ use kube::discovery::{Discovery, Scope};
 use runai_gateway_testkit::TestServer;
 use serde_json::json;
 
-use common::{api_error, client};
+use crate::common::{api_error, client};
 
 #[tokio::test]
 async fn discovery_finds_builtins_and_fixture_crds_with_scope() {

@@ -2,8 +2,6 @@
 //! documentation ("Server-Side Apply": conflicts, shared ownership, forcing,
 //! transfer by Update), merge of listType=map lists, and dry-run.
 
-mod common;
-
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::{DynamicObject, GroupVersionKind};
@@ -11,7 +9,7 @@ use kube::discovery::ApiResource;
 use runai_gateway_testkit::TestServer;
 use serde_json::{Value, json};
 
-use common::{api_error, client};
+use crate::common::{api_error, client};
 
 fn cm(data: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owned", "namespace": "runai"}, "data": data})

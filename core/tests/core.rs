@@ -1,0 +1,8 @@
+//! Every integration test of the core, in one binary (the testkit it links is linked once).
+
+mod common;
+
+mod diagnose;
+mod golden;
+mod typed;
+mod validation;
