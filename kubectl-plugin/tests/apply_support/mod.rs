@@ -11,10 +11,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../status_support/dns.rs"]
-pub mod dns;
-#[path = "../status_support/tls.rs"]
-pub mod tls;
+// The loopback DNS and HTTPS servers are the status tests' own.
+pub use crate::support::{dns, tls};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
