@@ -35,12 +35,17 @@ else
 fi
 testlib_failures=0
 
-stage() {
-  local name=$1
-  shift
+# Runs one stage; `record` is `tee` for a test run (its output is counted) or `cat`.
+run_stage() {
+  local record=$1 name=$2
+  shift 2
   step "$name"
   local rc=0
-  "$@" || rc=$?
+  if [ "$record" = tee ]; then
+    "$@" 2>&1 | tee -a "$RUNAI_GATEWAY_TEST_LOG" || rc=${PIPESTATUS[0]}
+  else
+    "$@" || rc=$?
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "stage failed (exit $rc): $name" >&2
     echo "$name (exit $rc)" >>"$RUNAI_GATEWAY_FAILED_STAGES"
@@ -49,19 +54,8 @@ stage() {
   return 0
 }
 
-tests() {
-  local name=$1
-  shift
-  step "$name"
-  local rc=0
-  "$@" 2>&1 | tee -a "$RUNAI_GATEWAY_TEST_LOG" || rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ]; then
-    echo "stage failed (exit $rc): $name" >&2
-    echo "$name (exit $rc)" >>"$RUNAI_GATEWAY_FAILED_STAGES"
-    testlib_failures=$((testlib_failures + 1))
-  fi
-  return 0
-}
+stage() { run_stage cat "$@"; }
+tests() { run_stage tee "$@"; }
 
 # Sums the `test result:` lines of cargo test and wasm-bindgen-test-runner.
 count_tests() {
