@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::helm::Component;
 use crate::validate::{self, Issues, ValidationError};
 
 /// The `apiVersion` a config file may declare.
@@ -784,18 +785,8 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
         (None, Some(_)) => ControlPlaneLocation::Remote,
         (None, None) => ControlPlaneLocation::SameCluster,
     };
-    let backend = resolve_release(
-        &mut issues,
-        "runai.backend",
-        runai.backend.as_ref(),
-        (defaults::BACKEND_RELEASE, defaults::BACKEND_NAMESPACE, defaults::BACKEND_CHART),
-    );
-    let cluster = resolve_release(
-        &mut issues,
-        "runai.cluster",
-        runai.cluster.as_ref(),
-        (defaults::CLUSTER_RELEASE, defaults::CLUSTER_NAMESPACE, defaults::CLUSTER_CHART),
-    );
+    let backend = resolve_release(&mut issues, "runai.backend", input, Component::ControlPlane);
+    let cluster = resolve_release(&mut issues, "runai.cluster", input, Component::Cluster);
 
     let allowed = input.allowed_routes.clone().unwrap_or_default();
     let control_plane_given = allowed.control_plane.is_some();
@@ -901,19 +892,8 @@ fn admits(policy: &RouteNamespaces, ns: &str, gateway_ns: &str) -> bool {
     }
 }
 
-fn resolve_release(
-    issues: &mut Issues,
-    field: &str,
-    input: Option<&ReleaseInput>,
-    (release, namespace, chart): (&str, &str, &str),
-) -> Release {
-    let input = input.cloned().unwrap_or_default();
-    let r = Release {
-        release: or_default(input.release.as_ref(), release),
-        namespace: or_default(input.namespace.as_ref(), namespace),
-        chart: or_default(input.chart.as_ref(), chart),
-        chart_version: input.chart_version,
-    };
+fn resolve_release(issues: &mut Issues, field: &str, input: &SpecInput, component: Component) -> Release {
+    let r = input.release(component);
     validate::helm_release(issues, &format!("{field}.release"), &r.release);
     validate::namespace(issues, &format!("{field}.namespace"), &r.namespace);
     validate::chart_ref(issues, &format!("{field}.chart"), &r.chart);

@@ -35,7 +35,8 @@ use kube::Client;
 use runai_gateway_core::checks::discover;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
-use runai_gateway_core::spec::{ControlPlaneLocation, Spec, SpecInput};
+use runai_gateway_core::helm::Component;
+use runai_gateway_core::spec::{ControlPlaneLocation, Release, Spec, SpecInput};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -258,8 +259,7 @@ async fn collect(
     // With the control plane in another context, its release is read there, not here.
     let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
     let local: Vec<String> = if remote {
-        let cluster = input.runai.as_ref().and_then(|r| r.cluster.as_ref()).and_then(|c| c.release.clone());
-        vec![cluster.unwrap_or_else(|| runai_gateway_core::spec::defaults::CLUSTER_RELEASE.into())]
+        vec![input.release(Component::Cluster).release]
     } else {
         names.clone()
     };
@@ -347,11 +347,7 @@ async fn control_plane_release(
             reason: "the control plane's release is read with this cluster's secrets".into(),
         });
     };
-    let backend = runai.backend.unwrap_or_default();
-    let release =
-        backend.release.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_RELEASE.into());
-    let namespace =
-        backend.namespace.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_NAMESPACE.into());
+    let Release { release, namespace, .. } = input.release(Component::ControlPlane);
     let read = async {
         let (config, _) = config(opts.kube, Some(&context))
             .await
