@@ -18,6 +18,7 @@
 
 pub mod checks;
 pub mod diff;
+pub mod fields;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;
