@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::apply::DryRun;
 use crate::apply::rollback::RollbackOptions;
-use crate::cli::InputArgs;
+use crate::input::InputArgs;
 use crate::exit::Exit;
 use crate::input::{InputError, merged_input};
 use crate::kube_args::KubeArgs;
