@@ -7,6 +7,7 @@ use serde::Serialize;
 
 pub use catalog::{CATALOG, Category, CheckMeta, Severity};
 
+use crate::fields::{CommandLine, Invocation};
 use crate::snapshot::Snapshot;
 use crate::spec::{Spec, SpecInput};
 
@@ -136,8 +137,20 @@ pub fn discover(input: &SpecInput, snapshot: &Snapshot) -> SpecInput {
     rules::discover(input, snapshot)
 }
 
-/// Runs every check.
+/// Runs every check. The suggested commands carry the flags that reproduce `spec` and the
+/// snapshot's context; [`diagnose_with`] says how the user gave the input (`--config`).
 #[must_use]
 pub fn diagnose(spec: &Spec, snapshot: &Snapshot, now: i64) -> Report {
-    rules::diagnose(spec, snapshot, now)
+    let invocation = Invocation { context: snapshot.context.clone(), ..Invocation::default() };
+    diagnose_with(spec, snapshot, now, &invocation)
+}
+
+/// Runs every check; every suggested command repeats `invocation` (its `--config`, its kube
+/// flags) and adds the flags for whatever else `spec` needs, so that it resolves to `spec`.
+///
+/// `status` passes the snapshot's context as [`Invocation::context`], the cluster the report is
+/// about, so that a live report and one from its snapshot file are the same.
+#[must_use]
+pub fn diagnose_with(spec: &Spec, snapshot: &Snapshot, now: i64, invocation: &Invocation) -> Report {
+    rules::diagnose(spec, snapshot, now, &CommandLine::new(invocation, spec))
 }

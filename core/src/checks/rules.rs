@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::catalog::{CATALOG, Severity};
 use super::{Finding, NextStep, Phase, REPORT_SCHEMA, Report, Skipped};
-use crate::helm::shell_quote;
+use crate::fields::CommandLine;
+use crate::helm::{Component, shell_quote};
 use crate::hostname;
 use crate::manifests::{self, listener};
 use crate::snapshot::{Gateway, HelmRelease, Kind, RunaiSettings, Snapshot, Source, condition, is_true};
@@ -64,6 +65,8 @@ struct Cx<'a> {
     /// pieces are then errors, before it they are the next steps.
     started: bool,
     ingress_addresses: Vec<String>,
+    /// What every suggested command repeats.
+    command: &'a CommandLine,
 }
 
 impl Cx<'_> {
@@ -123,45 +126,22 @@ impl Cx<'_> {
 
     /// The command that performs `steps` (step ids of `render -o helm`): `apply` or `rollback`
     /// where they cover the step, the generated script for what they leave to the admin
-    /// (installing the CRDs and the controller).
+    /// (installing the CRDs and the controller). Each repeats the user's whole input.
     fn script(&self, steps: &str) -> String {
-        let flags = self.input_flags();
         let phase = match steps {
             "tls-secrets" | "gateway" | "knative" => Some("prepare"),
             "introduce" => Some("introduce"),
             "switch-dns" => Some("switch-dns"),
             "disable-ingress" => Some("disable-ingress"),
             "verify switch-dns" => Some("verify"),
-            "rollback-runai" => return format!("kubectl runai-gateway rollback {flags}"),
+            "rollback-runai" => return self.command.command("rollback", ""),
             _ => None,
         };
         match phase {
-            Some("verify") => format!("kubectl runai-gateway apply {flags} --wait"),
-            Some(phase) => format!("kubectl runai-gateway apply {flags} --phase {phase}"),
-            None => format!(
-                "kubectl runai-gateway render {flags} -o helm > migrate.sh && bash migrate.sh {steps}"
-            ),
+            Some("verify") => self.command.command("apply", "--wait"),
+            Some(phase) => self.command.command("apply", &format!("--phase {phase}")),
+            None => self.command.command("render", &format!("-o helm > migrate.sh && bash migrate.sh {steps}")),
         }
-    }
-
-    fn input_flags(&self) -> String {
-        let s = self.spec;
-        let mut f = format!("--cluster-domain {}", s.cluster_domain);
-        if s.routing_mode == RoutingMode::Path {
-            f.push_str(" --routing-mode path");
-        }
-        if s.gateway_name != crate::spec::defaults::GATEWAY_NAME {
-            f.push_str(&format!(" --gateway-name {}", shell_quote(&s.gateway_name)));
-        }
-        if s.gateway_namespace != crate::spec::defaults::GATEWAY_NAMESPACE {
-            f.push_str(&format!(" --gateway-namespace {}", shell_quote(&s.gateway_namespace)));
-        }
-        match &s.inference_domain {
-            None => f.push_str(" --no-inference"),
-            Some(d) if !s.inference_domain_derived => f.push_str(&format!(" --inference-domain {d}")),
-            Some(_) => {}
-        }
-        f
     }
 }
 
@@ -183,16 +163,9 @@ fn days(secs: i64) -> i64 {
 
 pub(super) fn discover(input: &SpecInput, snap: &Snapshot) -> SpecInput {
     let mut out = input.clone();
-    let cluster_rel = input.runai.as_ref().and_then(|r| r.cluster.as_ref());
-    let backend_rel = input.runai.as_ref().and_then(|r| r.backend.as_ref());
-    let cluster = snap.release(
-        cluster_rel.and_then(|r| r.namespace.as_deref()).unwrap_or(crate::spec::defaults::CLUSTER_NAMESPACE),
-        cluster_rel.and_then(|r| r.release.as_deref()).unwrap_or(crate::spec::defaults::CLUSTER_RELEASE),
-    );
-    let backend = snap.release(
-        backend_rel.and_then(|r| r.namespace.as_deref()).unwrap_or(crate::spec::defaults::BACKEND_NAMESPACE),
-        backend_rel.and_then(|r| r.release.as_deref()).unwrap_or(crate::spec::defaults::BACKEND_RELEASE),
-    );
+    let (cluster_rel, backend_rel) = (input.release(Component::Cluster), input.release(Component::ControlPlane));
+    let cluster = snap.release(&cluster_rel.namespace, &cluster_rel.release);
+    let backend = snap.release(&backend_rel.namespace, &backend_rel.release);
 
     // The Gateway Run:ai is configured to use, not an assumed runai/runai-gateway.
     let gw_from_values = cluster
@@ -1620,7 +1593,7 @@ fn next_step(cx: &Cx<'_>, phase: Phase, findings: &[Finding]) -> NextStep {
     NextStep { title: title.into(), command: steps.map(|s| cx.script(s)) }
 }
 
-pub(super) fn diagnose(spec: &Spec, snap: &Snapshot, now: i64) -> Report {
+pub(super) fn diagnose(spec: &Spec, snap: &Snapshot, now: i64, command: &CommandLine) -> Report {
     let gateway = snap.gateway(&spec.gateway_namespace, &spec.gateway_name);
     let cluster = snap.release(&spec.cluster.namespace, &spec.cluster.release);
     let backend = match spec.control_plane {
@@ -1645,7 +1618,7 @@ pub(super) fn diagnose(spec: &Spec, snap: &Snapshot, now: i64) -> Report {
     ingress_addresses.extend(snap.ingresses.iter().flat_map(|i| i.addresses.iter().cloned()));
     ingress_addresses.sort();
     ingress_addresses.dedup();
-    let mut cx = Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses };
+    let mut cx = Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses, command };
     cx.started = cx.gateway.is_some() || cx.gateway_api_on();
 
     let mut findings = Vec::new();
