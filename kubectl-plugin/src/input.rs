@@ -97,7 +97,8 @@ fn flag_arg(field: &'static Field) -> Option<Arg> {
             if c.help.is_empty() { value } else { value.help(c.help) }
         }))),
     };
-    let arg = if field.kind == Kind::Bool { arg } else { arg.value_name(flag.value_name).action(ArgAction::Set) };
+    let arg =
+        if field.kind == Kind::Bool { arg } else { arg.value_name(flag.value_name).action(ArgAction::Set) };
     Some(match flag.conflicts_with {
         Some(other) => arg.conflicts_with(other),
         None => arg,
@@ -152,7 +153,10 @@ fn read_config(path: &Path) -> Result<SpecInput, InputError> {
 /// An unreadable or malformed config file.
 fn config_layer(args: &InputArgs) -> Result<Option<ConfigLayer>, InputError> {
     Ok(if let Some(path) = &args.config {
-        Some(ConfigLayer { source: ConfigSource::File(path.display().to_string()), input: read_config(path)? })
+        Some(ConfigLayer {
+            source: ConfigSource::File(path.display().to_string()),
+            input: read_config(path)?,
+        })
     } else if args.example {
         let input = SpecInput::from_yaml(EXAMPLE_CONFIG)
             .map_err(|e| InputError::Malformed { path: "<example>".into(), message: e.to_string() })?;

@@ -140,7 +140,9 @@ impl Cx<'_> {
         match phase {
             Some("verify") => self.command.command("apply", "--wait"),
             Some(phase) => self.command.command("apply", &format!("--phase {phase}")),
-            None => self.command.command("render", &format!("-o helm > migrate.sh && bash migrate.sh {steps}")),
+            None => {
+                self.command.command("render", &format!("-o helm > migrate.sh && bash migrate.sh {steps}"))
+            }
         }
     }
 }
@@ -163,7 +165,8 @@ fn days(secs: i64) -> i64 {
 
 pub(super) fn discover(input: &SpecInput, snap: &Snapshot) -> SpecInput {
     let mut out = input.clone();
-    let (cluster_rel, backend_rel) = (input.release(Component::Cluster), input.release(Component::ControlPlane));
+    let (cluster_rel, backend_rel) =
+        (input.release(Component::Cluster), input.release(Component::ControlPlane));
     let cluster = snap.release(&cluster_rel.namespace, &cluster_rel.release);
     let backend = snap.release(&backend_rel.namespace, &backend_rel.release);
 
@@ -1618,7 +1621,8 @@ pub(super) fn diagnose(spec: &Spec, snap: &Snapshot, now: i64, command: &Command
     ingress_addresses.extend(snap.ingresses.iter().flat_map(|i| i.addresses.iter().cloned()));
     ingress_addresses.sort();
     ingress_addresses.dedup();
-    let mut cx = Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses, command };
+    let mut cx =
+        Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses, command };
     cx.started = cx.gateway.is_some() || cx.gateway_api_on();
 
     let mut findings = Vec::new();

@@ -143,7 +143,8 @@ fn flags_reaching(input: &SpecInput, base: &SpecInput, target: Option<&Spec>) ->
         .collect();
     // Flags that cannot go together: the one declaring the conflict wins (`--no-inference` over
     // an `--inference-domain` that switched-off inference ignores anyway).
-    let conflicting: Vec<&str> = kept.iter().filter_map(|f| f.flag.and_then(|fl| fl.conflicts_with)).collect();
+    let conflicting: Vec<&str> =
+        kept.iter().filter_map(|f| f.flag.and_then(|fl| fl.conflicts_with)).collect();
     kept.retain(|f| !conflicting.contains(&f.path));
     let build = |fields: &[&Field]| {
         let mut i = base.clone();

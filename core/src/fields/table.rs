@@ -5,13 +5,21 @@ use crate::spec::{ControlPlaneLocation, Controller, Platform, RoutingMode, Spec,
 
 /// Reads (`get`) or writes (`put`) one field of a [`SpecInput`] by its path of struct fields.
 macro_rules! lens {
-    (get $i:ident, $a:ident) => { $i.$a.clone() };
-    (get $i:ident, $a:ident . $b:ident) => { $i.$a.as_ref().and_then(|s| s.$b.clone()) };
+    (get $i:ident, $a:ident) => {
+        $i.$a.clone()
+    };
+    (get $i:ident, $a:ident . $b:ident) => {
+        $i.$a.as_ref().and_then(|s| s.$b.clone())
+    };
     (get $i:ident, $a:ident . $b:ident . $c:ident) => {
         $i.$a.as_ref().and_then(|s| s.$b.as_ref()).and_then(|s| s.$c.clone())
     };
-    (put $i:ident, $v:ident, $a:ident) => { $i.$a = $v };
-    (put $i:ident, $v:ident, $a:ident . $b:ident) => { section(&mut $i.$a, |s| s.$b = $v) };
+    (put $i:ident, $v:ident, $a:ident) => {
+        $i.$a = $v
+    };
+    (put $i:ident, $v:ident, $a:ident . $b:ident) => {
+        section(&mut $i.$a, |s| s.$b = $v)
+    };
     (put $i:ident, $v:ident, $a:ident . $b:ident . $c:ident) => {
         section(&mut $i.$a, |s| section(&mut s.$b, |s| s.$c = $v))
     };
@@ -293,7 +301,10 @@ pub const FIELDS: &[Field] = &[
             values: &[
                 choice(ControlPlaneLocation::SameCluster.as_str(), "Self-hosted in this cluster"),
                 choice(ControlPlaneLocation::Remote.as_str(), "Self-hosted in another cluster"),
-                choice(ControlPlaneLocation::Saas.as_str(), "NVIDIA-hosted (only the cluster side is configured)"),
+                choice(
+                    ControlPlaneLocation::Saas.as_str(),
+                    "NVIDIA-hosted (only the cluster side is configured)",
+                ),
             ],
         },
         flag: flag("control-plane", "CONTROL_PLANE", RUNAI),

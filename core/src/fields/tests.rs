@@ -97,7 +97,10 @@ fn each_accessor_reads_and_writes_its_own_path() {
         let mut written = Vec::new();
         leaves("", &serde_json::to_value(&alone).expect("serialises"), &mut written);
         assert_eq!(written, [f.path], "{}", f.path);
-        assert_eq!(json_at(&serde_json::to_value(&alone).expect("serialises"), f.path), json_at(&json, f.path));
+        assert_eq!(
+            json_at(&serde_json::to_value(&alone).expect("serialises"), f.path),
+            json_at(&json, f.path)
+        );
         // Clearing it leaves no empty section behind.
         f.set(&mut alone, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(alone, SpecInput::default(), "{}", f.path);
@@ -159,7 +162,10 @@ fn enum_values_are_the_spellings_of_config_files() {
     assert_eq!(values("routingMode"), spellings(RoutingMode::ALL, RoutingMode::as_str));
     assert_eq!(values("platform"), spellings(Platform::ALL, Platform::as_str));
     assert_eq!(values("gateway.controller"), spellings(&Controller::ALL, Controller::as_str));
-    assert_eq!(values("runai.controlPlane"), spellings(ControlPlaneLocation::ALL, ControlPlaneLocation::as_str));
+    assert_eq!(
+        values("runai.controlPlane"),
+        spellings(ControlPlaneLocation::ALL, ControlPlaneLocation::as_str)
+    );
 }
 
 #[test]
@@ -217,7 +223,8 @@ fn resolved_defaults_depend_on_nothing_else() {
     // Another cluster domain, path mode, SaaS: a default shown as resolved must not move.
     let mut other = domain("ai.other.example.org");
     other.routing_mode = Some(RoutingMode::Path);
-    other.runai = Some(RunaiInput { control_plane: Some(ControlPlaneLocation::Saas), ..RunaiInput::default() });
+    other.runai =
+        Some(RunaiInput { control_plane: Some(ControlPlaneLocation::Saas), ..RunaiInput::default() });
     for f in FIELDS.iter().filter(|f| f.default == Shown::Resolved) {
         if f.get(&other).is_none() {
             assert_eq!(Some(resolved(&other, f.path)), f.default_text(), "{}", f.path);
@@ -235,7 +242,9 @@ fn the_notes_say_what_resolution_does() {
     assert!(cp.contains(&format!("path mode: {}", resolved(&path, "allowedRoutes.controlPlane"))), "{cp}");
     let derived = host.resolve().expect("valid").inference_domain.expect("derived");
     assert_eq!(note("inference.domain").replace("<parent of the cluster domain>", "example.com"), derived);
-    assert!(note("gateway.className").contains(&format!("{} for kgateway", resolved(&host, "gateway.className"))));
+    assert!(
+        note("gateway.className").contains(&format!("{} for kgateway", resolved(&host, "gateway.className")))
+    );
     let openshift = SpecInput { platform: Some(Platform::Openshift), ..host.clone() };
     let controller = note("gateway.controller");
     assert!(controller.starts_with(&resolved(&host, "gateway.controller")), "{controller}");
@@ -329,7 +338,11 @@ fn inputs() -> Vec<SpecInput> {
             class_name: Some("eg-custom".into()),
             ..GatewayInput::default()
         }),
-        gateway(GatewayInput { controller: Some(Controller::Other), class_name: Some("x".into()), ..GatewayInput::default() }),
+        gateway(GatewayInput {
+            controller: Some(Controller::Other),
+            class_name: Some("x".into()),
+            ..GatewayInput::default()
+        }),
         // Explicit defaults: resolution gives them anyway.
         gateway(GatewayInput {
             name: Some("runai-gateway".into()),
@@ -404,7 +417,10 @@ fn a_command_line_resolves_to_its_spec() {
 
 #[test]
 fn a_command_line_repeats_the_invocation() {
-    let file = SpecInput { gateway: Some(GatewayInput { name: Some("gw".into()), ..GatewayInput::default() }), ..domain("runai.example.com") };
+    let file = SpecInput {
+        gateway: Some(GatewayInput { name: Some("gw".into()), ..GatewayInput::default() }),
+        ..domain("runai.example.com")
+    };
     let mut input = file.clone();
     input.merge(&SpecInput { routing_mode: Some(RoutingMode::Path), ..SpecInput::default() });
     let spec = input.resolve().expect("valid");

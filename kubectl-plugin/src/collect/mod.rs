@@ -33,9 +33,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use kube::Client;
 use runai_gateway_core::checks::discover;
+use runai_gateway_core::helm::Component;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
-use runai_gateway_core::helm::Component;
 use runai_gateway_core::spec::{ControlPlaneLocation, Release, Spec, SpecInput};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -258,11 +258,8 @@ async fn collect(
 
     // With the control plane in another context, its release is read there, not here.
     let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
-    let local: Vec<String> = if remote {
-        vec![input.release(Component::Cluster).release]
-    } else {
-        names.clone()
-    };
+    let local: Vec<String> =
+        if remote { vec![input.release(Component::Cluster).release] } else { names.clone() };
     let specs = lists(&local);
     let reads = specs.iter().map(|spec| async {
         let outcome = match deadline.run(list_all(&client, spec)).await {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::apply::{ApplyOptions, DryRun, Phase};
-use crate::input::InputArgs;
 use crate::exit::Exit;
+use crate::input::InputArgs;
 use crate::input::{InputError, merged_input};
 use crate::kube_args::{KubeArgs, RequestTimeout, parse_request_timeout};
 

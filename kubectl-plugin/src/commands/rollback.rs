@@ -6,8 +6,8 @@ use clap::Args;
 
 use crate::apply::DryRun;
 use crate::apply::rollback::RollbackOptions;
-use crate::input::InputArgs;
 use crate::exit::Exit;
+use crate::input::InputArgs;
 use crate::input::{InputError, merged_input};
 use crate::kube_args::KubeArgs;
 

@@ -40,7 +40,8 @@ runai:
 
 /// What the real parser reads from `render WORDS`.
 fn parsed(words: &[String]) -> InputArgs {
-    let argv = ["kubectl-runai_gateway", "render"].into_iter().map(str::to_owned).chain(words.iter().cloned());
+    let argv =
+        ["kubectl-runai_gateway", "render"].into_iter().map(str::to_owned).chain(words.iter().cloned());
     match Cli::try_parse_from(argv) {
         Ok(Cli { command: Command::Render(args), .. }) => args.input,
         Ok(other) => panic!("not render: {other:?}"),
@@ -56,14 +57,17 @@ fn every_field_round_trips_file_input_flags_input() {
         let value = field.get(&file);
         match (&field.flag, value) {
             (Some(_), Some(value)) => {
-                words.extend(field.flag_words(&value).unwrap_or_else(|| panic!("--{} cannot say it", field.path)));
+                words.extend(
+                    field.flag_words(&value).unwrap_or_else(|| panic!("--{} cannot say it", field.path)),
+                );
             }
             (Some(_), None) => panic!("the test config leaves out {}", field.path),
             (None, _) => {}
         }
     }
     // `--no-inference` and `--inference-domain` do not go together on the command line.
-    let inference_domain = words.iter().position(|w| w == "--inference-domain").unwrap_or_else(|| panic!("{words:?}"));
+    let inference_domain =
+        words.iter().position(|w| w == "--inference-domain").unwrap_or_else(|| panic!("{words:?}"));
     let domain: Vec<String> = words.drain(inference_domain..inference_domain + 2).collect();
     let mut back = parsed(&words).flags;
     assert_eq!(back.inference.as_ref().and_then(|i| i.domain.as_ref()), None);
@@ -80,13 +84,18 @@ fn suggested_flags_parse_back_to_the_same_spec() {
     };
     let without_domain = EVERY_FLAG.replace("  domain: inf.corp.example\n", "");
     let file = SpecInput::from_yaml(&without_domain).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(resolved(&input_flags(&file, &SpecInput::default())), file.resolve().unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(
+        resolved(&input_flags(&file, &SpecInput::default())),
+        file.resolve().unwrap_or_else(|e| panic!("{e}"))
+    );
 
     // A domain for switched-off inference is ignored, and `--no-inference` refuses it: the flags
     // say no inference, and only the warning about the ignored domain is gone.
     let file = SpecInput::from_yaml(EVERY_FLAG).unwrap_or_else(|e| panic!("{e}"));
     let flags = input_flags(&file, &SpecInput::default());
-    assert!(flags.contains(&"--no-inference".to_owned()) && !flags.contains(&"--inference-domain".to_owned()));
+    assert!(
+        flags.contains(&"--no-inference".to_owned()) && !flags.contains(&"--inference-domain".to_owned())
+    );
     let want = file.resolve().unwrap_or_else(|e| panic!("{e}"));
     let got = resolved(&flags);
     assert_eq!(got.warnings.len() + 1, want.warnings.len(), "{:?}", want.warnings);
