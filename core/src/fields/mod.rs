@@ -308,53 +308,28 @@ trait Typed: Sized {
     fn from_value(value: Value) -> Result<Self, Refused>;
 }
 
-impl Typed for String {
-    fn into_value(self) -> Value {
-        Value::Text(self)
-    }
-    fn from_value(value: Value) -> Result<Self, Refused> {
-        match value {
-            Value::Text(s) => Ok(s),
-            other => Err((other, "it takes text".into())),
+/// `Typed` for a type held by one [`Value`] variant.
+macro_rules! typed_variant {
+    ($($ty:ty => $variant:ident, $takes:literal);+ $(;)?) => {$(
+        impl Typed for $ty {
+            fn into_value(self) -> Value {
+                Value::$variant(self)
+            }
+            fn from_value(value: Value) -> Result<Self, Refused> {
+                match value {
+                    Value::$variant(v) => Ok(v),
+                    other => Err((other, concat!("it takes ", $takes).to_owned())),
+                }
+            }
         }
-    }
+    )+};
 }
-
-impl Typed for bool {
-    fn into_value(self) -> Value {
-        Value::Bool(self)
-    }
-    fn from_value(value: Value) -> Result<Self, Refused> {
-        match value {
-            Value::Bool(b) => Ok(b),
-            other => Err((other, "it takes true or false".into())),
-        }
-    }
-}
-
-impl Typed for u16 {
-    fn into_value(self) -> Value {
-        Value::Port(self)
-    }
-    fn from_value(value: Value) -> Result<Self, Refused> {
-        match value {
-            Value::Port(p) => Ok(p),
-            other => Err((other, "it takes a port number".into())),
-        }
-    }
-}
-
-impl Typed for RouteNamespaces {
-    fn into_value(self) -> Value {
-        Value::Routes(self)
-    }
-    fn from_value(value: Value) -> Result<Self, Refused> {
-        match value {
-            Value::Routes(r) => Ok(r),
-            other => Err((other, "it takes a route namespace policy".into())),
-        }
-    }
-}
+typed_variant!(
+    String => Text, "text";
+    bool => Bool, "true or false";
+    u16 => Port, "a port number";
+    RouteNamespaces => Routes, "a route namespace policy";
+);
 
 macro_rules! typed_enum {
     ($($ty:ty),+) => {$(
