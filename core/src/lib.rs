@@ -19,6 +19,7 @@
 pub mod checks;
 pub mod diff;
 pub mod engine;
+pub mod fields;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;

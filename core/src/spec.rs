@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::helm::Component;
 use crate::validate::{self, Issues, ValidationError};
 
 /// The `apiVersion` a config file may declare.
@@ -54,6 +55,41 @@ pub mod defaults {
     pub const PROJECT_NAMESPACE_LABEL: &str = "runai/queue";
 }
 
+/// `ALL`, `as_str`, `FromStr` and `Display` of an enum with one spelling per variant, the
+/// spelling its serde `rename_all` gives it (a test in `fields` holds the two together).
+macro_rules! spelled {
+    ($ty:ident, $what:literal { $($variant:ident => $s:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in documentation order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The spelling used in flags and config files.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $s),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                    let names: Vec<_> = $ty::ALL.iter().map(|v| v.as_str()).collect();
+                    format!(concat!("unknown ", $what, " `{}`; expected one of {}"), s, names.join(", "))
+                })
+            }
+        }
+    };
+}
+
 /// How workspaces and training workloads are exposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -67,6 +103,8 @@ pub enum RoutingMode {
     Path,
 }
 
+spelled!(RoutingMode, "routing mode" { Host => "host", Path => "path" });
+
 /// The Kubernetes distribution, which decides where the Knative route attaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +115,8 @@ pub enum Platform {
     /// OpenShift: inference goes through OpenShift's own `openshift-default` Gateway.
     Openshift,
 }
+
+spelled!(Platform, "platform" { Kubernetes => "kubernetes", Openshift => "openshift" });
 
 /// The Gateway API implementation serving the Gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -113,7 +153,7 @@ impl Controller {
 
     /// The spelling used in flags and config files.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Controller::Kgateway => "kgateway",
             Controller::Istio => "istio",
@@ -189,6 +229,12 @@ pub enum ControlPlaneLocation {
     /// Hosted by NVIDIA: only the cluster side is configured here.
     Saas,
 }
+
+spelled!(ControlPlaneLocation, "control-plane location" {
+    SameCluster => "same-cluster",
+    Remote => "remote",
+    Saas => "saas",
+});
 
 /// Which namespaces may attach routes to a listener (`allowedRoutes.namespaces`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -427,52 +473,11 @@ pub struct SpecInput {
     pub runai: Option<RunaiInput>,
 }
 
-/// Merges `over` into `base`: a field set in `over` wins.
-fn merge_opt<T: Clone>(base: &mut Option<T>, over: &Option<T>) {
-    if over.is_some() {
-        base.clone_from(over);
-    }
-}
-
-/// Merges a nested section field by field.
-macro_rules! merge_section {
-    ($base:expr, $over:expr, $($field:ident),+) => {
-        if let Some(o) = &$over {
-            let b = $base.get_or_insert_with(Default::default);
-            $( merge_opt(&mut b.$field, &o.$field); )+
-        }
-    };
-}
-
 impl SpecInput {
-    /// Overlays `over` on `self`, field by field (flags over a config file).
+    /// Overlays `over` on `self`, field by field (flags over a config file): every field of
+    /// [`crate::fields::FIELDS`] set in `over` wins.
     pub fn merge(&mut self, over: &SpecInput) {
-        merge_opt(&mut self.api_version, &over.api_version);
-        merge_opt(&mut self.kind, &over.kind);
-        merge_opt(&mut self.cluster_domain, &over.cluster_domain);
-        merge_opt(&mut self.routing_mode, &over.routing_mode);
-        merge_opt(&mut self.platform, &over.platform);
-        merge_section!(self.inference, over.inference, enabled, domain);
-        merge_section!(
-            self.gateway,
-            over.gateway,
-            name,
-            namespace,
-            class_name,
-            controller,
-            http_redirect,
-            websockets
-        );
-        merge_section!(self.tls, over.tls, cluster_domain_secret, workloads_secret, inference_secret);
-        merge_section!(self.allowed_routes, over.allowed_routes, control_plane, workloads, inference);
-        merge_section!(self.knative, over.knative, namespace, kourier_service, kourier_port);
-        if let Some(o) = &over.runai {
-            let b = self.runai.get_or_insert_with(Default::default);
-            merge_opt(&mut b.control_plane, &o.control_plane);
-            merge_opt(&mut b.control_plane_context, &o.control_plane_context);
-            merge_section!(b.backend, o.backend, release, namespace, chart, chart_version);
-            merge_section!(b.cluster, o.cluster, release, namespace, chart, chart_version);
-        }
+        crate::fields::merge(self, over);
     }
 
     /// Parses a config file (YAML or JSON, which is YAML).
@@ -784,18 +789,8 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
         (None, Some(_)) => ControlPlaneLocation::Remote,
         (None, None) => ControlPlaneLocation::SameCluster,
     };
-    let backend = resolve_release(
-        &mut issues,
-        "runai.backend",
-        runai.backend.as_ref(),
-        (defaults::BACKEND_RELEASE, defaults::BACKEND_NAMESPACE, defaults::BACKEND_CHART),
-    );
-    let cluster = resolve_release(
-        &mut issues,
-        "runai.cluster",
-        runai.cluster.as_ref(),
-        (defaults::CLUSTER_RELEASE, defaults::CLUSTER_NAMESPACE, defaults::CLUSTER_CHART),
-    );
+    let backend = resolve_release(&mut issues, "runai.backend", input, Component::ControlPlane);
+    let cluster = resolve_release(&mut issues, "runai.cluster", input, Component::Cluster);
 
     let allowed = input.allowed_routes.clone().unwrap_or_default();
     let control_plane_given = allowed.control_plane.is_some();
@@ -901,19 +896,8 @@ fn admits(policy: &RouteNamespaces, ns: &str, gateway_ns: &str) -> bool {
     }
 }
 
-fn resolve_release(
-    issues: &mut Issues,
-    field: &str,
-    input: Option<&ReleaseInput>,
-    (release, namespace, chart): (&str, &str, &str),
-) -> Release {
-    let input = input.cloned().unwrap_or_default();
-    let r = Release {
-        release: or_default(input.release.as_ref(), release),
-        namespace: or_default(input.namespace.as_ref(), namespace),
-        chart: or_default(input.chart.as_ref(), chart),
-        chart_version: input.chart_version,
-    };
+fn resolve_release(issues: &mut Issues, field: &str, input: &SpecInput, component: Component) -> Release {
+    let r = input.release(component);
     validate::helm_release(issues, &format!("{field}.release"), &r.release);
     validate::namespace(issues, &format!("{field}.namespace"), &r.namespace);
     validate::chart_ref(issues, &format!("{field}.chart"), &r.chart);

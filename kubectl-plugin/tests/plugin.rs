@@ -17,3 +17,4 @@ mod krew;
 mod render;
 mod rollback;
 mod status;
+mod suggested;

@@ -58,6 +58,8 @@ pub(super) struct Cx<'a> {
     /// pieces are then errors, before it they are the next steps.
     pub(super) started: bool,
     pub(super) ingress_addresses: Vec<String>,
+    /// What every suggested command repeats.
+    pub(super) command: &'a crate::fields::CommandLine,
 }
 
 impl Cx<'_> {

@@ -6,16 +6,10 @@ use crate::spec::{Controller, GatewayInput, InferenceInput, RoutingMode, SpecInp
 
 pub(super) fn discover(input: &SpecInput, snap: &Snapshot) -> SpecInput {
     let mut out = input.clone();
-    let cluster_rel = input.runai.as_ref().and_then(|r| r.cluster.as_ref());
-    let backend_rel = input.runai.as_ref().and_then(|r| r.backend.as_ref());
-    let cluster = snap.release(
-        cluster_rel.and_then(|r| r.namespace.as_deref()).unwrap_or(crate::spec::defaults::CLUSTER_NAMESPACE),
-        cluster_rel.and_then(|r| r.release.as_deref()).unwrap_or(crate::spec::defaults::CLUSTER_RELEASE),
-    );
-    let backend = snap.release(
-        backend_rel.and_then(|r| r.namespace.as_deref()).unwrap_or(crate::spec::defaults::BACKEND_NAMESPACE),
-        backend_rel.and_then(|r| r.release.as_deref()).unwrap_or(crate::spec::defaults::BACKEND_RELEASE),
-    );
+    let (cluster_rel, backend_rel) =
+        (input.release(crate::helm::Component::Cluster), input.release(crate::helm::Component::ControlPlane));
+    let cluster = snap.release(&cluster_rel.namespace, &cluster_rel.release);
+    let backend = snap.release(&backend_rel.namespace, &backend_rel.release);
 
     // The Gateway Run:ai is configured to use, not an assumed runai/runai-gateway.
     let gw_from_values = cluster

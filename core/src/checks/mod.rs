@@ -42,6 +42,7 @@ use serde::Serialize;
 
 pub use catalog::{CATALOG, Category, CheckMeta, Severity};
 
+use crate::fields::{CommandLine, Invocation};
 use crate::snapshot::Snapshot;
 use crate::spec::{ControlPlaneLocation, Spec, SpecInput};
 use context::{Cx, Outcome};
@@ -172,9 +173,23 @@ pub fn discover(input: &SpecInput, snapshot: &Snapshot) -> SpecInput {
     discover::discover(input, snapshot)
 }
 
-/// Runs every check, in catalog order, then judges the phase and the next step.
+/// Runs every check. The suggested commands carry the flags that reproduce `spec` and the
+/// snapshot's context; [`diagnose_with`] says how the user gave the input (`--config`).
 #[must_use]
 pub fn diagnose(spec: &Spec, snap: &Snapshot, now: i64) -> Report {
+    let invocation = Invocation { context: snap.context.clone(), ..Invocation::default() };
+    diagnose_with(spec, snap, now, &invocation)
+}
+
+/// Runs every check, in catalog order, then judges the phase and the next step; every suggested
+/// command repeats `invocation` (its `--config`, its kube flags) and adds the flags for whatever
+/// else `spec` needs, so that it resolves to `spec`.
+///
+/// `status` passes the snapshot's context as [`Invocation::context`], the cluster the report is
+/// about, so that a live report and one from its snapshot file are the same.
+#[must_use]
+pub fn diagnose_with(spec: &Spec, snap: &Snapshot, now: i64, invocation: &Invocation) -> Report {
+    let command = CommandLine::new(invocation, spec);
     let gateway = snap.gateway(&spec.gateway_namespace, &spec.gateway_name);
     let cluster = snap.release(&spec.cluster.namespace, &spec.cluster.release);
     let backend = match spec.control_plane {
@@ -199,7 +214,17 @@ pub fn diagnose(spec: &Spec, snap: &Snapshot, now: i64) -> Report {
     ingress_addresses.extend(snap.ingresses.iter().flat_map(|i| i.addresses.iter().cloned()));
     ingress_addresses.sort();
     ingress_addresses.dedup();
-    let mut cx = Cx { spec, snap, now, gateway, cluster, backend, started: false, ingress_addresses };
+    let mut cx = Cx {
+        spec,
+        snap,
+        now,
+        gateway,
+        cluster,
+        backend,
+        started: false,
+        ingress_addresses,
+        command: &command,
+    };
     cx.started = cx.gateway.is_some() || cx.gateway_api_on();
 
     let mut findings = Vec::new();

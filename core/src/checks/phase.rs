@@ -3,46 +3,23 @@
 use super::catalog::Severity;
 use super::context::Cx;
 use super::{Finding, NextStep, Phase};
-use crate::helm::shell_quote;
-use crate::spec::RoutingMode;
 
 impl Cx<'_> {
     /// The command that performs `steps` (step ids of `render -o helm`): `apply` or `rollback`
     /// where they cover the step, the generated script for what they leave to the admin
     /// (installing the CRDs and the controller).
     pub(super) fn script(&self, steps: &str) -> String {
-        let flags = self.input_flags();
         if steps == "rollback-runai" {
-            return format!("kubectl runai-gateway rollback {flags}");
+            return self.command.command("rollback", "");
         }
         // The stage of the first step named: `apply` carries it out unless it is the script's.
         match steps.split(' ').next().and_then(crate::Stage::of_step) {
-            Some(crate::Stage::Verify) => format!("kubectl runai-gateway apply {flags} --wait"),
-            Some(stage) => format!("kubectl runai-gateway apply {flags} --phase {stage}"),
-            None => format!(
-                "kubectl runai-gateway render {flags} -o helm > migrate.sh && bash migrate.sh {steps}"
-            ),
+            Some(crate::Stage::Verify) => self.command.command("apply", "--wait"),
+            Some(stage) => self.command.command("apply", &format!("--phase {stage}")),
+            None => {
+                self.command.command("render", &format!("-o helm > migrate.sh && bash migrate.sh {steps}"))
+            }
         }
-    }
-
-    fn input_flags(&self) -> String {
-        let s = self.spec;
-        let mut f = format!("--cluster-domain {}", s.cluster_domain);
-        if s.routing_mode == RoutingMode::Path {
-            f.push_str(" --routing-mode path");
-        }
-        if s.gateway_name != crate::spec::defaults::GATEWAY_NAME {
-            f.push_str(&format!(" --gateway-name {}", shell_quote(&s.gateway_name)));
-        }
-        if s.gateway_namespace != crate::spec::defaults::GATEWAY_NAMESPACE {
-            f.push_str(&format!(" --gateway-namespace {}", shell_quote(&s.gateway_namespace)));
-        }
-        match &s.inference_domain {
-            None => f.push_str(" --no-inference"),
-            Some(d) if !s.inference_domain_derived => f.push_str(&format!(" --inference-domain {d}")),
-            Some(_) => {}
-        }
-        f
     }
 }
 

@@ -7,8 +7,8 @@ use clap::Args;
 use runai_gateway_core::Stage;
 
 use crate::apply::{ApplyOptions, DryRun};
-use crate::cli::InputArgs;
 use crate::exit::Exit;
+use crate::input::InputArgs;
 use crate::input::{InputError, merged_input};
 use crate::kube_args::{KubeArgs, RequestTimeout, parse_request_timeout};
 

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::apply::{DryRun, RollbackOptions};
-use crate::cli::InputArgs;
 use crate::exit::Exit;
+use crate::input::InputArgs;
 use crate::input::merged_input;
 use crate::kube_args::KubeArgs;
 

@@ -37,7 +37,7 @@ pub enum SnapshotOutput {
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     #[command(flatten)]
-    pub input: crate::cli::InputArgs,
+    pub input: crate::input::InputArgs,
 
     #[command(flatten)]
     pub kube: KubeArgs,

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use runai_gateway_core::checks::{Severity, diagnose, discover};
+use runai_gateway_core::checks::{Severity, diagnose_with, discover};
+use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::{ReportFormat, catalog_table, render_report};
 use runai_gateway_core::snapshot::Snapshot;
@@ -16,7 +17,7 @@ use runai_gateway_core::spec::SpecInput;
 
 use crate::cli::{FailOn, StatusArgs, StatusOutput};
 use crate::exit::Exit;
-use crate::input::{InputError, merged_input};
+use crate::input::{InputError, read_input};
 use crate::output;
 
 pub use crate::read::StatusError;
@@ -49,7 +50,7 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
         output::print(&catalog_table())?;
         return Ok(Exit::Success);
     }
-    let input = merged_input(&args.input)?;
+    let (input, config) = read_input(&args.input)?;
     let snapshot = match &args.from_file {
         Some(path) => read_snapshot(path, &input)?,
         None => {
@@ -70,7 +71,10 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             .with_context(|| format!("writing the snapshot to `{}`", path.display()))?;
     }
     let spec = discover(&input, &snapshot).resolve().map_err(InputError::from)?;
-    let report = diagnose(&spec, &snapshot, args.now.unwrap_or_else(now_unix));
+    // The suggested commands repeat the config layer and name the context the snapshot was read
+    // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
+    let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
+    let report = diagnose_with(&spec, &snapshot, args.now.unwrap_or_else(now_unix), &invocation);
     let format = match args.output {
         StatusOutput::Table => ReportFormat::Table,
         StatusOutput::Json => ReportFormat::Json,

@@ -30,9 +30,10 @@ use futures::future::join_all;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use runai_gateway_core::checks::discover;
+use runai_gateway_core::helm::Component;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
-use runai_gateway_core::spec::{ControlPlaneLocation, Spec, SpecInput};
+use runai_gateway_core::spec::{ControlPlaneLocation, Release, Spec, SpecInput};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -222,12 +223,8 @@ async fn collect(
 
     // With the control plane in another context, its release is read there, not here.
     let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
-    let local: Vec<String> = if remote {
-        let cluster = input.runai.as_ref().and_then(|r| r.cluster.as_ref()).and_then(|c| c.release.clone());
-        vec![cluster.unwrap_or_else(|| runai_gateway_core::spec::defaults::CLUSTER_RELEASE.into())]
-    } else {
-        names.clone()
-    };
+    let local: Vec<String> =
+        if remote { vec![input.release(Component::Cluster).release] } else { names.clone() };
     let specs = lists(&local);
     let reads = specs.iter().map(|spec| async {
         let outcome = match deadline.run(list_all(&client, spec)).await {
@@ -314,11 +311,7 @@ async fn control_plane_release(
             reason: "the control plane's release is read with this cluster's secrets".into(),
         });
     };
-    let backend = runai.backend.unwrap_or_default();
-    let release =
-        backend.release.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_RELEASE.into());
-    let namespace =
-        backend.namespace.unwrap_or_else(|| runai_gateway_core::spec::defaults::BACKEND_NAMESPACE.into());
+    let Release { release, namespace, .. } = input.release(Component::ControlPlane);
     let read = async {
         let (config, _) = config(opts.kube, Some(&context))
             .await
