@@ -123,21 +123,33 @@ fn run(cli: Cli) -> Result<()> {
             println!("{} passes krew's rules; {checked} archive(s) checked", manifest.display());
         }
         Command::Web { port, build_only, no_wasm_opt } => {
-            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
-            print!("{}", built.summary());
+            let page = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", page.summary());
             if !build_only {
-                web::serve(&built.out, port)?;
+                web::serve(&page.out, port)?;
             }
         }
         Command::GenDocs { check } => {
             gendocs::gen_docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), check)?;
         }
         Command::WasmSize { no_wasm_opt, top } => {
-            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
-            print!("{}", built.summary());
-            match web::twiggy_top(&built, top) {
-                Some(table) => println!("\nlargest items ({}):\n{table}", built.cargo_wasm.display()),
-                None => println!("(install twiggy, `cargo install twiggy`, to see the largest items)"),
+            let page = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", page.summary());
+            for (rel, raw, gz) in web::page_files(&page.out)? {
+                println!("  {rel:<40} {raw:>9} B raw {gz:>8} B gzipped");
+            }
+            for built in &page.modules {
+                match (web::breakdown(built), web::twiggy_top(built, top)) {
+                    (Some(parts), Some(table)) => {
+                        let total: u64 = parts.iter().map(|p| p.1).sum();
+                        println!("\n{} ({}), by part (twiggy, names and debug sections left out):", built.name, built.cargo_wasm.display());
+                        for (part, bytes) in parts {
+                            println!("  {part:<56} {:>7.1} KiB {:>3}%", bytes as f64 / 1024.0, bytes * 100 / total.max(1));
+                        }
+                        println!("\nlargest items:\n{table}");
+                    }
+                    _ => println!("(install twiggy, `cargo install twiggy`, to see where the bytes go)"),
+                }
             }
         }
     }
