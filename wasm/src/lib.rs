@@ -433,7 +433,8 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, BindingError> {
 }
 
 fn parse_json(text: &str) -> Result<JsValue, BindingError> {
-    js_sys::JSON::parse(text).map_err(|_| BindingError::Malformed("the engine wrote JSON it cannot read back".into()))
+    js_sys::JSON::parse(text)
+        .map_err(|_| BindingError::Malformed("the engine wrote JSON it cannot read back".into()))
 }
 
 /// An object with these keys and values.
@@ -578,21 +579,28 @@ pub fn route_namespaces_flag(policy: JsValue) -> Result<String, JsValue> {
 /// for an input object that is not a config or a `now` that is not a time.
 #[cfg(feature = "diagnostics")]
 #[wasm_bindgen(js_name = diagnose)]
-pub fn diagnose_js(snapshot_text: &str, input: JsValue, now: f64, width: Option<u32>) -> Result<JsValue, JsValue> {
+pub fn diagnose_js(
+    snapshot_text: &str,
+    input: JsValue,
+    now: f64,
+    width: Option<u32>,
+) -> Result<JsValue, JsValue> {
     let input =
         if input.is_null() || input.is_undefined() { Ok(SpecInput::default()) } else { from_js(&input) };
     let width = width.filter(|&w| w > 0).map(|w| w as usize);
-    bind(input.and_then(|i| unix_seconds(now).and_then(|now| diagnose_text(snapshot_text, &i, now, width))).and_then(
-        |d| {
-            Ok(object(&[
-                ("table", d.table.into()),
-                ("report", parse_json(&d.json)?),
-                ("json", d.json.into()),
-                ("categories", to_js(&d.categories)?),
-                ("docsBase", d.docs_base.into()),
-            ]))
-        },
-    ))
+    bind(
+        input
+            .and_then(|i| unix_seconds(now).and_then(|now| diagnose_text(snapshot_text, &i, now, width)))
+            .and_then(|d| {
+                Ok(object(&[
+                    ("table", d.table.into()),
+                    ("report", parse_json(&d.json)?),
+                    ("json", d.json.into()),
+                    ("categories", to_js(&d.categories)?),
+                    ("docsBase", d.docs_base.into()),
+                ]))
+            }),
+    )
 }
 
 /// The dotted path of every input field (see [`input_fields`]).

@@ -331,12 +331,25 @@ function renderSteps(ol, steps) {
   });
 }
 
+// The summary first; the highlighted forms and the tables right after the first paint, so the
+// first preview does not wait for them.
 function showOutputs(out) {
   $('out-plan').textContent = out.summary;
+  document.body.dataset.planWidth = String(planCols);
+  if (!document.body.dataset.firstPreview) {
+    performance.mark('first-preview');
+    document.body.dataset.firstPreview = String(Math.round(performance.now()));
+    return new Promise((resolve) => setTimeout(() => { showRest(out); resolve(); }, 0));
+  }
+  showRest(out);
+  return Promise.resolve();
+}
+
+function showRest(out) {
+  if (out !== latest) return;
   showCode($('out-yaml'), out.yaml, 'yaml');
   showCode($('out-helm'), out.helm, 'shell');
   showCode($('out-json'), out.json, 'json');
-  document.body.dataset.planWidth = String(planCols);
   const plan = out.plan;
   $('dns-table').tBodies[0].replaceChildren(...plan.dns.map((r) => {
     const tr = document.createElement('tr');
@@ -359,10 +372,6 @@ function showOutputs(out) {
   });
   renderSteps($('steps-list'), plan.steps);
   renderSteps($('rollback-list'), plan.rollback);
-  if (!document.body.dataset.firstPreview) {
-    performance.mark('first-preview');
-    document.body.dataset.firstPreview = String(Math.round(performance.now()));
-  }
 }
 
 // Once an input is valid, the placeholders show what the core actually resolved.
@@ -509,9 +518,10 @@ function refresh() {
   }
   // The example's warnings are about the example, not about this cluster.
   showProblems(errors, out && example ? [] : warnings);
+  let shown = Promise.resolve();
   if (out) {
     latest = out;
-    showOutputs(out);
+    shown = showOutputs(out);
     showResolved(out.plan.spec);
   } else if (!latest) {
     showDefaults(core.fieldDefaults());
@@ -525,7 +535,7 @@ function refresh() {
   }
   // The form is the command's flags: a shown diagnosis follows it.
   if (diagnosis !== null || !$('diag-report').hidden || !$('diag-error').hidden) runDiagnosis();
-  document.body.dataset.updates = String(++updates);
+  shown.then(() => { document.body.dataset.updates = String(++updates); });
 }
 
 let pause = null;
@@ -852,6 +862,7 @@ function setupActions() {
 
 async function main() {
   await init();
+  performance.mark('engine-ready');
   $('version').textContent = ` (runai-gateway ${core.version()})`;
   const controller = controlFor('gateway.controller');
   for (const [name, cls] of core.controllers()) {
@@ -888,6 +899,11 @@ async function main() {
     resized = setTimeout(() => { if (measurePlanCols() !== planCols) refresh(); }, 150);
   });
   refresh();
+  const first = updates;
+  await new Promise((resolve) => {
+    const wait = () => (updates > first ? resolve() : setTimeout(wait, 5));
+    wait();
+  });
   document.body.dataset.ready = 'true';
 }
 

@@ -9,6 +9,7 @@ use xtask::dist::{self, Options};
 use xtask::manifest::Rules;
 use xtask::workspace::Workspace;
 
+mod bench;
 mod gendocs;
 mod web;
 
@@ -72,6 +73,16 @@ enum Command {
         #[arg(long)]
         no_wasm_opt: bool,
     },
+    /// Measure a cold first visit of the calculator in headless Chromium: bytes before the first
+    /// preview, time to it (median), and what the Diagnose view loads
+    WebBench {
+        /// Cold visits to take the median of
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Measure target/web as it is, without building it first
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
         /// Only check that the committed files are current
@@ -129,6 +140,14 @@ fn run(cli: Cli) -> Result<()> {
                 web::serve(&page.out, port)?;
             }
         }
+        Command::WebBench { runs, no_build } => {
+            let dir = ws.target_dir.join("web");
+            if !no_build {
+                print!("{}", web::build(&ws.root, &ws.target_dir, true)?.summary());
+            }
+            let visits = bench::run(&dir, runs.max(1))?;
+            print!("{}", bench::report(&visits));
+        }
         Command::GenDocs { check } => {
             gendocs::gen_docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), check)?;
         }
@@ -142,9 +161,17 @@ fn run(cli: Cli) -> Result<()> {
                 match (web::breakdown(built), web::twiggy_top(built, top)) {
                     (Some(parts), Some(table)) => {
                         let total: u64 = parts.iter().map(|p| p.1).sum();
-                        println!("\n{} ({}), by part (twiggy, names and debug sections left out):", built.name, built.cargo_wasm.display());
+                        println!(
+                            "\n{} ({}), by part (twiggy, names and debug sections left out):",
+                            built.name,
+                            built.cargo_wasm.display()
+                        );
                         for (part, bytes) in parts {
-                            println!("  {part:<56} {:>7.1} KiB {:>3}%", bytes as f64 / 1024.0, bytes * 100 / total.max(1));
+                            println!(
+                                "  {part:<56} {:>7.1} KiB {:>3}%",
+                                bytes as f64 / 1024.0,
+                                bytes * 100 / total.max(1)
+                            );
                         }
                         println!("\nlargest items:\n{table}");
                     }

@@ -216,7 +216,13 @@ pub fn build(root: &Path, target_dir: &Path, use_wasm_opt: bool) -> Result<Page>
     Ok(Page { out, modules })
 }
 
-fn build_module(root: &Path, target_dir: &Path, out: &Path, name: &'static str, use_wasm_opt: bool) -> Result<Built> {
+fn build_module(
+    root: &Path,
+    target_dir: &Path,
+    out: &Path,
+    name: &'static str,
+    use_wasm_opt: bool,
+) -> Result<Built> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(cargo).current_dir(root).args([
         "build",
@@ -339,19 +345,21 @@ pub fn twiggy_top(built: &Built, n: usize) -> Option<String> {
 /// the README's breakdown names.
 #[must_use]
 pub fn part_of(item: &str) -> &'static str {
-    let name = item.trim_start_matches(['<', '&', '*', ' ']).trim_start_matches("mut ").trim_start_matches("dyn ");
+    let name =
+        item.trim_start_matches(['<', '&', '*', ' ']).trim_start_matches("mut ").trim_start_matches("dyn ");
     let krate = name.split([':', '<', ' ', '(', '[']).next().unwrap_or_default();
     match krate {
         "serde_saphyr" | "granit_parser" | "saphyr_parser" | "annotate_snippets" | "zmij" | "encoding_rs"
-        | "encoding_rs_io" | "smallvec" | "nohash_hasher" | "num_traits" => "YAML (serde-saphyr and its parser)",
-        "core" | "alloc" | "std" | "dlmalloc" | "compiler_builtins" | "hashbrown" | "memchr" | "itoa" | "ryu" => {
-            "Rust std (formatting, floats, collections, allocator)"
+        | "encoding_rs_io" | "smallvec" | "nohash_hasher" | "num_traits" => {
+            "YAML (serde-saphyr and its parser)"
         }
+        "core" | "alloc" | "std" | "dlmalloc" | "compiler_builtins" | "hashbrown" | "memchr" | "itoa"
+        | "ryu" => "Rust std (formatting, floats, collections, allocator)",
         "serde_json" | "serde" | "serde_core" | "indexmap" => "serde_json and serde",
         "runai_gateway_core" => "runai-gateway-core",
         "runai_gateway_wasm" | "wasm_bindgen" | "js_sys" | "console_error_panic_hook" => "the bindings",
-        "x509_parser" | "asn1_rs" | "der_parser" | "oid_registry" | "data_encoding" | "time" | "pem" | "base64"
-        | "nom" | "rusticata_macros" => "certificates (x509-parser and its decoders)",
+        "x509_parser" | "asn1_rs" | "der_parser" | "oid_registry" | "data_encoding" | "time" | "pem"
+        | "base64" | "nom" | "rusticata_macros" => "certificates (x509-parser and its decoders)",
         "flate2" | "miniz_oxide" | "adler2" | "crc32fast" => "Helm release decoding (flate2)",
         "k8s_openapi" | "gateway_api" | "kube_core" | "chrono" => "Kubernetes and Gateway API types",
         "owo_colors" | "tabled" | "papergrid" => "colour and tables",
@@ -364,7 +372,9 @@ pub fn part_of(item: &str) -> &'static str {
 /// CSV (when twiggy is installed).
 #[must_use]
 pub fn breakdown(built: &Built) -> Option<Vec<(&'static str, u64)>> {
-    let csv = output(Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(&built.cargo_wasm))?;
+    let csv = output(
+        Command::new("twiggy").args(["top", "-n", "1000000", "--format", "csv"]).arg(&built.cargo_wasm),
+    )?;
     Some(parts(&csv))
 }
 
@@ -455,6 +465,12 @@ pub fn serve(dir: &Path, port: u16) -> Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port} (try --port)"))?;
     println!("serving {} on http://{}/ (Ctrl-C to stop)", dir.display(), listener.local_addr()?);
+    serve_listener(dir, &listener);
+    Ok(())
+}
+
+/// Serves `dir` on a bound listener, one thread per connection, until the process ends.
+pub fn serve_listener(dir: &Path, listener: &TcpListener) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let dir = dir.to_path_buf();
@@ -462,7 +478,6 @@ pub fn serve(dir: &Path, port: u16) -> Result<()> {
             let _ = respond(&dir, stream);
         });
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -479,8 +494,14 @@ mod tests {
     #[test]
     fn items_are_told_apart_by_crate() {
         assert_eq!(part_of("serde_json::de::Deserializer<R>::parse_integer"), "serde_json and serde");
-        assert_eq!(part_of("<runai_gateway_core::spec::SpecInput as serde::Deserialize>::deserialize"), "runai-gateway-core");
-        assert_eq!(part_of("core::fmt::write::h1234"), "Rust std (formatting, floats, collections, allocator)");
+        assert_eq!(
+            part_of("<runai_gateway_core::spec::SpecInput as serde::Deserialize>::deserialize"),
+            "runai-gateway-core"
+        );
+        assert_eq!(
+            part_of("core::fmt::write::h1234"),
+            "Rust std (formatting, floats, collections, allocator)"
+        );
         assert_eq!(part_of("data[3]"), "read-only data (strings, tables)");
         let csv = "Name,ShallowSize,ShallowSizePercent\n\"core::fmt::write\",100,1.0\n\
                    \"serde_json::a, b\",40,0.4\ncustom section '.debug_info',900,9\ndata[0],60,0.6\n";
@@ -529,7 +550,10 @@ mod tests {
         precompress(&dir).expect("gzip");
         let gz = request("/pkg/a.wasm", "Accept-Encoding: br, gzip;q=0.9\r\n");
         let text = String::from_utf8_lossy(&gz);
-        assert!(text.contains("Content-Encoding: gzip\r\n") && text.contains("Content-Type: application/wasm"), "{text}");
+        assert!(
+            text.contains("Content-Encoding: gzip\r\n") && text.contains("Content-Type: application/wasm"),
+            "{text}"
+        );
         let body = &gz[gz.windows(4).position(|w| w == b"\r\n\r\n").expect("headers end") + 4..];
         let mut unzipped = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut unzipped).expect("gunzip");
