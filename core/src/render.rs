@@ -405,7 +405,8 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
         report.context.as_ref().map(|c| format!(" (context `{c}`)")).unwrap_or_default()
     );
     let head = wrap_opt(&head, width, "", "  ");
-    let _ = writeln!(out, "{}", head.replacen("Gateway", &paint("Gateway", color, |s| s.bold().to_string()), 1));
+    let _ =
+        writeln!(out, "{}", head.replacen("Gateway", &paint("Gateway", color, |s| s.bold().to_string()), 1));
     let phase = wrap_opt(&format!("Phase: {}", report.phase.describe()), width, "", "       ");
     let (label, rest) = phase.split_at("Phase: ".len());
     let _ = writeln!(out, "{label}{}\n", if color { bold_lines(rest) } else { rest.to_owned() });
@@ -436,9 +437,11 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
             };
             let line = wrap_opt(&format!("{label} [{}] {}", f.id, f.message), width, "    ", "      ");
             let _ = writeln!(out, "{}", line.replacen(label, &paint(label, color, style), 1));
-            let _ = writeln!(out, "{}", wrap_opt(&format!("hint: {}", f.hint), width, "      ", "            "));
+            let _ =
+                writeln!(out, "{}", wrap_opt(&format!("hint: {}", f.hint), width, "      ", "            "));
             if let Some(fix) = &f.fix {
-                let _ = writeln!(out, "{}", command_painted(fix, width, color, "      fix:  ", "            "));
+                let _ =
+                    writeln!(out, "{}", command_painted(fix, width, color, "      fix:  ", "            "));
             }
             let _ = writeln!(out, "      docs: {}", f.doc);
         }
@@ -452,7 +455,11 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
         reasons.dedup();
         for r in reasons {
             let line = wrap_opt(&format!("skipped: {r}"), width, "    ", "      ");
-            let _ = writeln!(out, "{}", line.replacen("skipped:", &paint("skipped:", color, |s| s.dimmed().to_string()), 1));
+            let _ = writeln!(
+                out,
+                "{}",
+                line.replacen("skipped:", &paint("skipped:", color, |s| s.dimmed().to_string()), 1)
+            );
         }
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();

@@ -24,7 +24,9 @@ fn web_dir() -> PathBuf {
     let dir =
         std::env::var_os("RUNAI_GATEWAY_WEB_DIR").map_or_else(|| target_dir().join("web"), PathBuf::from);
     assert!(
-        dir.join("index.html").is_file() && dir.join("pkg/runai_gateway_wasm_bg.wasm").is_file(),
+        dir.join("index.html").is_file()
+            && dir.join("pkg/calculator_bg.wasm").is_file()
+            && dir.join("pkg/diagnostics_bg.wasm").is_file(),
         "no built page in {}: run `cargo xtask web --build-only` (wasm/test.sh does)",
         dir.display()
     );
@@ -203,8 +205,11 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     assert!(err.contains("must admit the Knative route"), "{err}");
     assert!(err.contains("Fix: set Inference listener to ns:knative-serving"), "{err}");
     assert!(!err.contains("--inference-routes") && !err.contains('`'), "{err}");
-    let code = s.js("return document.querySelector('#e-allowedRoutes-inference code').textContent;", vec![]);
-    assert_eq!(code, json!("ns:knative-serving"));
+    let code = s.js(
+        "return [...document.querySelectorAll('#e-allowedRoutes-inference code')].map(c => c.textContent);",
+        vec![],
+    );
+    assert_eq!(code, json!(["knative-serving", "NotAllowedByListeners", "ns:knative-serving"]));
     let link = s.js("return document.querySelector('#errors-list a').textContent;", vec![]);
     assert_eq!(link, json!("Inference listener"));
     assert_eq!(inference_routes.property("ariaInvalid"), json!("true"));
@@ -269,7 +274,7 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
 
     // A permalink with a key the form does not have and a value a list does not offer: both are
     // named with their values, and the address is kept as it came.
-    let bad = format!("{}#clusterDomain=runai.acme.io&gatway.name=x&routingMode=sideways", base);
+    let bad = format!("{base}/#clusterDomain=runai.acme.io&gatway.name=x&routingMode=sideways");
     s.goto("about:blank");
     open(&s, &bad);
     let problems = s.text_of("link-problems");
@@ -512,6 +517,7 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
            severity: li.querySelector('.sev').textContent,
            id: li.querySelector('.finding-head code').textContent,
            hint: li.querySelector('.hint').textContent,
+           hintCode: li.querySelector('.hint code') !== null,
            fix: li.querySelector('.cmd pre')?.textContent ?? null,
            copy: li.querySelector('.cmd button')?.textContent ?? null,
            doc: li.querySelector('.doc a').getAttribute('href'),
@@ -524,7 +530,10 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     for (f, el) in findings.iter().zip(shown.as_array().unwrap()) {
         assert_eq!(el["id"], f["id"]);
         assert!(el["severity"].as_str().unwrap().ends_with(f["severity"].as_str().unwrap()), "{el}");
-        assert_eq!(el["hint"].as_str().unwrap(), format!("Hint: {}", f["hint"].as_str().unwrap()));
+        // Code in backticks is shown as code, without the backticks.
+        let hint = f["hint"].as_str().unwrap();
+        assert_eq!(el["hint"].as_str().unwrap(), format!("Hint: {}", hint.replace('`', "")));
+        assert_eq!(el["hintCode"].as_bool().unwrap(), hint.contains('`'), "{el}");
         assert_eq!(el["fix"], f["fix"]);
         assert_eq!(el["copy"], json!("Copy"));
         assert!(el["doc"].as_str().unwrap().ends_with(f["doc"].as_str().unwrap()), "{el}");
@@ -573,9 +582,11 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     let error = s.text_of("diag-error");
     assert!(
         error.contains("holds neither a runai-gateway snapshot")
-            && error.contains("Fix: paste the output of `kubectl runai-gateway snapshot > snapshot.yaml`"),
+            && error.contains("Fix: paste the output of kubectl runai-gateway snapshot > snapshot.yaml"),
         "{error}"
     );
+    let code = s.js("return document.querySelector('#diag-error-fix code').textContent;", vec![]);
+    assert_eq!(code, json!("kubectl runai-gateway snapshot > snapshot.yaml"));
     assert_eq!(s.find("#diag-error").property("role"), json!("alert"));
 
     // A snapshot with errors, from a broken fixture as a kubectl List: the screenshot.

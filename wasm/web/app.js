@@ -497,6 +497,7 @@ function setState(state, errors) {
 // screen, dimmed and marked out of date; an empty cluster domain shows the example.
 function refresh() {
   clearTimeout(pause);
+  pause = null;
   planCols = measurePlanCols() || planCols;
   const { input, errors: pageErrors } = readForm();
   let errors = pageErrors;
@@ -882,13 +883,12 @@ async function main() {
   setupDiagnostics();
   restoreFromHash();
   const edited = () => { keepAddress = false; $('link-problems').hidden = true; };
+  // Typing waits for a pause; a choice from a list, or leaving a field (`change`), counts at once.
   $('form').addEventListener('input', (ev) => {
     edited();
-    if (ev.target.tagName === 'SELECT') refresh();
-    else refreshAfterPause();
+    if (ev.target.tagName !== 'SELECT') refreshAfterPause();
   });
-  $('form').addEventListener('change', refresh);
-  $('form').addEventListener('focusout', (ev) => { if (ev.target.matches('[data-field]') && pause !== null) refresh(); });
+  $('form').addEventListener('change', (ev) => { if (ev.target.matches('[data-field]')) refresh(); });
   $('form').addEventListener('submit', (ev) => ev.preventDefault());
   $('show-form').addEventListener('click', showForm);
   $('show-preview').addEventListener('click', showPreview);

@@ -354,16 +354,22 @@ pub fn part_of(item: &str) -> &'static str {
             "YAML (serde-saphyr and its parser)"
         }
         "core" | "alloc" | "std" | "dlmalloc" | "compiler_builtins" | "hashbrown" | "memchr" | "itoa"
-        | "ryu" => "Rust std (formatting, floats, collections, allocator)",
+        | "ryu" | "str" | "char" | "f64" | "u64" | "u32" | "u16" | "u8" | "usize" | "i64" | "T"
+        | "__rustc" => "Rust std (formatting, floats, collections, allocator)",
         "serde_json" | "serde" | "serde_core" | "indexmap" => "serde_json and serde",
         "runai_gateway_core" => "runai-gateway-core",
-        "runai_gateway_wasm" | "wasm_bindgen" | "js_sys" | "console_error_panic_hook" => "the bindings",
+        "runai_gateway_wasm"
+        | "wasm_bindgen"
+        | "js_sys"
+        | "console_error_panic_hook"
+        | "export"
+        | "import" => "the bindings (wasm-bindgen, exported functions)",
         "x509_parser" | "asn1_rs" | "der_parser" | "oid_registry" | "data_encoding" | "time" | "pem"
         | "base64" | "nom" | "rusticata_macros" => "certificates (x509-parser and its decoders)",
         "flate2" | "miniz_oxide" | "adler2" | "crc32fast" => "Helm release decoding (flate2)",
         "k8s_openapi" | "gateway_api" | "kube_core" | "chrono" => "Kubernetes and Gateway API types",
         "owo_colors" | "tabled" | "papergrid" => "colour and tables",
-        _ if name.starts_with("data[") => "read-only data (strings, tables)",
+        "data" => "read-only data (strings, tables)",
         _ => "other (exports, glue, unnamed)",
     }
 }
@@ -386,7 +392,8 @@ fn parts(csv: &str) -> Vec<(&'static str, u64)> {
         let (_, size, name) = (fields.next(), fields.next(), fields.next());
         let (Some(size), Some(name)) = (size.and_then(|s| s.parse::<u64>().ok()), name) else { continue };
         let name = name.trim_matches('"');
-        if name.starts_with("custom section") || name.contains("\"name\"") {
+        // Debug, name and wasm-bindgen sections do not ship.
+        if name.contains("section") {
             continue;
         }
         *by_part.entry(part_of(name)).or_default() += size;

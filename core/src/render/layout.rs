@@ -215,7 +215,12 @@ mod tests {
         let r = rows(&[&["https-workloads", "HTTPS/443", "workspaces and training (subdomains) and more"]]);
         let t = table(&["NAME", "PORT", "FOR"], &r, Some(50));
         assert!(t.lines().all(|l| cols(l) <= 50), "{t}");
-        assert!(t.starts_with(" NAME              PORT        FOR\n https-workloads   HTTPS/443   workspaces and\n"), "{t}");
+        assert!(
+            t.starts_with(
+                " NAME              PORT        FOR\n https-workloads   HTTPS/443   workspaces and\n"
+            ),
+            "{t}"
+        );
         assert!(t.lines().skip(2).all(|l| l.starts_with(&" ".repeat(31))), "{t}");
         let t = table(&["NAME", "PORT", "FOR"], &r, Some(30));
         assert!(t.lines().all(|l| cols(l) <= 30), "{t}");
@@ -231,8 +236,11 @@ mod tests {
         for l in &lines[..lines.len() - 1] {
             assert!(l.ends_with(" \\"), "{l}");
         }
-        let joined: String =
-            lines.iter().map(|l| l.trim_end_matches(" \\").trim_start_matches("$ ").trim()).collect::<Vec<_>>().join(" ");
+        let joined: String = lines
+            .iter()
+            .map(|l| l.trim_end_matches(" \\").trim_start_matches("$ ").trim())
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(joined, cmd);
         assert_eq!(command_lines("short", 40, "$ ", "  "), vec!["$ short".to_owned()]);
     }
@@ -253,7 +261,8 @@ mod tests {
             // Too long only for a word that does not fit after its prefix (a URL, a quoted string).
             assert!(cols(line) <= width || cols(line) - longest <= 16, "{} columns: {line}", cols(line));
         }
-        let words = |t: &str| t.split_whitespace().filter(|w| *w != "\\").map(str::to_owned).collect::<Vec<_>>();
+        let words =
+            |t: &str| t.split_whitespace().filter(|w| *w != "\\").map(str::to_owned).collect::<Vec<_>>();
         // No word lost: each as often at least (a table turned into records repeats headers).
         let count = |t: &str| {
             let mut m = std::collections::BTreeMap::<String, usize>::new();
