@@ -371,6 +371,7 @@ pub fn render_report(report: &crate::checks::Report, format: ReportFormat, color
 /// [`render_report`], with the table fitted to `width` columns (`None`: no limit); JSON and
 /// YAML never change with the width.
 #[must_use]
+#[inline]
 pub fn render_report_width(
     report: &crate::checks::Report,
     format: ReportFormat,

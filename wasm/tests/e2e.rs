@@ -298,7 +298,6 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     assert!(shown > 200.0, "only {shown}px of the preview in view on a narrow screen");
     let cols = phone.js("return Number(document.body.dataset.planWidth);", vec![]).as_u64().unwrap();
     assert!((40..70).contains(&cols), "summary rendered at {cols} columns in a 500px window");
-    phone.screenshot(&artifacts().join("calculator-phone-form.png"));
     phone.find("#show-preview").click();
     assert_eq!(
         phone.js("return getComputedStyle(document.getElementById('form')).display;", vec![]),

@@ -862,7 +862,10 @@ function setupActions() {
 // ---- start -----------------------------------------------------------------------------------
 
 async function main() {
-  await init();
+  // The module index.html began compiling; if that failed (a server that does not send
+  // `application/wasm`), the glue fetches and instantiates it itself.
+  const compiled = await (window.calculatorWasm ?? Promise.reject(new Error('not started'))).catch(() => undefined);
+  await init(compiled ? { module_or_path: compiled } : undefined);
   performance.mark('engine-ready');
   $('version').textContent = ` (runai-gateway ${core.version()})`;
   const controller = controlFor('gateway.controller');

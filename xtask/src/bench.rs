@@ -84,6 +84,17 @@ pub fn run(dir: &Path, runs: usize) -> Result<Vec<Visit>> {
                      performance.getEntriesByType('resource').find(e => e.name.endsWith('calculator_bg.wasm')).responseEnd];",
             vec![],
         );
+        // WEB_BENCH_TIMELINE=1: when each file started and ended, and the page's marks.
+        if std::env::var_os("WEB_BENCH_TIMELINE").is_some() {
+            let t = s.js(
+                "const n = performance.getEntriesByType('navigation')[0];
+                 return [['index.html', n.requestStart, n.responseEnd, n.domInteractive],
+                   ...performance.getEntriesByType('resource').map(e => [e.name.split('/').pop(), e.startTime, e.responseEnd]),
+                   ...performance.getEntriesByType('mark').map(m => [m.name, m.startTime])];",
+                vec![],
+            );
+            eprintln!("timeline (ms): {t}");
+        }
         let before =
             s.js("return performance.getEntriesByType('resource').length;", vec![]).as_u64().unwrap_or(0);
         let clicked =

@@ -399,7 +399,7 @@ fn parts(csv: &str) -> Vec<(&'static str, u64)> {
         *by_part.entry(part_of(name)).or_default() += size;
     }
     let mut v: Vec<_> = by_part.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|b| std::cmp::Reverse(b.1));
     v
 }
 
@@ -453,14 +453,18 @@ fn respond(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
         ("GET" | "HEAD", None) => ("404 Not Found", "text/plain", "", b"not found\n".to_vec()),
         _ => ("405 Method Not Allowed", "text/plain", "", b"GET only\n".to_vec()),
     };
-    write!(
-        stream,
+    // Headers and body in one write, without Nagle's delay: two small writes would wait for the
+    // browser's delayed ACK (40 ms on Linux) before the body goes out.
+    let mut response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n{encoding}Content-Length: {}\r\nVary: Accept-Encoding\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
+    )
+    .into_bytes();
     if method != "HEAD" {
-        stream.write_all(&body)?;
+        response.extend_from_slice(&body);
     }
+    stream.set_nodelay(true)?;
+    stream.write_all(&response)?;
     stream.shutdown(Shutdown::Write)
 }
 
