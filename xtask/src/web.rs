@@ -387,13 +387,15 @@ pub fn breakdown(built: &Built) -> Option<Vec<(&'static str, u64)>> {
 fn parts(csv: &str) -> Vec<(&'static str, u64)> {
     let mut by_part = std::collections::BTreeMap::<&'static str, u64>::new();
     for line in csv.lines().skip(1) {
-        // Name,ShallowSize,ShallowSizePercent; names may hold commas, so read from the right.
-        let mut fields = line.rsplitn(3, ',');
-        let (_, size, name) = (fields.next(), fields.next(), fields.next());
+        // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent; names may hold
+        // commas, so read from the right.
+        let mut fields = line.rsplitn(5, ',');
+        let (size, name) = (fields.nth(3), fields.next());
         let (Some(size), Some(name)) = (size.and_then(|s| s.parse::<u64>().ok()), name) else { continue };
         let name = name.trim_matches('"');
-        // Debug, name and wasm-bindgen sections do not ship.
-        if name.contains("section") {
+        // Debug, name and wasm-bindgen sections do not ship, nor the descriptors wasm-bindgen reads
+        // and removes.
+        if name.contains("section") || name.contains("__wbindgen_describe") {
             continue;
         }
         *by_part.entry(part_of(name)).or_default() += size;
@@ -514,8 +516,10 @@ mod tests {
             "Rust std (formatting, floats, collections, allocator)"
         );
         assert_eq!(part_of("data[3]"), "read-only data (strings, tables)");
-        let csv = "Name,ShallowSize,ShallowSizePercent\n\"core::fmt::write\",100,1.0\n\
-                   \"serde_json::a, b\",40,0.4\ncustom section '.debug_info',900,9\ndata[0],60,0.6\n";
+        let csv = "Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent\n\
+                   \"core::fmt::write\",100,1.0,,\n\"serde_json::a, b\",40,0.4,,\n\
+                   custom section '.debug_info',900,9,,\ndata segment \".rodata\",60,0.6,,\n\
+                   export \"__wbindgen_describe_x\",70,0.7,,\n";
         assert_eq!(
             parts(csv),
             vec![
