@@ -267,7 +267,7 @@ function tokens(out, line, pattern, classes) {
   if (last < line.length) out.push(line.slice(last));
 }
 
-const SHELL = /('[^']*'|"(?:[^"\\]|\\.)*")|(--?[A-Za-z][\w-]*(?:=)?)|(\$\{?[A-Za-z_][\w]*\}?)|(\s#.*$)/g;
+const SHELL = /('[^']*'|"(?:[^"\\]|\\.)*")|((?<=^|\s)--?[A-Za-z][\w-]*(?:=)?)|(\$\{?[A-Za-z_][\w]*\}?)|(\s#.*$)/g;
 const JSON_TOKENS = /("(?:[^"\\]|\\.)*"(?=\s*:))|("(?:[^"\\]|\\.)*")|(\b(?:true|false|null)\b|-?\d+(?:\.\d+)?)/g;
 
 function highlightLine(line, lang, out) {
@@ -698,7 +698,7 @@ function showDiagnosis(d, now, cols) {
   const count = (sev) => r.findings.filter((f) => f.severity === sev).length;
   $('diag-counts').textContent = `${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, `
     + `${plural(count('info'), 'note')} · ${r.passed.length} checks passed, ${r.skipped.length} skipped`;
-  $('diag-next').textContent = r.nextStep.title;
+  richText($('diag-next'), r.nextStep.title);
   $('diag-next-cmd').hidden = !r.nextStep.command;
   showCode($('diag-next-command'), r.nextStep.command ?? '', 'shell');
   $('diag-categories').replaceChildren(...d.categories.map((c) => categoryView(c, d.docsBase)));
