@@ -17,6 +17,9 @@ use serde_json::Value;
 #[path = "../../wasm/tests/support/mod.rs"]
 mod support;
 
+/// `--throttle`: 40 ms added to each request, 20 Mbit/s each way.
+pub const THROTTLE: (u32, u64) = (40, 20_000_000);
+
 /// One visit's numbers.
 #[derive(Debug, Clone)]
 pub struct Visit {
@@ -55,11 +58,11 @@ fn files(entries: &Value) -> Result<Vec<(String, u64)>> {
         .collect()
 }
 
-/// Runs `runs` cold visits of the page in `dir`.
+/// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`).
 ///
 /// # Errors
 /// When the page does not start, or a file came from a cache.
-pub fn run(dir: &Path, runs: usize) -> Result<Vec<Visit>> {
+pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
     let base = format!("http://{}", listener.local_addr()?);
     let served = dir.to_path_buf();
@@ -68,6 +71,9 @@ pub fn run(dir: &Path, runs: usize) -> Result<Vec<Visit>> {
     let mut visits = Vec::new();
     for _ in 0..runs {
         let s = driver.session(1280, 900);
+        if throttle {
+            s.throttle(THROTTLE.0, THROTTLE.1);
+        }
         s.goto(&format!("{base}/"));
         s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
         let first_preview_ms =

@@ -82,6 +82,9 @@ enum Command {
         /// Measure target/web as it is, without building it first
         #[arg(long)]
         no_build: bool,
+        /// Emulate a slower network: 20 Mbit/s and 40 ms added to each request
+        #[arg(long)]
+        throttle: bool,
     },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
@@ -140,12 +143,12 @@ fn run(cli: Cli) -> Result<()> {
                 web::serve(&page.out, port)?;
             }
         }
-        Command::WebBench { runs, no_build } => {
+        Command::WebBench { runs, no_build, throttle } => {
             let dir = ws.target_dir.join("web");
             if !no_build {
                 print!("{}", web::build(&ws.root, &ws.target_dir, true)?.summary());
             }
-            let visits = bench::run(&dir, runs.max(1))?;
+            let visits = bench::run(&dir, runs.max(1), throttle)?;
             print!("{}", bench::report(&visits));
         }
         Command::GenDocs { check } => {
