@@ -6,11 +6,12 @@
 use std::fmt::Write as _;
 
 use owo_colors::OwoColorize;
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use crate::manifests::FIELD_MANAGER;
 use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
+
+mod layout;
+use layout::{command_lines, wrap_opt};
 
 /// The output forms of `render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +46,19 @@ impl Format {
 /// Renders `plan` in `format`; `color` adds ANSI styling to the human summary only.
 #[must_use]
 pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    render_width(plan, format, color, None)
+}
+
+/// [`render`], with the human summary fitted to `width` columns (a terminal's, or the browser
+/// page's box): prose wraps, tables narrow, commands break with ` \`. `None` is no limit, the
+/// output of a pipe. The machine forms (YAML, JSON, the script) never change with the width.
+#[must_use]
+pub fn render_width(plan: &Plan, format: Format, color: bool, width: Option<usize>) -> String {
     match format {
         Format::Yaml => yaml_bundle(plan),
         Format::Json => json(plan),
         Format::Helm => shell_script(plan),
-        Format::Plan => summary(plan, color),
+        Format::Plan => summary_width(plan, color, width),
     }
 }
 
@@ -204,15 +213,8 @@ pub(crate) fn bundle_body(plan: &Plan) -> String {
     out
 }
 
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut b = Builder::default();
-    b.push_record(header.iter().copied());
-    for r in rows {
-        b.push_record(r);
-    }
-    // `Style::blank` pads the last column; trailing spaces are noise in terminals and diffs.
-    let text = b.build().with(Style::blank()).to_string();
-    text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
+fn table(header: &[&str], rows: Vec<Vec<String>>, width: Option<usize>) -> String {
+    layout::table(header, &rows, width)
 }
 
 fn heading(text: &str, color: bool) -> String {
@@ -222,14 +224,19 @@ fn heading(text: &str, color: bool) -> String {
 /// The human summary: listeners, secrets, DNS records, Helm changes and the numbered steps.
 #[must_use]
 pub fn summary(plan: &Plan, color: bool) -> String {
+    summary_width(plan, color, None)
+}
+
+/// [`summary`] fitted to `width` columns (`None`: no limit).
+#[must_use]
+pub fn summary_width(plan: &Plan, color: bool, width: Option<usize>) -> String {
     let spec = &plan.spec;
     let mut out = String::new();
     let mode = match spec.routing_mode {
         crate::spec::RoutingMode::Host => "host-based",
         crate::spec::RoutingMode::Path => "path-based",
     };
-    let _ = writeln!(
-        out,
+    let head = format!(
         "Gateway {}/{} (class `{}`, controller {}) for {} — {mode} routing, inference {}",
         spec.gateway_namespace,
         spec.gateway_name,
@@ -238,11 +245,14 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         spec.cluster_domain,
         spec.inference_domain.as_deref().map_or_else(|| "off".to_owned(), |d| format!("on `*.{d}`")),
     );
+    let _ = writeln!(out, "{}", wrap_opt(&head, width, "", "  "));
     if !plan.warnings.is_empty() {
         out.push('\n');
         for w in &plan.warnings {
+            let text = wrap_opt(&format!("warning: {w}"), width, "", "  ");
+            let text = text.strip_prefix("warning:").unwrap_or(&text);
             let mark = if color { "warning:".yellow().bold().to_string() } else { "warning:".into() };
-            let _ = writeln!(out, "{mark} {w}");
+            let _ = writeln!(out, "{mark}{text}");
         }
     }
 
@@ -261,7 +271,7 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&["NAME", "PORT", "HOSTNAME", "TLS SECRET", "ROUTES FROM", "FOR"], rows));
+    out.push_str(&table(&["NAME", "PORT", "HOSTNAME", "TLS SECRET", "ROUTES FROM", "FOR"], rows, width));
     out.push('\n');
 
     let _ = writeln!(out, "\n{}", heading("Objects", color));
@@ -279,7 +289,7 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&["OBJECT", "APPLY", "PURPOSE"], rows));
+    out.push_str(&table(&["OBJECT", "APPLY", "PURPOSE"], rows, width));
     out.push('\n');
 
     let _ = writeln!(out, "\n{}", heading("TLS secrets", color));
@@ -288,7 +298,7 @@ pub fn summary(plan: &Plan, color: bool) -> String {
         .iter()
         .map(|s| vec![format!("{}/{}", s.namespace, s.name), s.hosts.join(", "), s.used_by.clone()])
         .collect();
-    out.push_str(&table(&["SECRET", "MUST COVER", "USED BY"], rows));
+    out.push_str(&table(&["SECRET", "MUST COVER", "USED BY"], rows, width));
     out.push('\n');
 
     let _ = writeln!(out, "\n{}", heading("DNS records", color));
@@ -305,27 +315,41 @@ pub fn summary(plan: &Plan, color: bool) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&["NAME", "TYPE", "NOW (INGRESS)", "THEN (GATEWAY)", "SERVES"], rows));
+    out.push_str(&table(&["NAME", "TYPE", "NOW (INGRESS)", "THEN (GATEWAY)", "SERVES"], rows, width));
     out.push('\n');
 
-    write_steps(&mut out, "Migration steps", &plan.steps, color);
-    write_steps(&mut out, "Rollback", &plan.rollback, color);
+    write_steps(&mut out, "Migration steps", &plan.steps, color, width);
+    write_steps(&mut out, "Rollback", &plan.rollback, color, width);
     out
 }
 
-fn write_steps(out: &mut String, title: &str, steps: &[Step], color: bool) {
+fn write_steps(out: &mut String, title: &str, steps: &[Step], color: bool, width: Option<usize>) {
     let _ = writeln!(out, "\n{}", heading(title, color));
     for (i, step) in steps.iter().enumerate() {
         let manual = if step.manual { " (manual)" } else { "" };
         let line = format!("{}. {}{manual}  [{}]", i + 1, step.title, step.id);
-        let _ = writeln!(out, "\n{}", if color { line.bold().to_string() } else { line });
+        let line = wrap_opt(&line, width, "", "   ");
+        let _ = writeln!(out, "\n{}", if color { bold_lines(&line) } else { line });
         if !step.detail.is_empty() {
-            let _ = writeln!(out, "{}", indent(&step.detail, "   "));
+            match width {
+                Some(_) => {
+                    let _ = writeln!(out, "{}", wrap_opt(&step.detail, width, "   ", "   "));
+                }
+                None => {
+                    let _ = writeln!(out, "{}", indent(&step.detail, "   "));
+                }
+            }
         }
         for cmd in &step.commands {
-            let text = indent(cmd, "     ");
-            let text = text.replacen("     ", "   $ ", 1);
-            let text = if cmd.starts_with('#') { text.replacen("   $ ", "   ", 1) } else { text };
+            let text = match width {
+                None => {
+                    let text = indent(cmd, "     ");
+                    let text = text.replacen("     ", "   $ ", 1);
+                    if cmd.starts_with('#') { text.replacen("   $ ", "   ", 1) } else { text }
+                }
+                Some(w) if cmd.starts_with('#') => wrap_opt(cmd, Some(w), "   ", "   # "),
+                Some(w) => command_text(cmd, w, "   $ ", "     "),
+            };
             let _ = writeln!(
                 out,
                 "{}",
@@ -333,6 +357,21 @@ fn write_steps(out: &mut String, title: &str, steps: &[Step], color: bool) {
             );
         }
     }
+}
+
+/// A command (one or more lines) at `width`: its first line after `first`, every other line
+/// after `rest`, each broken with ` \` where too long; continuation lines get two more spaces.
+fn command_text(cmd: &str, width: usize, first: &str, rest: &str) -> String {
+    let more = format!("{rest}  ");
+    cmd.lines()
+        .enumerate()
+        .flat_map(|(i, l)| command_lines(l.trim_start(), width, if i == 0 { first } else { rest }, &more))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn bold_lines(text: &str) -> String {
+    text.lines().map(|l| l.bold().to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// Output forms of a diagnosis.
@@ -349,6 +388,19 @@ pub enum ReportFormat {
 /// Renders a diagnosis.
 #[must_use]
 pub fn render_report(report: &crate::checks::Report, format: ReportFormat, color: bool) -> String {
+    render_report_width(report, format, color, None)
+}
+
+/// [`render_report`], with the table fitted to `width` columns (`None`: no limit); JSON and
+/// YAML never change with the width.
+#[must_use]
+#[inline]
+pub fn render_report_width(
+    report: &crate::checks::Report,
+    format: ReportFormat,
+    color: bool,
+    width: Option<usize>,
+) -> String {
     match format {
         ReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
@@ -356,7 +408,7 @@ pub fn render_report(report: &crate::checks::Report, format: ReportFormat, color
             s
         }
         ReportFormat::Yaml => crate::yaml::to_string(report).unwrap_or_default(),
-        ReportFormat::Table => report_table(report, color),
+        ReportFormat::Table => report_table(report, color, width),
     }
 }
 
@@ -364,20 +416,24 @@ fn paint(text: &str, color: bool, style: fn(&str) -> String) -> String {
     if color { style(text) } else { text.to_owned() }
 }
 
-fn report_table(report: &crate::checks::Report, color: bool) -> String {
+#[allow(clippy::too_many_lines)] // One pass over the report, line by line.
+fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize>) -> String {
     use crate::checks::{CATALOG, Category, Severity};
     let mut out = String::new();
     let spec = &report.spec;
-    let _ = writeln!(
-        out,
-        "{} {}/{} for {}{}",
-        paint("Gateway", color, |s| s.bold().to_string()),
+    let head = format!(
+        "Gateway {}/{} for {}{}",
         spec.gateway_namespace,
         spec.gateway_name,
         spec.cluster_domain,
         report.context.as_ref().map(|c| format!(" (context `{c}`)")).unwrap_or_default()
     );
-    let _ = writeln!(out, "Phase: {}\n", paint(report.phase.describe(), color, |s| s.bold().to_string()));
+    let head = wrap_opt(&head, width, "", "  ");
+    let _ =
+        writeln!(out, "{}", head.replacen("Gateway", &paint("Gateway", color, |s| s.bold().to_string()), 1));
+    let phase = wrap_opt(&format!("Phase: {}", report.phase.describe()), width, "", "       ");
+    let (label, rest) = phase.split_at("Phase: ".len());
+    let _ = writeln!(out, "{label}{}\n", if color { bold_lines(rest) } else { rest.to_owned() });
     for category in Category::ALL {
         let in_cat = |id: &str| CATALOG.iter().any(|m| m.id == id && m.category == category);
         let findings: Vec<_> = report.findings.iter().filter(|f| f.category == category).collect();
@@ -403,10 +459,13 @@ fn report_table(report: &crate::checks::Report, color: bool) -> String {
                 Severity::Warning => ("warning", |s| s.yellow().bold().to_string()),
                 Severity::Info => ("info", |s| s.blue().to_string()),
             };
-            let _ = writeln!(out, "    {} [{}] {}", paint(label, color, style), f.id, f.message);
-            let _ = writeln!(out, "      hint: {}", f.hint);
+            let line = wrap_opt(&format!("{label} [{}] {}", f.id, f.message), width, "    ", "      ");
+            let _ = writeln!(out, "{}", line.replacen(label, &paint(label, color, style), 1));
+            let _ =
+                writeln!(out, "{}", wrap_opt(&format!("hint: {}", f.hint), width, "      ", "            "));
             if let Some(fix) = &f.fix {
-                let _ = writeln!(out, "      fix:  {}", paint(fix, color, |s| s.cyan().to_string()));
+                let _ =
+                    writeln!(out, "{}", command_painted(fix, width, color, "      fix:  ", "            "));
             }
             let _ = writeln!(out, "      docs: {}", f.doc);
         }
@@ -419,25 +478,48 @@ fn report_table(report: &crate::checks::Report, color: bool) -> String {
         reasons.sort_unstable();
         reasons.dedup();
         for r in reasons {
-            let _ = writeln!(out, "    {} {r}", paint("skipped:", color, |s| s.dimmed().to_string()));
+            let line = wrap_opt(&format!("skipped: {r}"), width, "    ", "      ");
+            let _ = writeln!(
+                out,
+                "{}",
+                line.replacen("skipped:", &paint("skipped:", color, |s| s.dimmed().to_string()), 1)
+            );
         }
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    let _ = writeln!(
-        out,
-        "\n{}, {}, {} · {} checks passed, {} skipped",
+    let totals = format!(
+        "{}, {}, {} · {} checks passed, {} skipped",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
         plural(count(Severity::Info), "note"),
         report.passed.len(),
         report.skipped.len()
     );
-    let _ = writeln!(out, "Next: {}", report.next_step.title);
+    let _ = writeln!(out, "\n{}", wrap_opt(&totals, width, "", "  "));
+    let _ = writeln!(out, "{}", wrap_opt(&format!("Next: {}", report.next_step.title), width, "", "  "));
     if let Some(cmd) = &report.next_step.command {
-        let _ = writeln!(out, "  $ {}", paint(cmd, color, |s| s.cyan().to_string()));
+        let _ = writeln!(out, "{}", command_painted(cmd, width, color, "  $ ", "    "));
     }
     out
+}
+
+/// A command after `first` (ASCII, as is `rest`), fitted to the width like the summary's, in
+/// cyan with colour; without a width the command as it is.
+fn command_painted(cmd: &str, width: Option<usize>, color: bool, first: &str, rest: &str) -> String {
+    let cyan = |s: &str| paint(s, color, |s| s.cyan().to_string());
+    match width {
+        None => format!("{first}{}", cyan(cmd)),
+        Some(w) => command_text(cmd, w, first, rest)
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let n = if i == 0 { first.len() } else { rest.len() }.min(l.len());
+                format!("{}{}", &l[..n], cyan(&l[n..]))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
 }
 
 /// The check catalog as a table (`status --list-checks`).
@@ -454,7 +536,7 @@ pub fn catalog_table() -> String {
             ]
         })
         .collect();
-    let mut s = table(&["ID", "CATEGORY", "SEVERITY", "CHECKS THAT"], rows);
+    let mut s = table(&["ID", "CATEGORY", "SEVERITY", "CHECKS THAT"], rows, None);
     s.push('\n');
     s
 }

@@ -142,6 +142,11 @@ pub struct StatusArgs {
     /// Evaluate certificates at this Unix time instead of now (reproducible reports)
     #[arg(long, value_name = "UNIX_SECONDS", hide = true)]
     pub now: Option<i64>,
+
+    /// Fit the table to N columns (0: no limit) [default: the terminal's width; no limit when
+    /// piped]
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
 }
 
 const RENDER_EXAMPLES: &str = "\
@@ -181,4 +186,9 @@ pub struct RenderArgs {
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: RenderOutput,
+
+    /// Fit `-o plan` to N columns (0: no limit) [default: the terminal's width; no limit when
+    /// piped]
+    #[arg(long, value_name = "N")]
+    pub width: Option<usize>,
 }

@@ -18,6 +18,20 @@ pub fn stderr_color(no_color: bool) -> bool {
     !no_color && !no_color_env() && io::stderr().is_terminal()
 }
 
+/// The width to fit human output to: `--width N` (0 for no limit), else the terminal's when
+/// stdout is one, else none, so that piped output is the same everywhere.
+#[must_use]
+pub fn width(flag: Option<usize>) -> Option<usize> {
+    match flag {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None if io::stdout().is_terminal() => {
+            terminal_size::terminal_size().map(|(terminal_size::Width(w), _)| usize::from(w))
+        }
+        None => None,
+    }
+}
+
 fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

@@ -13,12 +13,12 @@ use std::fmt;
 
 use runai_gateway_core::checks::{CATALOG, Category, Finding, Report, Severity, Skipped, diagnose, discover};
 use runai_gateway_core::ingest::{SnapshotFileError, snapshot_from_text};
-use runai_gateway_core::render::{ReportFormat, render_report};
+use runai_gateway_core::render::{ReportFormat, render_report_width, render_width};
 use runai_gateway_core::spec::{
     AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput, KnativeInput,
     Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, TlsInput, defaults,
 };
-use runai_gateway_core::{Format, Issues, Plan, SpecInput, compute, render};
+use runai_gateway_core::{Format, Issues, SpecInput, compute};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -104,8 +104,7 @@ impl From<Issues> for BindingError {
 }
 
 /// Every output form of `render`, computed from one plan.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Outputs {
     /// `render -o yaml`: the bundle with its provenance header.
     pub yaml: String,
@@ -113,24 +112,23 @@ pub struct Outputs {
     pub json: String,
     /// `render -o helm`: the Helm and kubectl commands as a bash script.
     pub helm: String,
-    /// `render -o plan` without colour (what the CLI prints when stdout is not a terminal).
+    /// `render -o plan --width W` without colour (what the CLI prints when stdout is not a
+    /// terminal, or at `--width W`).
     pub summary: String,
-    /// The plan itself, the same serde structure as `-o json`, for the page's tables.
-    pub plan: Plan,
 }
 
-/// Computes the plan and renders it in every form the CLI has.
+/// Computes the plan and renders it in every form the CLI has, the summary at `width` columns
+/// (`None`: no limit).
 ///
 /// # Errors
 /// [`BindingError::Invalid`] with every validation error of the input.
-pub fn calculate_input(input: &SpecInput) -> Result<Outputs, BindingError> {
+pub fn calculate_input(input: &SpecInput, width: Option<usize>) -> Result<Outputs, BindingError> {
     let plan = compute(input)?;
     Ok(Outputs {
-        yaml: render(&plan, Format::Yaml, false),
-        json: render(&plan, Format::Json, false),
-        helm: render(&plan, Format::Helm, false),
-        summary: render(&plan, Format::Plan, false),
-        plan,
+        yaml: render_width(&plan, Format::Yaml, false, None),
+        json: render_width(&plan, Format::Json, false, None),
+        helm: render_width(&plan, Format::Helm, false, None),
+        summary: render_width(&plan, Format::Plan, false, width),
     })
 }
 
@@ -152,17 +150,14 @@ pub struct CategoryFindings {
     pub findings: Vec<Finding>,
 }
 
-/// `status --from-file` of a snapshot text: the report in every `-o` form, plus the report
-/// grouped for the page.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// `status --from-file` of a snapshot text: the report as a table and as `-o json`, plus the
+/// report grouped for the page.
+#[derive(Debug, Clone)]
 pub struct Diagnosis {
-    /// `status --from-file FILE` (`-o table`) without colour, byte for byte.
+    /// `status --from-file FILE [--width W]` (`-o table`) without colour, byte for byte.
     pub table: String,
     /// `-o json`.
     pub json: String,
-    /// `-o yaml`.
-    pub yaml: String,
     /// The report itself, the structure of `-o json`.
     pub report: Report,
     /// Every category in report order, with its findings.
@@ -176,12 +171,18 @@ pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/")
 
 /// What `status --from-file` does with a snapshot file: read it (a `snapshot` document or a
 /// `kubectl get -o yaml` List, decoding the input's Helm releases), fill the input from what
-/// the cluster says, resolve, run every check at `now` (Unix seconds) and render the report.
+/// the cluster says, resolve, run every check at `now` (Unix seconds) and render the report (the
+/// table at `width` columns; `None`: no limit).
 ///
 /// # Errors
 /// [`BindingError::Snapshot`] when the text is not a snapshot, [`BindingError::Invalid`] when the
 /// input, completed from the snapshot, is still invalid (say, no cluster domain anywhere).
-pub fn diagnose_text(text: &str, input: &SpecInput, now: i64) -> Result<Diagnosis, BindingError> {
+pub fn diagnose_text(
+    text: &str,
+    input: &SpecInput,
+    now: i64,
+    width: Option<usize>,
+) -> Result<Diagnosis, BindingError> {
     if text.trim().is_empty() {
         return Err(BindingError::Snapshot {
             problem: "there is no snapshot to diagnose".into(),
@@ -210,9 +211,8 @@ pub fn diagnose_text(text: &str, input: &SpecInput, now: i64) -> Result<Diagnosi
         })
         .collect();
     Ok(Diagnosis {
-        table: render_report(&report, ReportFormat::Table, false),
-        json: render_report(&report, ReportFormat::Json, false),
-        yaml: render_report(&report, ReportFormat::Yaml, false),
+        table: render_report_width(&report, ReportFormat::Table, false, width),
+        json: render_report_width(&report, ReportFormat::Json, false, None),
         report,
         categories,
         docs_base: DOCS_BASE,
@@ -235,14 +235,15 @@ pub fn unix_seconds(now: f64) -> Result<i64, BindingError> {
     }
 }
 
-/// Renders one output form by its `-o` name (`yaml`, `json`, `helm`, `plan`).
+/// Renders one output form by its `-o` name (`yaml`, `json`, `helm`, `plan`), the summary at
+/// `width` columns (`None`: no limit).
 ///
 /// # Errors
 /// An unknown form, or every validation error of the input.
-pub fn render_input(input: &SpecInput, format: &str) -> Result<String, BindingError> {
+pub fn render_input(input: &SpecInput, format: &str, width: Option<usize>) -> Result<String, BindingError> {
     let format = Format::parse(format).ok_or_else(|| BindingError::UnknownFormat(format.to_owned()))?;
     let plan = compute(input)?;
-    Ok(render(&plan, format, false))
+    Ok(render_width(&plan, format, false, width))
 }
 
 /// The errors and warnings of an input; both empty when it is clean.
@@ -385,9 +386,16 @@ pub fn field_defaults() -> Vec<(&'static str, String)> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The JavaScript surface.
+// The JavaScript surface, in two modules built from this crate (see `xtask/src/web.rs`): the
+// calculator (feature `calculator`), which the page loads first, and the diagnostics (feature
+// `diagnostics`: `diagnose`, and `parseConfig` for the import), loaded when they are first
+// needed. The calculator never parses YAML, so the YAML parser, the snapshot reader and the
+// certificate and gzip decoders are only in the second module. Values cross the boundary as JSON
+// text read with `JSON.parse`, the `-o json` text where the CLI prints one, so no second
+// serializer is compiled in for JavaScript objects.
 
-/// Sets up readable panics in the browser console.
+/// Sets up readable panics in the browser console (with the `console_error_panic_hook`
+/// feature; the shipped modules leave it out, since its formatting code is large).
 #[wasm_bindgen(start)]
 pub fn start() {
     #[cfg(feature = "console_error_panic_hook")]
@@ -395,8 +403,9 @@ pub fn start() {
 }
 
 /// The one mapping from [`BindingError`] to a thrown JavaScript `Error`: `message` is the text the
-/// CLI would print, `kind` is `malformed`, `invalid` or `format`, and an `invalid` error carries
-/// `issues` (`{errors: [{field, value, problem, fix}], warnings}`) for field-level messages.
+/// CLI would print, `kind` is `malformed`, `invalid`, `format` or `snapshot`; an `invalid` error
+/// carries `issues` (`{errors: [{field, value, problem, fix}], warnings}`) for field-level
+/// messages, a `snapshot` error its `problem` and `fix`.
 #[must_use]
 pub fn into_error(err: &BindingError) -> JsValue {
     let js = js_sys::Error::new(&err.to_string());
@@ -415,16 +424,30 @@ pub fn into_error(err: &BindingError) -> JsValue {
     js.into()
 }
 
+/// A value as a JavaScript object, through its JSON text: objects for maps, `null` for `None`,
+/// the shape of `render -o json`. Pretty-printed like `-o json`, so that one serializer is
+/// compiled in.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, BindingError> {
-    // Objects for maps and `null` for `None`: the shape of `render -o json`.
-    let ser =
-        serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
-    value.serialize(&ser).map_err(|e| BindingError::Malformed(e.to_string()))
+    let text = serde_json::to_string_pretty(value).map_err(|e| BindingError::Malformed(e.to_string()))?;
+    parse_json(&text)
 }
 
-/// Reads an input object through `JSON.stringify` and `serde_json`, not `serde-wasm-bindgen`:
-/// the latter looks up only the fields a struct declares, so a misspelt key (`gatway`) would be
-/// dropped silently instead of refused by `deny_unknown_fields`, and `"80"` would pass for a port.
+fn parse_json(text: &str) -> Result<JsValue, BindingError> {
+    js_sys::JSON::parse(text)
+        .map_err(|_| BindingError::Malformed("the engine wrote JSON it cannot read back".into()))
+}
+
+/// An object with these keys and values.
+fn object(entries: &[(&str, JsValue)]) -> JsValue {
+    let obj = js_sys::Object::new();
+    for (k, v) in entries {
+        let _ = js_sys::Reflect::set(&obj, &(*k).into(), v);
+    }
+    obj.into()
+}
+
+/// Reads an input object through `JSON.stringify` and `serde_json`: a misspelt key (`gatway`) is
+/// refused by `deny_unknown_fields`, and `"80"` does not pass for a port.
 fn from_js<T: serde::de::DeserializeOwned>(input: &JsValue) -> Result<T, BindingError> {
     let text = js_sys::JSON::stringify(input)
         .ok()
@@ -445,46 +468,69 @@ pub fn version() -> String {
 }
 
 /// Computes the plan from an input object and returns
-/// `{yaml, json, helm, summary, plan}`: every `render -o …` form plus the plan data.
+/// `{yaml, json, helm, summary, plan}`: every `render -o …` form plus the plan data (the `-o
+/// json` document read back). `width` is the summary's width in columns, as `render -o plan
+/// --width`; 0 for none.
 ///
 /// # Errors
 /// A `RunaiGatewayError` (see [`into_error`]).
+#[cfg(feature = "calculator")]
 #[wasm_bindgen]
-pub fn calculate(input: JsValue) -> Result<JsValue, JsValue> {
-    bind(from_js(&input).and_then(|i| calculate_input(&i)).and_then(|o| to_js(&o)))
+pub fn calculate(input: JsValue, width: Option<u32>) -> Result<JsValue, JsValue> {
+    bind(from_js(&input).and_then(|i| calculate_input(&i, width_of(width))).and_then(|o| {
+        Ok(object(&[
+            ("yaml", o.yaml.into()),
+            ("helm", o.helm.into()),
+            ("summary", o.summary.into()),
+            ("plan", parse_json(&o.json)?),
+            ("json", o.json.into()),
+        ]))
+    }))
 }
 
-/// `render -o FORMAT` of an input object, byte for byte.
+/// A width from JavaScript: `undefined` or 0 is none.
+#[cfg(feature = "calculator")]
+fn width_of(width: Option<u32>) -> Option<usize> {
+    width.filter(|&w| w > 0).map(|w| w as usize)
+}
+
+/// `render -o FORMAT` of an input object, byte for byte (`-o plan` at `width` columns, as
+/// `--width`; 0 or none for no limit).
 ///
 /// # Errors
 /// A `RunaiGatewayError` (see [`into_error`]).
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = renderConfig)]
-pub fn render_config(input: JsValue, format: &str) -> Result<String, JsValue> {
-    bind(from_js(&input).and_then(|i| render_input(&i, format)))
+pub fn render_config(input: JsValue, format: &str, width: Option<u32>) -> Result<String, JsValue> {
+    bind(from_js(&input).and_then(|i| render_input(&i, format, width_of(width))))
 }
 
 /// The plan as a JavaScript object: the same structure as `render -o json`.
 ///
 /// # Errors
 /// A `RunaiGatewayError` (see [`into_error`]).
+#[cfg(feature = "calculator")]
 #[wasm_bindgen]
 pub fn plan(input: JsValue) -> Result<JsValue, JsValue> {
-    bind(from_js(&input).and_then(|i| compute(&i).map_err(BindingError::from)).and_then(|p| to_js(&p)))
+    bind(from_js(&input).and_then(|i| render_input(&i, "json", None)).and_then(|p| parse_json(&p)))
 }
 
 /// Field-level validation: `{errors: [{field, value, problem, fix}], warnings: [...]}`.
 ///
 /// # Errors
 /// A `malformed` `RunaiGatewayError` when the object is not a config at all.
+#[cfg(feature = "calculator")]
 #[wasm_bindgen]
 pub fn validate(input: JsValue) -> Result<JsValue, JsValue> {
     bind(from_js(&input).and_then(|i| to_js(&validate_input(&i))))
 }
 
-/// Parses config-file text (YAML or JSON) into an input object.
+/// Parses config-file text (YAML or JSON) into an input object. In the diagnostics module,
+/// which has the YAML parser.
 ///
 /// # Errors
 /// A `malformed` `RunaiGatewayError` with the parser's message.
+#[cfg(feature = "diagnostics")]
 #[wasm_bindgen(js_name = parseConfig)]
 pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
     bind(parse_config_text(text).and_then(|i| to_js(&i)))
@@ -494,6 +540,7 @@ pub fn parse_config(text: &str) -> Result<JsValue, JsValue> {
 ///
 /// # Errors
 /// A `malformed` `RunaiGatewayError` when the object is not a config.
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = configYaml)]
 pub fn config_yaml(input: JsValue) -> Result<String, JsValue> {
     bind(from_js(&input).and_then(|i| config_text(&i)))
@@ -504,6 +551,7 @@ pub fn config_yaml(input: JsValue) -> Result<String, JsValue> {
 ///
 /// # Errors
 /// A `malformed` `RunaiGatewayError` naming the accepted forms.
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = parseRouteNamespaces)]
 pub fn parse_route_namespaces(flag: &str) -> Result<JsValue, JsValue> {
     bind(RouteNamespaces::parse_flag(flag.trim()).map_err(BindingError::Malformed).and_then(|p| to_js(&p)))
@@ -513,27 +561,45 @@ pub fn parse_route_namespaces(flag: &str) -> Result<JsValue, JsValue> {
 ///
 /// # Errors
 /// A `malformed` `RunaiGatewayError` when the object is not a policy.
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = routeNamespacesFlag)]
 pub fn route_namespaces_flag(policy: JsValue) -> Result<String, JsValue> {
     bind(from_js::<RouteNamespaces>(&policy).map(|p| p.to_flag()))
 }
 
-/// `status --from-file` of a pasted snapshot: `{table, json, yaml, report, categories, docsBase}`
-/// (see [`Diagnosis`]). `input` is the form's input object (the CLI's flags; `null` or
-/// `undefined` for none), `now` the evaluation time in Unix seconds (`Date.now() / 1000`).
+/// `status --from-file` of a pasted snapshot: `{table, json, report, categories, docsBase}` (see
+/// [`Diagnosis`]; `report` is the `-o json` document read back). `input` is the form's input
+/// object (the CLI's flags; `null` or `undefined` for none), `now` the evaluation time in Unix
+/// seconds (`Date.now() / 1000`), `width` the table's width in columns (as `status --width`; 0
+/// or none for no limit).
 ///
 /// # Errors
 /// A `RunaiGatewayError`: `snapshot` (with `problem` and `fix`) for text that is not a snapshot,
 /// `invalid` (with `issues`) when the input completed from the snapshot is invalid, `malformed`
 /// for an input object that is not a config or a `now` that is not a time.
+#[cfg(feature = "diagnostics")]
 #[wasm_bindgen(js_name = diagnose)]
-pub fn diagnose_js(snapshot_text: &str, input: JsValue, now: f64) -> Result<JsValue, JsValue> {
+pub fn diagnose_js(
+    snapshot_text: &str,
+    input: JsValue,
+    now: f64,
+    width: Option<u32>,
+) -> Result<JsValue, JsValue> {
     let input =
         if input.is_null() || input.is_undefined() { Ok(SpecInput::default()) } else { from_js(&input) };
+    let width = width.filter(|&w| w > 0).map(|w| w as usize);
     bind(
         input
-            .and_then(|i| unix_seconds(now).and_then(|now| diagnose_text(snapshot_text, &i, now)))
-            .and_then(|d| to_js(&d)),
+            .and_then(|i| unix_seconds(now).and_then(|now| diagnose_text(snapshot_text, &i, now, width)))
+            .and_then(|d| {
+                Ok(object(&[
+                    ("table", d.table.into()),
+                    ("report", parse_json(&d.json)?),
+                    ("json", d.json.into()),
+                    ("categories", to_js(&d.categories)?),
+                    ("docsBase", d.docs_base.into()),
+                ]))
+            }),
     )
 }
 
@@ -541,6 +607,7 @@ pub fn diagnose_js(snapshot_text: &str, input: JsValue, now: f64) -> Result<JsVa
 ///
 /// # Errors
 /// Never in practice (a list of strings always converts).
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = inputFields)]
 pub fn input_fields_js() -> Result<JsValue, JsValue> {
     bind(to_js(&input_fields()))
@@ -550,6 +617,7 @@ pub fn input_fields_js() -> Result<JsValue, JsValue> {
 ///
 /// # Errors
 /// Never in practice (a map of strings always converts).
+#[cfg(feature = "calculator")]
 #[wasm_bindgen(js_name = fieldDefaults)]
 pub fn field_defaults_js() -> Result<JsValue, JsValue> {
     let map: std::collections::BTreeMap<_, _> = field_defaults().into_iter().collect();
@@ -560,6 +628,7 @@ pub fn field_defaults_js() -> Result<JsValue, JsValue> {
 ///
 /// # Errors
 /// Never in practice.
+#[cfg(feature = "calculator")]
 #[wasm_bindgen]
 pub fn controllers() -> Result<JsValue, JsValue> {
     let list: Vec<(&str, Option<&str>)> =
@@ -570,6 +639,8 @@ pub fn controllers() -> Result<JsValue, JsValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runai_gateway_core::render;
+    use runai_gateway_core::render::render_report;
 
     const EXAMPLE: &str = include_str!("../../examples/runai-gateway.yaml");
     const PAGE: &str = include_str!("../web/index.html");
@@ -607,7 +678,7 @@ mod tests {
     #[test]
     fn calculate_renders_every_form_like_render() {
         let input = parse_config_text(EXAMPLE).expect("example parses");
-        let out = calculate_input(&input).expect("example is valid");
+        let out = calculate_input(&input, None).expect("example is valid");
         let plan = compute(&input).expect("valid");
         assert_eq!(out.yaml, render(&plan, Format::Yaml, false));
         assert_eq!(out.helm, render(&plan, Format::Helm, false));
@@ -615,15 +686,20 @@ mod tests {
         assert_eq!(out.summary, render(&plan, Format::Plan, false));
         assert!(out.yaml.starts_with("# Generated by runai-gateway "));
         assert!(!out.summary.contains('\u{1b}'), "no ANSI colour");
+        // At a width, the summary is `render -o plan --width`.
+        let narrow = calculate_input(&input, Some(72)).expect("valid");
+        assert_eq!(narrow.summary, render_width(&plan, Format::Plan, false, Some(72)));
+        assert_ne!(narrow.summary, out.summary);
+        assert_eq!(narrow.yaml, out.yaml);
     }
 
     #[test]
     fn render_input_rejects_unknown_forms() {
         let input = parse_config_text("clusterDomain: runai.example.com").expect("parses");
-        let err = render_input(&input, "table").expect_err("no such form");
+        let err = render_input(&input, "table", None).expect_err("no such form");
         assert_eq!(err.kind(), "format");
         assert!(err.to_string().contains("yaml, json, helm, plan"), "{err}");
-        assert!(render_input(&input, "helm").is_ok());
+        assert!(render_input(&input, "helm", None).is_ok());
     }
 
     #[test]
@@ -635,7 +711,7 @@ mod tests {
         let fields: Vec<_> = issues.errors.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"clusterDomain"), "{fields:?}");
         assert!(fields.contains(&"gateway.namespace"), "{fields:?}");
-        let err = calculate_input(&input).expect_err("invalid");
+        let err = calculate_input(&input, None).expect_err("invalid");
         assert_eq!(err.kind(), "invalid");
     }
 
@@ -651,7 +727,7 @@ mod tests {
     #[test]
     fn diagnose_text_is_status_from_file() {
         let input = SpecInput::default();
-        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000).expect("the example diagnoses");
+        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000, None).expect("the example diagnoses");
         let snapshot = snapshot_from_text(SNAPSHOT, &["runai-cluster", "runai-backend"]).expect("reads");
         let spec = discover(&input, &snapshot).resolve().expect("resolves");
         let report = diagnose(&spec, &snapshot, 1_790_000_000);
@@ -665,12 +741,15 @@ mod tests {
         assert_eq!(passed, report.passed.len());
         assert!(d.table.contains("Phase: "), "{}", d.table);
         assert!(!d.table.contains('\u{1b}'), "no ANSI colour");
+        let narrow = diagnose_text(SNAPSHOT, &input, 1_790_000_000, Some(60)).expect("diagnoses");
+        assert_eq!(narrow.table, render_report_width(&report, ReportFormat::Table, false, Some(60)));
+        assert_eq!(narrow.json, d.json);
     }
 
     #[test]
     fn the_input_names_the_releases_and_wins_over_discovery() {
         let input = parse_config_text("clusterDomain: runai.other.example\n").expect("parses");
-        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000).expect("diagnoses");
+        let d = diagnose_text(SNAPSHOT, &input, 1_790_000_000, None).expect("diagnoses");
         assert_eq!(d.report.spec.cluster_domain, "runai.other.example");
     }
 
@@ -683,7 +762,7 @@ mod tests {
             ("a: [unclosed", "not YAML or JSON"),
             ("schema: runai-gateway.snapshot/v9\n", "runai-gateway.snapshot/v9"),
         ] {
-            let err = diagnose_text(text, &input, 0).expect_err(text);
+            let err = diagnose_text(text, &input, 0, None).expect_err(text);
             assert_eq!(err.kind(), "snapshot", "{text}");
             let message = err.to_string();
             assert!(message.contains(says) && message.contains("Fix: "), "{text}: {message}");

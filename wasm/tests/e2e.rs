@@ -24,7 +24,9 @@ fn web_dir() -> PathBuf {
     let dir =
         std::env::var_os("RUNAI_GATEWAY_WEB_DIR").map_or_else(|| target_dir().join("web"), PathBuf::from);
     assert!(
-        dir.join("index.html").is_file() && dir.join("pkg/runai_gateway_wasm_bg.wasm").is_file(),
+        dir.join("index.html").is_file()
+            && dir.join("pkg/calculator_bg.wasm").is_file()
+            && dir.join("pkg/diagnostics_bg.wasm").is_file(),
         "no built page in {}: run `cargo xtask web --build-only` (wasm/test.sh does)",
         dir.display()
     );
@@ -70,6 +72,26 @@ fn select(s: &Session, field_id: &str, value: &str) {
     });
 }
 
+/// The preview's state: `example`, `fresh` or `stale`.
+fn preview_state(s: &Session) -> String {
+    s.js("return document.getElementById('outputs').dataset.state;", vec![]).as_str().unwrap().to_owned()
+}
+
+/// Focuses the form's last field (opening its section), scrolls it into view, and returns how
+/// many pixels of the preview are in the viewport then.
+fn preview_in_view_at_last_field(s: &Session) -> f64 {
+    s.js(
+        "const last = [...document.querySelectorAll('#form [data-field]')].at(-1);
+         const d = last.closest('details'); if (d) d.open = true;
+         last.focus(); last.scrollIntoView({block: 'center'});
+         const r = document.getElementById('preview').getBoundingClientRect();
+         return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));",
+        vec![],
+    )
+    .as_f64()
+    .unwrap()
+}
+
 fn field_error(s: &Session, field: &str) -> Option<String> {
     let v = s.js(
         "const p = document.getElementById(arguments[0]); return p.hidden ? null : p.textContent;",
@@ -86,10 +108,37 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     let s = driver.session(1280, 900);
     open(&s, &format!("{base}/"));
 
-    // Empty form: the one required field says so, inline, and there is nothing to copy yet.
-    let err = field_error(&s, "clusterDomain").expect("clusterDomain error shown");
-    assert!(err.contains("the control-plane FQDN is required"), "{err}");
-    assert_eq!(s.js("return document.getElementById('outputs').hidden;", vec![]), json!(true));
+    // Empty form: no error, but the example's preview, marked, with nothing to download yet.
+    assert_eq!(field_error(&s, "clusterDomain"), None);
+    assert_eq!(s.js("return document.getElementById('errors').hidden;", vec![]), json!(true));
+    assert_eq!(preview_state(&s), "example");
+    assert!(s.text_of("stale").contains("An example for runai.example.com"), "{}", s.text_of("stale"));
+    assert!(s.text_of("out-yaml").contains("#   clusterDomain: runai.example.com\n"));
+    assert_eq!(s.find("#download-yaml").property("disabled"), json!(true));
+    // One primary action; the others are secondary.
+    let primary = s.js(
+        "return [...document.querySelectorAll('#outputs .actions button.primary')].map(b => b.id);",
+        vec![],
+    );
+    assert_eq!(primary, json!(["download-yaml"]));
+    // The diagnostics module is not part of the first visit.
+    let loaded =
+        s.js("return performance.getEntriesByType('resource').map(e => e.name.split('/').pop());", vec![]);
+    assert!(
+        loaded.as_array().unwrap().iter().any(|n| n == "calculator_bg.wasm")
+            && !loaded.as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("diagnostics")),
+        "{loaded}"
+    );
+    // The preview is beside the form, in view, while the last field is edited.
+    assert!(preview_in_view_at_last_field(&s) > 400.0, "the preview left the screen");
+    s.js("window.scrollTo(0, 0); document.activeElement.blur();", vec![]);
+    // From now on the preview must never be hidden, whatever is typed.
+    s.js(
+        "window.previewHidden = 0;
+         new MutationObserver(() => { if (document.getElementById('outputs').hidden) window.previewHidden++; })
+           .observe(document.getElementById('outputs'), {attributes: true});",
+        vec![],
+    );
 
     // Every control is labelled and points at its error slot.
     let unlabelled = s.js(
@@ -101,11 +150,19 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     );
     assert_eq!(unlabelled, json!([]));
 
-    // Type a cluster domain: the preview appears, with the CLI's provenance header.
+    // Type a cluster domain: validation waits for the pause, then the preview is this cluster's,
+    // with the CLI's provenance header.
     let domain = s.find("#f-clusterDomain");
-    and_wait(&s, || domain.type_text("runai.acme.io"));
-    s.wait_for("the preview", "return document.getElementById('outputs').hidden === false;");
+    let before = updates(&s);
+    domain.type_text("runai.acme.io");
+    let during = updates(&s);
+    assert!(during - before <= 1, "recomputed on every keystroke ({} times)", during - before);
+    s.wait_for("the preview", "return document.getElementById('outputs').dataset.state === 'fresh';");
     assert_eq!(field_error(&s, "clusterDomain"), None);
+    assert_eq!(s.find("#download-yaml").property("disabled"), json!(false));
+    // Highlighted, with the same text.
+    let keys = s.js("return document.querySelectorAll('#out-yaml .hl-key').length;", vec![]);
+    assert!(keys.as_u64().unwrap() > 20, "{keys}");
     let yaml = s.text_of("out-yaml");
     assert!(
         yaml.starts_with("# Generated by runai-gateway ")
@@ -136,14 +193,30 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     assert_eq!(steps.as_array().unwrap().len(), plan["steps"].as_array().unwrap().len());
     assert_eq!(steps[0], plan["steps"][0]["title"]);
 
-    // Path routing, and a policy that locks Knative out: the core's message lands on that field.
+    // Path routing: the workloads secret does not apply, and says why.
     select(&s, "f-routingMode", "path");
+    assert_eq!(s.find("#f-tls-workloadsSecret").property("disabled"), json!(true));
+    assert!(s.text_of("w-tls-workloadsSecret").contains("Not used in path mode"));
+    // A policy that locks Knative out: the core's message lands on that field, in the form's
+    // terms, and the last valid preview stays, marked out of date.
     let inference_routes = s.find("#f-allowedRoutes-inference");
     and_wait(&s, || inference_routes.type_text("ns:somewhere-else"));
     let err = field_error(&s, "allowedRoutes.inference").expect("policy error shown");
     assert!(err.contains("must admit the Knative route"), "{err}");
+    assert!(err.contains("Fix: set Inference listener to ns:knative-serving"), "{err}");
+    assert!(!err.contains("--inference-routes") && !err.contains('`'), "{err}");
+    let code = s.js(
+        "return [...document.querySelectorAll('#e-allowedRoutes-inference code')].map(c => c.textContent);",
+        vec![],
+    );
+    assert_eq!(code, json!(["knative-serving", "NotAllowedByListeners", "ns:knative-serving"]));
+    let link = s.js("return document.querySelector('#errors-list a').textContent;", vec![]);
+    assert_eq!(link, json!("Inference listener"));
     assert_eq!(inference_routes.property("ariaInvalid"), json!("true"));
-    assert_eq!(s.js("return document.getElementById('outputs').hidden;", vec![]), json!(true));
+    assert_eq!(preview_state(&s), "stale");
+    assert!(s.text_of("stale").starts_with("Out of date"), "{}", s.text_of("stale"));
+    assert!(s.text_of("out-yaml").contains("#   routingMode: path\n"), "the last valid preview stays");
+    assert_eq!(s.find("#download-yaml").property("disabled"), json!(true));
     // A policy the flag syntax cannot read is caught before the core.
     and_wait(&s, || {
         inference_routes.clear();
@@ -153,6 +226,20 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     assert!(err.contains("ns:NAME"), "{err}");
     and_wait(&s, || inference_routes.clear());
     assert_eq!(field_error(&s, "allowedRoutes.inference"), None);
+    assert_eq!(preview_state(&s), "fresh");
+    assert_eq!(s.js("return window.previewHidden;", vec![]), json!(0), "the preview was hidden");
+
+    // A domain the inference domain cannot be derived from: the message names the form's fields.
+    and_wait(&s, || domain.clear());
+    and_wait(&s, || domain.type_text("runai.acme"));
+    let err = field_error(&s, "inference.domain").expect("derivation error shown");
+    assert!(
+        err.contains("set Inference domain to runai-inference.example.com")
+            && err.contains("Route inference through the Gateway set to no"),
+        "{err}"
+    );
+    and_wait(&s, || domain.type_text(".io"));
+    assert_eq!(preview_state(&s), "fresh");
 
     // The resolved defaults show as placeholders.
     assert_eq!(s.find("#f-allowedRoutes-controlPlane").property("placeholder"), json!("all"));
@@ -184,14 +271,39 @@ fn calculator_fills_previews_and_restores_from_the_permalink() {
     assert_eq!(s.find("#f-clusterDomain").property("value"), json!("runai.acme.io"));
     assert_eq!(s.find("#f-routingMode").property("value"), json!("path"));
     assert_eq!((s.text_of("out-yaml"), s.text_of("out-helm")), before);
+
+    // A permalink with a key the form does not have and a value a list does not offer: both are
+    // named with their values, and the address is kept as it came.
+    let bad = format!("{base}/#clusterDomain=runai.acme.io&gatway.name=x&routingMode=sideways");
+    s.goto("about:blank");
+    open(&s, &bad);
+    let problems = s.text_of("link-problems");
+    assert!(
+        problems.contains("gatway.name=x: the form has no field gatway.name")
+            && problems.contains("routingMode=sideways: Routing mode is one of host, path"),
+        "{problems}"
+    );
+    assert_eq!(s.url(), bad, "the address was rewritten");
+    assert_eq!(preview_state(&s), "fresh");
     drop(s);
 
-    // A phone-width window: the same page, stacked, with nothing wider than the screen.
-    let phone = driver.session(390, 844);
+    // A narrow window: the preview is docked under the form while the last field is edited, the
+    // switch shows it whole, and nothing is wider than the screen.
+    let phone = driver.session(500, 900);
     open(&phone, &permalink);
     let overflow = phone
         .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![]);
-    assert_eq!(overflow, json!(0), "horizontal scroll on a phone");
+    assert_eq!(overflow, json!(0), "horizontal scroll on a narrow screen");
+    let shown = preview_in_view_at_last_field(&phone);
+    assert!(shown > 200.0, "only {shown}px of the preview in view on a narrow screen");
+    let cols = phone.js("return Number(document.body.dataset.planWidth);", vec![]).as_u64().unwrap();
+    assert!((40..70).contains(&cols), "summary rendered at {cols} columns in a 500px window");
+    phone.find("#show-preview").click();
+    assert_eq!(
+        phone.js("return getComputedStyle(document.getElementById('form')).display;", vec![]),
+        json!("none")
+    );
+    phone.js("window.scrollTo(0, 0);", vec![]);
     phone.screenshot(&artifacts().join("calculator-phone.png"));
 }
 
@@ -218,11 +330,12 @@ const PARITY_INPUTS: &[(&str, &str)] = &[
     ),
 ];
 
-fn cli_output(config: &std::path::Path, format: &str) -> String {
+fn cli_output(config: &std::path::Path, format: &str, args: &[&str]) -> String {
     let out = Command::new(cli())
         .args(["render", "--config"])
         .arg(config)
         .args(["-o", format])
+        .args(args)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -256,12 +369,17 @@ fn page_output_equals_the_cli_byte_for_byte() {
         and_wait(&s, || s.find("#import-apply").click());
         let errors = s.text_of("errors-list");
         assert!(errors.is_empty(), "{name}: {errors}");
-        for (format, id) in
-            [("yaml", "out-yaml"), ("helm", "out-helm"), ("plan", "out-plan"), ("json", "out-json")]
-        {
-            let cli = cli_output(&path, format);
+        // The summary is rendered at its box's width, as the CLI renders it at `--width`.
+        let width = s.js("return document.body.dataset.planWidth;", vec![]).as_str().unwrap().to_owned();
+        for (format, id, args) in [
+            ("yaml", "out-yaml", vec![]),
+            ("helm", "out-helm", vec![]),
+            ("plan", "out-plan", vec!["--width", width.as_str()]),
+            ("json", "out-json", vec![]),
+        ] {
+            let cli = cli_output(&path, format, &args);
             let page = s.text_of(id);
-            assert!(page == cli, "{name}: -o {format} differs\n--- page\n{page}\n--- cli\n{cli}");
+            assert!(page == cli, "{name}: -o {format} {args:?} differs\n--- page\n{page}\n--- cli\n{cli}");
         }
 
         // The permalink of that form gives the same bytes again.
@@ -272,6 +390,22 @@ fn page_output_equals_the_cli_byte_for_byte() {
         assert_eq!(s.text_of("out-yaml"), yaml, "{name}: permalink");
         s.find("#import summary").click();
     }
+
+    // A file that is not a config: the parser's message with its lines kept, the form as it was,
+    // and no claim that it loaded.
+    let yaml = s.text_of("out-yaml");
+    s.js(
+        "document.getElementById('import-text').value = arguments[0];",
+        vec![json!("clusterDomain: runai.example.com\ngatway:\n  name: x\n")],
+    );
+    s.find("#import-apply").click();
+    s.wait_for("the import error", "return !document.getElementById('import-error').hidden;");
+    let error = s.text_of("import-error");
+    assert!(error.starts_with("The config file was not loaded") && error.contains("gatway"), "{error}");
+    let lines = s.js("return document.querySelectorAll('#import-error br').length;", vec![]);
+    assert!(lines.as_u64().unwrap() >= 2, "the message lost its lines: {error}");
+    assert!(s.text_of("action-status").contains("was not loaded"), "{}", s.text_of("action-status"));
+    assert_eq!(s.text_of("out-yaml"), yaml);
 }
 
 // ---- diagnostics: `status --from-file` of a pasted snapshot ----------------------------------
@@ -288,6 +422,11 @@ fn fixture_list(name: &str) -> String {
     let fixture = runai_gateway_testkit::Fixture::load_at(name, clock).unwrap();
     let list = json!({"apiVersion": "v1", "kind": "List", "items": fixture.objects, "metadata": {"resourceVersion": ""}});
     runai_gateway_core::yaml::to_string(&list).unwrap()
+}
+
+/// The width the page rendered the last report at (`status --width`).
+fn report_width(s: &Session) -> String {
+    s.js("return document.body.dataset.reportWidth;", vec![]).as_str().unwrap().to_owned()
 }
 
 fn diagnoses(s: &Session) -> u64 {
@@ -334,13 +473,16 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     let dir = artifacts().join("diagnostics");
     std::fs::create_dir_all(&dir).unwrap();
 
-    // The view tabs: from the keyboard, the diagnostics replace the preview.
+    // The view tabs: from the keyboard, the diagnostics replace the preview, and their module
+    // is loaded only now.
+    assert_eq!(s.js("return document.body.dataset.diagnosticsLoaded ?? null;", vec![]), json!(null));
     s.find("#view-preview").click();
     s.find("#view-preview").type_text("\u{E014}"); // ArrowRight
     assert_eq!(
         s.js("return [document.activeElement.id, document.getElementById('diagnostics').hidden, document.getElementById('preview').hidden];", vec![]),
         json!(["view-diagnostics", false, true])
     );
+    s.wait_for("the diagnostics module", "return document.body.dataset.diagnosticsLoaded === 'true';");
     // Every control of the tab is labelled.
     let unlabelled = s.js(
         "return [...document.querySelectorAll('#diagnostics textarea, #diagnostics input')]
@@ -354,13 +496,16 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     std::fs::write(&example, EXAMPLE_SNAPSHOT).unwrap();
     diagnose(&s, EXAMPLE_SNAPSHOT);
     assert_eq!(s.js("return document.getElementById('diag-report').hidden;", vec![]), json!(false));
-    let (_, table) = cli_status(&example, now, &[]);
+    let width = report_width(&s);
+    let (_, table) = cli_status(&example, now, &["--width", &width]);
     assert_eq!(s.text_of("diag-table"), table);
     let (_, json_text) = cli_status(&example, now, &["-o", "json"]);
     let report: Value = serde_json::from_str(&json_text).unwrap();
-    let phase_line = table.lines().find_map(|l| l.strip_prefix("Phase: ")).unwrap();
+    let (_, wide) = cli_status(&example, now, &[]);
+    let phase_line = wide.lines().find_map(|l| l.strip_prefix("Phase: ")).unwrap();
     assert_eq!(s.text_of("diag-phase"), phase_line);
-    assert_eq!(s.text_of("diag-next"), report["nextStep"]["title"].as_str().unwrap());
+    // The title's code in backticks is shown as code.
+    assert_eq!(s.text_of("diag-next"), report["nextStep"]["title"].as_str().unwrap().replace('`', ""));
     assert_eq!(s.text_of("diag-next-command"), report["nextStep"]["command"].as_str().unwrap());
     let status = s.text_of("diag-status");
     assert!(status.starts_with(&format!("Diagnosed: {phase_line}.")), "{status}");
@@ -373,6 +518,7 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
            severity: li.querySelector('.sev').textContent,
            id: li.querySelector('.finding-head code').textContent,
            hint: li.querySelector('.hint').textContent,
+           hintCode: li.querySelector('.hint code') !== null,
            fix: li.querySelector('.cmd pre')?.textContent ?? null,
            copy: li.querySelector('.cmd button')?.textContent ?? null,
            doc: li.querySelector('.doc a').getAttribute('href'),
@@ -385,7 +531,10 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     for (f, el) in findings.iter().zip(shown.as_array().unwrap()) {
         assert_eq!(el["id"], f["id"]);
         assert!(el["severity"].as_str().unwrap().ends_with(f["severity"].as_str().unwrap()), "{el}");
-        assert_eq!(el["hint"].as_str().unwrap(), format!("Hint: {}", f["hint"].as_str().unwrap()));
+        // Code in backticks is shown as code, without the backticks.
+        let hint = f["hint"].as_str().unwrap();
+        assert_eq!(el["hint"].as_str().unwrap(), format!("Hint: {}", hint.replace('`', "")));
+        assert_eq!(el["hintCode"].as_bool().unwrap(), hint.contains('`'), "{el}");
         assert_eq!(el["fix"], f["fix"]);
         assert_eq!(el["copy"], json!("Copy"));
         assert!(el["doc"].as_str().unwrap().ends_with(f["doc"].as_str().unwrap()), "{el}");
@@ -413,9 +562,20 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
         "the typed domain",
         "return document.getElementById('diag-target').textContent.includes('for runai.other.example ');",
     );
-    let (_, flagged) = cli_status(&example, now, &["--cluster-domain", "runai.other.example"]);
+    let width = report_width(&s);
+    let (_, flagged) =
+        cli_status(&example, now, &["--cluster-domain", "runai.other.example", "--width", &width]);
     assert_eq!(s.text_of("diag-table"), flagged);
     and_wait(&s, || s.find("#reset").click());
+
+    // The example snapshot, one click away.
+    diagnose(&s, "");
+    let before = diagnoses(&s);
+    s.find("#diagnose-example").click();
+    s.wait_for("the example", &format!("return Number(document.body.dataset.diagnoses || 0) > {before};"));
+    assert_eq!(s.find("#snapshot-text").property("value"), json!(EXAMPLE_SNAPSHOT));
+    let width = report_width(&s);
+    assert_eq!(s.text_of("diag-table"), cli_status(&example, now, &["--width", &width]).1);
 
     // Text that is no snapshot: the problem and the fix, announced, and no stale report.
     diagnose(&s, "hello: world\n");
@@ -423,9 +583,11 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     let error = s.text_of("diag-error");
     assert!(
         error.contains("holds neither a runai-gateway snapshot")
-            && error.contains("Fix: paste the output of `kubectl runai-gateway snapshot > snapshot.yaml`"),
+            && error.contains("Fix: paste the output of kubectl runai-gateway snapshot > snapshot.yaml"),
         "{error}"
     );
+    let code = s.js("return document.querySelector('#diag-error-fix code').textContent;", vec![]);
+    assert_eq!(code, json!("kubectl runai-gateway snapshot > snapshot.yaml"));
     assert_eq!(s.find("#diag-error").property("role"), json!("alert"));
 
     // A snapshot with errors, from a broken fixture as a kubectl List: the screenshot.
@@ -433,7 +595,8 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     diagnose(&s, &broken);
     let path = dir.join("cert-expired.yaml");
     std::fs::write(&path, &broken).unwrap();
-    let (code, table) = cli_status(&path, now, &[]);
+    let width = report_width(&s);
+    let (code, table) = cli_status(&path, now, &["--width", &width]);
     assert_eq!(code, 5, "an expired certificate is an error");
     assert_eq!(s.text_of("diag-table"), table);
     assert!(s.text_of("diag-categories").contains("cert-expired"));
@@ -441,8 +604,9 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     drop(s);
 
     // A phone-width window: the same report, nothing wider than the screen.
-    let phone = driver.session(390, 844);
+    let phone = driver.session(500, 900);
     open(&phone, &format!("{base}/?now={now}"));
+    phone.find("#show-preview").click();
     phone.find("#view-diagnostics").click();
     diagnose(&phone, &broken);
     let overflow = phone
@@ -526,7 +690,9 @@ fn diagnostics_equal_status_from_file_byte_for_byte() {
         assert_eq!(hidden, json!(true), "{name}: {}", s.text_of("diag-error"));
 
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (_, table) = cli_status(&snapshot, now, &args);
+        // The table at the page's width, as `--width` gives it.
+        let width = report_width(&s);
+        let (_, table) = cli_status(&snapshot, now, &[&args[..], &["--width", &width]].concat());
         let page = s.text_of("diag-table");
         assert!(page == table, "{name}: the report differs\n--- page\n{page}\n--- cli\n{table}");
         let (_, json_text) = cli_status(&snapshot, now, &[&args[..], &["-o", "json"]].concat());

@@ -10,7 +10,7 @@
 use js_sys::{JSON, Reflect};
 use runai_gateway_core::checks::{diagnose, discover};
 use runai_gateway_core::ingest::snapshot_from_text;
-use runai_gateway_core::render::{ReportFormat, render_report};
+use runai_gateway_core::render::{ReportFormat, render_report, render_report_width, render_width};
 use runai_gateway_core::{Format, SpecInput, compute, render};
 use runai_gateway_wasm as wasm;
 use wasm_bindgen::{JsCast, JsValue};
@@ -57,8 +57,13 @@ fn calculate_gives_every_render_form_byte_for_byte() {
             "knative":{"kourierPort":8080},
             "allowedRoutes":{"workloads":{"from":"Labels","labels":{"runai/queue":""}}}}"#,
     );
-    let out = wasm::calculate(obj).unwrap();
+    let out = wasm::calculate(obj.clone(), None).unwrap();
     let plan = compute(&input).unwrap();
+    // At a width, the summary is `render -o plan --width`; the other forms do not change.
+    let narrow = wasm::calculate(obj, Some(64)).unwrap();
+    assert_eq!(string(&narrow, "summary"), render_width(&plan, Format::Plan, false, Some(64)));
+    assert_ne!(string(&narrow, "summary"), string(&out, "summary"));
+    assert_eq!(string(&narrow, "yaml"), string(&out, "yaml"));
     assert_eq!(string(&out, "yaml"), render(&plan, Format::Yaml, false));
     assert_eq!(string(&out, "helm"), render(&plan, Format::Helm, false));
     assert_eq!(string(&out, "json"), render(&plan, Format::Json, false));
@@ -78,7 +83,7 @@ fn the_plan_object_is_the_json_document() {
     let obj = js(r#"{"clusterDomain":"runai.example.com"}"#);
     let plan = wasm::plan(obj.clone()).unwrap();
     let from_json: serde_json::Value =
-        serde_json::from_str(&wasm::render_config(obj, "json").unwrap()).unwrap();
+        serde_json::from_str(&wasm::render_config(obj, "json", None).unwrap()).unwrap();
     let from_obj: serde_json::Value = serde_json::from_str(&to_json(&plan)).unwrap();
     assert_eq!(from_obj, from_json);
     let dns = get(&plan, "dns");
@@ -91,12 +96,12 @@ fn the_plan_object_is_the_json_document() {
 #[wasm_bindgen_test]
 fn render_config_takes_the_cli_format_names() {
     let obj = js(r#"{"clusterDomain":"runai.example.com","inference":{"enabled":false}}"#);
-    let helm = wasm::render_config(obj.clone(), "helm").unwrap();
+    let helm = wasm::render_config(obj.clone(), "helm", None).unwrap();
     assert!(helm.starts_with("#!/usr/bin/env bash\n"), "{helm}");
-    let plan = wasm::render_config(obj.clone(), "plan").unwrap();
+    let plan = wasm::render_config(obj.clone(), "plan", None).unwrap();
     assert!(plan.contains("inference off"), "{plan}");
     assert!(!plan.contains('\u{1b}'), "no colour in the page");
-    let err = wasm::render_config(obj, "table").unwrap_err();
+    let err = wasm::render_config(obj, "table", None).unwrap_err();
     assert_eq!(get(&err, "kind"), "format");
     assert!(string(&err, "message").contains("yaml, json, helm, plan"));
 }
@@ -120,7 +125,7 @@ fn validate_reports_field_level_errors() {
 
 #[wasm_bindgen_test]
 fn an_invalid_input_throws_an_error_carrying_the_issues() {
-    let err = wasm::calculate(js(r"{}")).unwrap_err();
+    let err = wasm::calculate(js(r"{}"), None).unwrap_err();
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(get(&err, "name"), "RunaiGatewayError");
     assert_eq!(get(&err, "kind"), "invalid");
@@ -131,14 +136,15 @@ fn an_invalid_input_throws_an_error_carrying_the_issues() {
 
 #[wasm_bindgen_test]
 fn a_malformed_object_is_refused_by_name() {
-    let err = wasm::calculate(js(r#"{"clusterDomain":"a.b.c","gatway":{}}"#)).unwrap_err();
+    let err = wasm::calculate(js(r#"{"clusterDomain":"a.b.c","gatway":{}}"#), None).unwrap_err();
     assert_eq!(get(&err, "kind"), "malformed");
     assert!(string(&err, "message").contains("gatway"));
-    let err = wasm::calculate(js(r#"{"clusterDomain":"a.b.c","routingMode":"sideways"}"#)).unwrap_err();
+    let err = wasm::calculate(js(r#"{"clusterDomain":"a.b.c","routingMode":"sideways"}"#), None).unwrap_err();
     assert_eq!(get(&err, "kind"), "malformed");
     assert!(string(&err, "message").contains("sideways"));
     // A port is a number, as in the config file.
-    let err = wasm::calculate(js(r#"{"clusterDomain":"a.b.c","knative":{"kourierPort":"80"}}"#)).unwrap_err();
+    let err =
+        wasm::calculate(js(r#"{"clusterDomain":"a.b.c","knative":{"kourierPort":"80"}}"#), None).unwrap_err();
     assert_eq!(get(&err, "kind"), "malformed");
     assert!(Reflect::get(&err, &"issues".into()).unwrap().is_undefined());
 }
@@ -148,7 +154,7 @@ fn config_files_parse_and_print() {
     let obj = wasm::parse_config(EXAMPLE).unwrap();
     let input = SpecInput::from_yaml(EXAMPLE).unwrap();
     let plan = compute(&input).unwrap();
-    let out = wasm::calculate(obj.clone()).unwrap();
+    let out = wasm::calculate(obj.clone(), None).unwrap();
     assert_eq!(string(&out, "yaml"), render(&plan, Format::Yaml, false));
     let yaml = wasm::config_yaml(obj).unwrap();
     assert_eq!(SpecInput::from_yaml(&yaml).unwrap(), input);
@@ -201,11 +207,20 @@ const NOW: i64 = 1_795_000_000;
 
 #[wasm_bindgen_test]
 fn diagnose_a_snapshot_document_like_status_from_file() {
-    let d = wasm::diagnose_js(SNAPSHOT, JsValue::UNDEFINED, NOW as f64 + 0.5).unwrap();
+    let d = wasm::diagnose_js(SNAPSHOT, JsValue::UNDEFINED, NOW as f64 + 0.5, None).unwrap();
     let input = SpecInput::default();
     assert_eq!(string(&d, "table"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Table));
     assert_eq!(string(&d, "json"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Json));
-    assert_eq!(string(&d, "yaml"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Yaml));
+    // At a width, the table is `status --width`; the JSON does not change.
+    let narrow = wasm::diagnose_js(SNAPSHOT, JsValue::UNDEFINED, NOW as f64, Some(60)).unwrap();
+    let names = input.release_names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let snapshot = snapshot_from_text(SNAPSHOT, &names).unwrap();
+    let spec = discover(&input, &snapshot).resolve().unwrap();
+    let report = diagnose(&spec, &snapshot, NOW);
+    assert_eq!(string(&narrow, "table"), render_report_width(&report, ReportFormat::Table, false, Some(60)));
+    assert_ne!(string(&narrow, "table"), string(&d, "table"));
+    assert_eq!(string(&narrow, "json"), string(&d, "json"));
     // The report object is the `-o json` document.
     let from_obj: serde_json::Value = serde_json::from_str(&to_json(&get(&d, "report"))).unwrap();
     let from_json: serde_json::Value = serde_json::from_str(&string(&d, "json")).unwrap();
@@ -225,8 +240,8 @@ fn diagnose_a_snapshot_document_like_status_from_file() {
     assert!(string(&d, "docsBase").starts_with("https://"));
 
     // The input is the CLI's flags: what it says wins over what the snapshot says.
-    let d =
-        wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomain":"runai.other.example"}"#), NOW as f64).unwrap();
+    let d = wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomain":"runai.other.example"}"#), NOW as f64, None)
+        .unwrap();
     let input: SpecInput = serde_json::from_str(r#"{"clusterDomain":"runai.other.example"}"#).unwrap();
     assert_eq!(string(&d, "table"), status_from_file(SNAPSHOT, &input, NOW, ReportFormat::Table));
     assert!(string(&d, "table").starts_with("Gateway runai/runai-gateway for runai.other.example "));
@@ -243,7 +258,7 @@ fn diagnose_reads_a_kubectl_list() {
     let text = runai_gateway_core::yaml::to_string(&list).unwrap();
     let obj = js(r#"{"clusterDomain":"runai.example.com"}"#);
     let input: SpecInput = serde_json::from_str(r#"{"clusterDomain":"runai.example.com"}"#).unwrap();
-    let d = wasm::diagnose_js(&text, obj, NOW as f64).unwrap();
+    let d = wasm::diagnose_js(&text, obj, NOW as f64, None).unwrap();
     assert_eq!(string(&d, "table"), status_from_file(&text, &input, NOW, ReportFormat::Table));
     assert_eq!(string(&get(&d, "report"), "phase"), "ingress-only");
     assert!(string(&d, "table").contains("Phase: Ingress only"), "{}", string(&d, "table"));
@@ -257,7 +272,7 @@ fn a_file_that_is_not_a_snapshot_is_refused_with_the_fix() {
         ("schema: runai-gateway.snapshot/v0\n", "`runai-gateway.snapshot/v0` is not supported"),
         ("   \n", "there is no snapshot"),
     ] {
-        let err = wasm::diagnose_js(text, JsValue::NULL, NOW as f64).unwrap_err();
+        let err = wasm::diagnose_js(text, JsValue::NULL, NOW as f64, None).unwrap_err();
         assert!(err.is_instance_of::<js_sys::Error>());
         assert_eq!(get(&err, "name"), "RunaiGatewayError");
         assert_eq!(get(&err, "kind"), "snapshot", "{text}");
@@ -267,13 +282,13 @@ fn a_file_that_is_not_a_snapshot_is_refused_with_the_fix() {
         assert!(message.contains(problem) && message.contains(". Fix: "), "{message}");
     }
     // A snapshot without a cluster domain, and none given: the input's error, by field.
-    let err = wasm::diagnose_js("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: runai\n", JsValue::NULL, NOW as f64).unwrap_err();
+    let err = wasm::diagnose_js("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: runai\n", JsValue::NULL, NOW as f64, None).unwrap_err();
     assert_eq!(get(&err, "kind"), "invalid");
     assert!(to_json(&get(&get(&err, "issues"), "errors")).contains("\"field\":\"clusterDomain\""));
     // The input must be a config, and `now` a time.
-    let err = wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomian":"x"}"#), NOW as f64).unwrap_err();
+    let err = wasm::diagnose_js(SNAPSHOT, js(r#"{"clusterDomian":"x"}"#), NOW as f64, None).unwrap_err();
     assert_eq!(get(&err, "kind"), "malformed");
-    let err = wasm::diagnose_js(SNAPSHOT, JsValue::NULL, f64::NAN).unwrap_err();
+    let err = wasm::diagnose_js(SNAPSHOT, JsValue::NULL, f64::NAN, None).unwrap_err();
     assert_eq!(get(&err, "kind"), "malformed");
     assert!(string(&err, "message").contains("Unix seconds"));
 }

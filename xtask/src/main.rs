@@ -9,6 +9,7 @@ use xtask::dist::{self, Options};
 use xtask::manifest::Rules;
 use xtask::workspace::Workspace;
 
+mod bench;
 mod gendocs;
 mod web;
 
@@ -72,6 +73,19 @@ enum Command {
         #[arg(long)]
         no_wasm_opt: bool,
     },
+    /// Measure a cold first visit of the calculator in headless Chromium: bytes before the first
+    /// preview, time to it (median), and what the Diagnose view loads
+    WebBench {
+        /// Cold visits to take the median of
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Measure target/web as it is, without building it first
+        #[arg(long)]
+        no_build: bool,
+        /// Emulate a slower network: 20 Mbit/s and 40 ms added to each request
+        #[arg(long)]
+        throttle: bool,
+    },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
         /// Only check that the committed files are current
@@ -123,21 +137,49 @@ fn run(cli: Cli) -> Result<()> {
             println!("{} passes krew's rules; {checked} archive(s) checked", manifest.display());
         }
         Command::Web { port, build_only, no_wasm_opt } => {
-            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
-            print!("{}", built.summary());
+            let page = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", page.summary());
             if !build_only {
-                web::serve(&built.out, port)?;
+                web::serve(&page.out, port)?;
             }
+        }
+        Command::WebBench { runs, no_build, throttle } => {
+            let dir = ws.target_dir.join("web");
+            if !no_build {
+                print!("{}", web::build(&ws.root, &ws.target_dir, true)?.summary());
+            }
+            let visits = bench::run(&dir, runs.max(1), throttle)?;
+            print!("{}", bench::report(&visits));
         }
         Command::GenDocs { check } => {
             gendocs::gen_docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), check)?;
         }
         Command::WasmSize { no_wasm_opt, top } => {
-            let built = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
-            print!("{}", built.summary());
-            match web::twiggy_top(&built, top) {
-                Some(table) => println!("\nlargest items ({}):\n{table}", built.cargo_wasm.display()),
-                None => println!("(install twiggy, `cargo install twiggy`, to see the largest items)"),
+            let page = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
+            print!("{}", page.summary());
+            for (rel, raw, gz) in web::page_files(&page.out)? {
+                println!("  {rel:<40} {raw:>9} B raw {gz:>8} B gzipped");
+            }
+            for built in &page.modules {
+                match (web::breakdown(built), web::twiggy_top(built, top)) {
+                    (Some(parts), Some(table)) => {
+                        let total: u64 = parts.iter().map(|p| p.1).sum();
+                        println!(
+                            "\n{} ({}), by part (twiggy, names and debug sections left out):",
+                            built.name,
+                            built.cargo_wasm.display()
+                        );
+                        for (part, bytes) in parts {
+                            println!(
+                                "  {part:<56} {:>7.1} KiB {:>3}%",
+                                bytes as f64 / 1024.0,
+                                bytes * 100 / total.max(1)
+                            );
+                        }
+                        println!("\nlargest items:\n{table}");
+                    }
+                    _ => println!("(install twiggy, `cargo install twiggy`, to see where the bytes go)"),
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `kubectl runai-gateway render`: the plan, offline.
 
-use runai_gateway_core::{Format, compute, render};
+use runai_gateway_core::render::render_width;
+use runai_gateway_core::{Format, compute};
 
 use crate::cli::{RenderArgs, RenderOutput};
 use crate::exit::Exit;
@@ -27,6 +28,7 @@ pub fn run(args: &RenderArgs, no_color: bool) -> anyhow::Result<Exit> {
             output::warn(w, color);
         }
     }
-    output::print(&render(&plan, format, output::stdout_color(no_color)))?;
+    let width = output::width(args.width);
+    output::print(&render_width(&plan, format, output::stdout_color(no_color), width))?;
     Ok(Exit::Success)
 }

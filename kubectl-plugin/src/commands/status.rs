@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use runai_gateway_core::checks::{Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
-use runai_gateway_core::render::{ReportFormat, catalog_table, render_report};
+use runai_gateway_core::render::{ReportFormat, catalog_table, render_report_width};
 use runai_gateway_core::snapshot::Snapshot;
 use runai_gateway_core::spec::SpecInput;
 
@@ -80,7 +80,8 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
         StatusOutput::Json => ReportFormat::Json,
         StatusOutput::Yaml => ReportFormat::Yaml,
     };
-    output::print(&render_report(&report, format, output::stdout_color(no_color)))?;
+    let width = output::width(args.width);
+    output::print(&render_report_width(&report, format, output::stdout_color(no_color), width))?;
     let threshold = match args.fail_on {
         FailOn::Warning => Severity::Warning,
         FailOn::Error => Severity::Error,

@@ -226,6 +226,18 @@ impl Session {
         v["value"].clone()
     }
 
+    /// Emulates a slower network (Chromium's network conditions): `latency_ms` added to each
+    /// request, `bits_per_second` each way.
+    pub fn throttle(&self, latency_ms: u32, bits_per_second: u64) {
+        let conditions = json!({"network_conditions": {
+            "offline": false,
+            "latency": latency_ms,
+            "download_throughput": bits_per_second / 8,
+            "upload_throughput": bits_per_second / 8,
+        }});
+        self.call("POST", "/chromium/network_conditions", Some(conditions));
+    }
+
     pub fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(json!({ "url": url })));
     }

@@ -1,0 +1,187 @@
+//! `cargo xtask web-bench`: what a first visit to the calculator costs, in headless Chromium.
+//!
+//! The built page is served by `web`'s own server on 127.0.0.1 (gzip twins, `no-store`, so every
+//! visit is a cold one: the bench checks each file really came over the wire). Each run opens a
+//! new browser session on `/`, waits for the first preview, and reads the Resource Timing
+//! entries: bytes on the wire before the first preview, and when it appeared. Then it opens the
+//! Diagnose view and measures what that loads. Times are the median of the runs.
+//!
+//! The WebDriver client is the end-to-end test's (`wasm/tests/support`), compiled in here too.
+
+use std::net::TcpListener;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+#[path = "../../wasm/tests/support/mod.rs"]
+mod support;
+
+/// `--throttle`: 40 ms added to each request, 20 Mbit/s each way.
+pub const THROTTLE: (u32, u64) = (40, 20_000_000);
+
+/// One visit's numbers.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    /// (file, bytes on the wire) before the first preview, in load order.
+    pub first: Vec<(String, u64)>,
+    /// Milliseconds from navigation start to the first preview.
+    pub first_preview_ms: f64,
+    /// Milliseconds from navigation start to the calculator module being ready, and to the end
+    /// of its `.wasm`'s download.
+    pub engine_ms: (f64, f64),
+    /// (file, bytes on the wire) loaded by opening the Diagnose view.
+    pub diagnostics: Vec<(String, u64)>,
+    /// Milliseconds from the click on the Diagnose view to its module being ready.
+    pub diagnostics_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+fn files(entries: &Value) -> Result<Vec<(String, u64)>> {
+    let list = entries.as_array().context("no resource entries")?;
+    list.iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or_default();
+            let name = name.split(['#', '?']).next().unwrap_or_default();
+            let name = name.split_once("//").map_or(name, |(_, rest)| rest);
+            let name = name.split_once('/').map_or("/", |(_, path)| path);
+            let bytes = e["transferSize"].as_u64().unwrap_or(0);
+            if bytes == 0 {
+                bail!("`{name}` came from a cache: the visit was not cold");
+            }
+            Ok((if name.is_empty() { "index.html".to_owned() } else { name.to_owned() }, bytes))
+        })
+        .collect()
+}
+
+/// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`).
+///
+/// # Errors
+/// When the page does not start, or a file came from a cache.
+pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let served = dir.to_path_buf();
+    std::thread::spawn(move || crate::web::serve_listener(&served, &listener));
+    let driver = support::Chromedriver::start();
+    let mut visits = Vec::new();
+    for _ in 0..runs {
+        let s = driver.session(1280, 900);
+        if throttle {
+            s.throttle(THROTTLE.0, THROTTLE.1);
+        }
+        s.goto(&format!("{base}/"));
+        s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
+        let first_preview_ms =
+            s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
+        let first = s.js(
+            "const nav = performance.getEntriesByType('navigation')[0];
+             const mark = performance.getEntriesByName('first-preview')[0].startTime;
+             return [nav, ...performance.getEntriesByType('resource').filter(e => e.responseEnd <= mark)]
+               .map(e => ({name: e.name, transferSize: e.transferSize}));",
+            vec![],
+        );
+        let engine = s.js(
+            "return [performance.getEntriesByName('engine-ready')[0].startTime,
+                     performance.getEntriesByType('resource').find(e => e.name.endsWith('calculator_bg.wasm')).responseEnd];",
+            vec![],
+        );
+        // WEB_BENCH_TIMELINE=1: when each file started and ended, and the page's marks.
+        if std::env::var_os("WEB_BENCH_TIMELINE").is_some() {
+            let t = s.js(
+                "const n = performance.getEntriesByType('navigation')[0];
+                 return [['index.html', n.requestStart, n.responseEnd, n.domInteractive],
+                   ...performance.getEntriesByType('resource').map(e => [e.name.split('/').pop(), e.startTime, e.responseEnd]),
+                   ...performance.getEntriesByType('mark').map(m => [m.name, m.startTime])];",
+                vec![],
+            );
+            eprintln!("timeline (ms): {t}");
+        }
+        let before =
+            s.js("return performance.getEntriesByType('resource').length;", vec![]).as_u64().unwrap_or(0);
+        let clicked =
+            s.js("document.getElementById('view-diagnostics').click(); return performance.now();", vec![]);
+        s.wait_for("the diagnostics module", "return document.body.dataset.diagnosticsLoaded === 'true';");
+        let ready = s.js("return performance.now();", vec![]);
+        let diagnostics = s.js(
+            "return performance.getEntriesByType('resource').slice(arguments[0])
+               .map(e => ({name: e.name, transferSize: e.transferSize}));",
+            vec![before.into()],
+        );
+        visits.push(Visit {
+            first: files(&first)?,
+            first_preview_ms: first_preview_ms.as_f64().unwrap_or(0.0),
+            engine_ms: (engine[0].as_f64().unwrap_or(0.0), engine[1].as_f64().unwrap_or(0.0)),
+            diagnostics: files(&diagnostics)?,
+            diagnostics_ms: ready.as_f64().unwrap_or(0.0) - clicked.as_f64().unwrap_or(0.0),
+        });
+    }
+    Ok(visits)
+}
+
+/// The report: bytes per file (of the first run; every run loads the same files) and the median
+/// times.
+#[must_use]
+pub fn report(visits: &[Visit]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let Some(one) = visits.first() else { return s };
+    let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
+    let _ = writeln!(s, "first visit, before the first preview (bytes on the wire, gzip):");
+    for (name, bytes) in &one.first {
+        let _ = writeln!(s, "  {name:<32} {:>10}", kb(*bytes));
+    }
+    let total: u64 = one.first.iter().map(|f| f.1).sum();
+    let _ = writeln!(s, "  {:<32} {:>10}", "total", kb(total));
+    let _ = writeln!(s, "opening the Diagnose view loads:");
+    for (name, bytes) in &one.diagnostics {
+        let _ = writeln!(s, "  {name:<32} {:>10}", kb(*bytes));
+    }
+    let times = |f: fn(&Visit) -> f64| visits.iter().map(f).collect::<Vec<_>>();
+    let shown = |v: Vec<f64>| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        s,
+        "first preview: median {:.0} ms of {} cold visits ({} ms)",
+        median(times(|v| v.first_preview_ms)),
+        visits.len(),
+        shown(times(|v| v.first_preview_ms))
+    );
+    let _ = writeln!(
+        s,
+        "  of which: .wasm downloaded at {:.0} ms, engine ready at {:.0} ms (medians)",
+        median(times(|v| v.engine_ms.1)),
+        median(times(|v| v.engine_ms.0)),
+    );
+    let _ = writeln!(
+        s,
+        "Diagnose view ready: median {:.0} ms after the click ({} ms)",
+        median(times(|v| v.diagnostics_ms)),
+        shown(times(|v| v.diagnostics_ms))
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_run() {
+        assert!((median(vec![5.0, 1.0, 300.0, 2.0, 4.0]) - 4.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn a_cached_file_fails_the_bench() {
+        let entries = serde_json::json!([
+            {"name": "http://127.0.0.1:1/#a=b", "transferSize": 900},
+            {"name": "http://127.0.0.1:1/pkg/calculator_bg.wasm", "transferSize": 0},
+        ]);
+        assert!(files(&entries).is_err());
+        let entries = serde_json::json!([{"name": "http://127.0.0.1:1/#a=b", "transferSize": 900}]);
+        assert_eq!(files(&entries).expect("cold"), vec![("index.html".to_owned(), 900)]);
+    }
+}
