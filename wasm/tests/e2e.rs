@@ -669,13 +669,13 @@ fn diagnostics_equal_status_from_file_byte_for_byte() {
         let snapshot = dir.join(format!("{name}.snapshot.yaml"));
         std::fs::write(&snapshot, &text).unwrap();
 
-        // The form carries the config, as `--config` does for the CLI.
+        // The form carries the config's values, as the same flags do for the CLI (a `--config`
+        // would be repeated in the suggested commands, and the page has no file to name).
         let mut args: Vec<String> = Vec::new();
         match config {
             Some(config) => {
-                let path = dir.join(format!("{name}.config.yaml"));
-                std::fs::write(&path, config).unwrap();
-                args.extend(["--config".into(), path.display().to_string()]);
+                let input = runai_gateway_core::SpecInput::from_yaml(config).unwrap();
+                args.extend(runai_gateway_core::fields::input_flags(&input, &Default::default()));
                 s.js(
                     "document.getElementById('import').open = true;
                      document.getElementById('import-text').value = arguments[0];",
