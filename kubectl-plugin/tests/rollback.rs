@@ -36,8 +36,10 @@ fn rollback_to(h: &mut Harness, before: &std::collections::BTreeMap<String, serd
     assert_eq!(h.helm_calls.len(), calls);
 }
 
-#[test]
-fn from_a_prepare_that_failed_halfway() {
+/// A migration whose prepare failed at the Knative route (500): the harness, its objects before,
+/// and the DNS stand-in (still on the Ingress).
+fn prepare_failed_halfway()
+-> (Harness, std::collections::BTreeMap<String, serde_json::Value>, crate::support::dns::DnsServer) {
     let mut h = Harness::new("gateway-api-installed");
     let before = h.objects();
     let dns = dns_at(INGRESS_IP);
@@ -46,6 +48,12 @@ fn from_a_prepare_that_failed_halfway() {
     );
     let run = h.run("apply", &dns.arg(), &["--yes"]);
     assert_eq!(run.code, 8, "{run}");
+    (h, before, dns)
+}
+
+#[test]
+fn from_a_prepare_that_failed_halfway() {
+    let (mut h, before, dns) = prepare_failed_halfway();
     let p = phase(&mut h, &dns.arg());
     assert_ne!(p, "inconsistent", "status explains a half-done prepare");
     h.server.clear_faults();
@@ -213,14 +221,7 @@ fn path_mode_rollback_restores_subdomain_support_as_recorded() {
 
 #[test]
 fn with_no_input_flags_it_restores_from_the_state_record() {
-    let mut h = Harness::new("gateway-api-installed");
-    let before = h.objects();
-    let dns = dns_at(INGRESS_IP);
-    h.server.inject(
-        Fault::on("patch", "httproutes", FaultAction::Status(500)).named("knative-serving-httproute"),
-    );
-    let run = h.run("apply", &dns.arg(), &["--yes"]);
-    assert_eq!(run.code, 8, "{run}");
+    let (mut h, before, dns) = prepare_failed_halfway();
     h.server.clear_faults();
 
     // The emergency: no config, no flags, only the cluster.

@@ -229,11 +229,14 @@ fn recorded(kube: &Cluster) -> anyhow::Result<Option<StateRecord>> {
     }
 }
 
-/// The input of a rollback: the one given, or with none the one `apply` recorded.
-fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<(SpecInput, Spec), Exit>> {
+/// The input of a rollback: the one given, or with none the one `apply` recorded, and then the
+/// connection made to find it.
+type RollbackInput = (SpecInput, Spec, Option<Cluster>);
+
+fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<RollbackInput, Exit>> {
     if opts.input != SpecInput::default() {
         let spec = opts.input.resolve().map_err(InputError::from)?;
-        return Ok(Ok((opts.input.clone(), spec)));
+        return Ok(Ok((opts.input.clone(), spec, None)));
     }
     let kube = match Cluster::connect(&opts.kube, None) {
         Ok(k) => k,
@@ -246,7 +249,7 @@ fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<(SpecInput, S
         return Err(anyhow::Error::from(InputError::NoRecord));
     };
     let spec = input.resolve().map_err(InputError::from)?;
-    Ok(Ok((input, spec)))
+    Ok(Ok((input, spec, Some(kube))))
 }
 
 /// Runs `rollback`.
@@ -254,12 +257,12 @@ fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<(SpecInput, S
 /// # Errors
 /// Input errors and failed reads.
 pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
-    let (input, spec) = match rollback_input(opts)? {
+    let (input, spec, main) = match rollback_input(opts)? {
         Ok(found) => found,
         Err(exit) => return Ok(exit),
     };
     let mut out = Out;
-    let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, &spec) else {
+    let Some(mut clusters) = Clusters::connect_reusing_or_report(&opts.kube, &spec, main) else {
         return Ok(Exit::Unreachable);
     };
     let facts = observe::facts(&clusters, &spec)?;

@@ -306,20 +306,29 @@ impl Clusters {
         }
     }
 
-    /// [`Clusters::connect`], or the reason on stderr (the caller then exits 6).
+    /// [`Clusters::connect`] anew, or the reason on stderr (the caller then exits 6).
     pub fn connect_or_report(args: &KubeArgs, spec: &Spec) -> Option<Self> {
-        Self::connect(args, spec)
+        Self::connect_reusing_or_report(args, spec, None)
+    }
+
+    /// [`Clusters::connect_or_report`], keeping `main` when a run already connected to the
+    /// workload cluster (to find its state record).
+    pub fn connect_reusing_or_report(args: &KubeArgs, spec: &Spec, main: Option<Cluster>) -> Option<Self> {
+        Self::connect(args, spec, main)
             .map_err(|e| crate::output::error(&anyhow::anyhow!("the cluster cannot be reached: {e}"), false))
             .ok()
     }
 
-    /// Connects to the workload cluster and, when the spec names one, the control plane's
-    /// context.
+    /// Connects to the workload cluster (unless `main` is that connection already) and, when the
+    /// spec names one, the control plane's context.
     ///
     /// # Errors
     /// The message for exit code 6.
-    pub fn connect(args: &KubeArgs, spec: &Spec) -> Result<Self, String> {
-        let main = Cluster::connect(args, None)?;
+    pub fn connect(args: &KubeArgs, spec: &Spec, main: Option<Cluster>) -> Result<Self, String> {
+        let main = match main {
+            Some(m) => m,
+            None => Cluster::connect(args, None)?,
+        };
         let control_plane = match (&spec.control_plane, &spec.control_plane_context) {
             (ControlPlaneLocation::Saas, _) | (_, None) => None,
             (_, Some(ctx)) => Some(
