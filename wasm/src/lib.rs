@@ -14,10 +14,7 @@ use std::fmt;
 use runai_gateway_core::checks::{CATALOG, Category, Finding, Report, Severity, Skipped, diagnose, discover};
 use runai_gateway_core::ingest::{SnapshotFileError, snapshot_from_text};
 use runai_gateway_core::render::{ReportFormat, render_report_width, render_width};
-use runai_gateway_core::spec::{
-    AllowedRoutesInput, ControlPlaneLocation, Controller, GatewayInput, InferenceInput, KnativeInput,
-    Platform, ReleaseInput, RouteNamespaces, RoutingMode, RunaiInput, TlsInput, defaults,
-};
+use runai_gateway_core::spec::{Controller, RouteNamespaces};
 use runai_gateway_core::{Format, Issues, SpecInput, compute};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -271,118 +268,20 @@ pub fn config_text(input: &SpecInput) -> Result<String, BindingError> {
     runai_gateway_core::yaml::to_string(input).map_err(|e| BindingError::Malformed(e.to_string()))
 }
 
-/// An input with every field set, written without `..Default::default()` so that a field added
-/// to the core breaks this build until the page (and [`input_fields`]) know about it.
-#[must_use]
-pub fn every_field() -> SpecInput {
-    let release = |name: &str| ReleaseInput {
-        release: Some(name.into()),
-        namespace: Some(name.into()),
-        chart: Some(format!("repo/{name}")),
-        chart_version: Some("1.0.0".into()),
-    };
-    SpecInput {
-        api_version: Some(runai_gateway_core::spec::CONFIG_API_VERSION.into()),
-        kind: Some(runai_gateway_core::spec::CONFIG_KIND.into()),
-        cluster_domain: Some("runai.example.com".into()),
-        routing_mode: Some(RoutingMode::Host),
-        platform: Some(Platform::Kubernetes),
-        inference: Some(InferenceInput { enabled: Some(true), domain: Some("inference.example.com".into()) }),
-        gateway: Some(GatewayInput {
-            name: Some("gw".into()),
-            namespace: Some("gw".into()),
-            class_name: Some("gw".into()),
-            controller: Some(Controller::Kgateway),
-            http_redirect: Some(true),
-            websockets: Some(true),
-        }),
-        tls: Some(TlsInput {
-            cluster_domain_secret: Some("a".into()),
-            workloads_secret: Some("b".into()),
-            inference_secret: Some("c".into()),
-        }),
-        allowed_routes: Some(AllowedRoutesInput {
-            control_plane: Some(RouteNamespaces::All),
-            workloads: Some(RouteNamespaces::All),
-            inference: Some(RouteNamespaces::All),
-        }),
-        knative: Some(KnativeInput {
-            namespace: Some("kn".into()),
-            kourier_service: Some("kourier".into()),
-            kourier_port: Some(80),
-        }),
-        runai: Some(RunaiInput {
-            control_plane: Some(ControlPlaneLocation::Remote),
-            control_plane_context: Some("ctx".into()),
-            backend: Some(release("backend")),
-            cluster: Some(release("cluster")),
-        }),
-    }
-}
-
-/// The dotted path of every field of the input, in config-file order
+/// The dotted path of every field of the input, in the order of the core's one table of fields
 /// (`clusterDomain`, `gateway.controller`, `allowedRoutes.workloads`, …). A route namespace
 /// policy is one field (the page edits it in the flag syntax).
 #[must_use]
 pub fn input_fields() -> Vec<String> {
-    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
-        match value {
-            serde_json::Value::Object(map) if !prefix.starts_with("allowedRoutes.") => {
-                for (k, v) in map {
-                    let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                    walk(&path, v, out);
-                }
-            }
-            _ => out.push(prefix.to_owned()),
-        }
-    }
-    let value = serde_json::to_value(every_field()).unwrap_or_default();
-    let mut out = Vec::new();
-    walk("", &value, &mut out);
-    out
+    runai_gateway_core::fields::paths()
 }
 
-/// What each field falls back to when left empty, as the form shows it. Fields whose default
-/// depends on other fields say so; the page replaces these with the resolved values once the
-/// input is valid.
+/// What each field falls back to when left empty, as the form shows it: the table's default
+/// text, the same words `--help` shows. Fields whose default depends on other fields say so;
+/// the page replaces these with the resolved values once the input is valid.
 #[must_use]
 pub fn field_defaults() -> Vec<(&'static str, String)> {
-    let port = defaults::KOURIER_PORT.to_string();
-    vec![
-        ("routingMode", "host".into()),
-        ("platform", "kubernetes".into()),
-        ("inference.enabled", "true".into()),
-        ("inference.domain", format!("{}.<parent of the cluster domain>", defaults::INFERENCE_LABEL)),
-        ("gateway.name", defaults::GATEWAY_NAME.into()),
-        ("gateway.namespace", defaults::GATEWAY_NAMESPACE.into()),
-        ("gateway.className", "the controller's class (kgateway for kgateway)".into()),
-        ("gateway.controller", "kgateway (openshift on OpenShift)".into()),
-        ("gateway.httpRedirect", "true".into()),
-        ("gateway.websockets", "true".into()),
-        ("tls.clusterDomainSecret", defaults::CLUSTER_DOMAIN_SECRET.into()),
-        ("tls.workloadsSecret", defaults::WORKLOADS_SECRET.into()),
-        ("tls.inferenceSecret", defaults::INFERENCE_SECRET.into()),
-        (
-            "allowedRoutes.controlPlane",
-            format!(
-                "host mode: ns:{},{}; path mode: all",
-                defaults::CLUSTER_NAMESPACE,
-                defaults::BACKEND_NAMESPACE
-            ),
-        ),
-        ("allowedRoutes.workloads", format!("label:{}", defaults::PROJECT_NAMESPACE_LABEL)),
-        ("allowedRoutes.inference", format!("ns:{}", defaults::KNATIVE_NAMESPACE)),
-        ("knative.namespace", defaults::KNATIVE_NAMESPACE.into()),
-        ("knative.kourierService", defaults::KOURIER_SERVICE.into()),
-        ("knative.kourierPort", port),
-        ("runai.controlPlane", "same-cluster".into()),
-        ("runai.backend.release", defaults::BACKEND_RELEASE.into()),
-        ("runai.backend.namespace", defaults::BACKEND_NAMESPACE.into()),
-        ("runai.backend.chart", defaults::BACKEND_CHART.into()),
-        ("runai.cluster.release", defaults::CLUSTER_RELEASE.into()),
-        ("runai.cluster.namespace", defaults::CLUSTER_NAMESPACE.into()),
-        ("runai.cluster.chart", defaults::CLUSTER_CHART.into()),
-    ]
+    runai_gateway_core::fields::form_defaults()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -775,6 +674,61 @@ mod tests {
         assert_eq!(unix_seconds(1_790_000_000.75).expect("a time"), 1_790_000_000);
         for bad in [f64::NAN, f64::INFINITY, -1.0, 1e13] {
             assert_eq!(unix_seconds(bad).expect_err("not a time").kind(), "malformed");
+        }
+    }
+
+    /// An input with every field set, written without `..Default::default()` so that a field added
+    /// to the core breaks this build until the page (and [`input_fields`]) know about it.
+    fn every_field() -> SpecInput {
+        use runai_gateway_core::spec::{
+            AllowedRoutesInput, ControlPlaneLocation, GatewayInput, InferenceInput, KnativeInput, Platform,
+            ReleaseInput, RoutingMode, RunaiInput, TlsInput,
+        };
+        let release = |name: &str| ReleaseInput {
+            release: Some(name.into()),
+            namespace: Some(name.into()),
+            chart: Some(format!("repo/{name}")),
+            chart_version: Some("1.0.0".into()),
+        };
+        SpecInput {
+            api_version: Some(runai_gateway_core::spec::CONFIG_API_VERSION.into()),
+            kind: Some(runai_gateway_core::spec::CONFIG_KIND.into()),
+            cluster_domain: Some("runai.example.com".into()),
+            routing_mode: Some(RoutingMode::Host),
+            platform: Some(Platform::Kubernetes),
+            inference: Some(InferenceInput {
+                enabled: Some(true),
+                domain: Some("inference.example.com".into()),
+            }),
+            gateway: Some(GatewayInput {
+                name: Some("gw".into()),
+                namespace: Some("gw".into()),
+                class_name: Some("gw".into()),
+                controller: Some(Controller::Kgateway),
+                http_redirect: Some(true),
+                websockets: Some(true),
+            }),
+            tls: Some(TlsInput {
+                cluster_domain_secret: Some("a".into()),
+                workloads_secret: Some("b".into()),
+                inference_secret: Some("c".into()),
+            }),
+            allowed_routes: Some(AllowedRoutesInput {
+                control_plane: Some(RouteNamespaces::All),
+                workloads: Some(RouteNamespaces::All),
+                inference: Some(RouteNamespaces::All),
+            }),
+            knative: Some(KnativeInput {
+                namespace: Some("kn".into()),
+                kourier_service: Some("kourier".into()),
+                kourier_port: Some(80),
+            }),
+            runai: Some(RunaiInput {
+                control_plane: Some(ControlPlaneLocation::Remote),
+                control_plane_context: Some("ctx".into()),
+                backend: Some(release("backend")),
+                cluster: Some(release("cluster")),
+            }),
         }
     }
 

@@ -108,46 +108,89 @@ impl Out {
     }
 }
 
-/// The command line of this run with `apply` replaced by `verb` and the flags that only
-/// `apply` knows left out (for the "continue" and "roll back" hints).
+/// The command line of this run with its subcommand replaced by `verb` and the flags `verb` does
+/// not take left out (for the "continue" and "roll back" hints). Which flags each subcommand
+/// takes, and which carry a value, is read from the command-line definition itself. A hint to
+/// roll back is for the real thing: the preview flags (`--dry-run`, `--diff`) are not carried.
 pub fn rerun(verb: &str) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // Flags of `apply` that `rollback` does not take, and whether they carry a value.
-    let apply_only: [(&str, bool); 12] = [
-        ("--phase", true),
-        ("--force-conflicts", false),
-        ("--wait", false),
-        ("--timeout", true),
-        ("--wait-dns", false),
-        ("--force", false),
-        ("--prune-ingress", false),
-        ("--diff", false),
-        ("--dry-run", true),
-        ("--yes", false),
-        ("--no-probe", false),
-        ("--probe-address", true),
-    ];
-    let mut out = vec!["kubectl".to_owned(), "runai-gateway".to_owned()];
-    let mut skip = false;
-    for (i, a) in args.iter().enumerate() {
-        if skip {
-            skip = false;
+    rerun_from(&args, verb)
+}
+
+/// [`rerun`] for given arguments (without the program name).
+fn rerun_from(args: &[String], verb: &str) -> String {
+    use clap::CommandFactory as _;
+    let mut cli = crate::cli::Cli::command();
+    cli.build(); // propagates the global flags into every subcommand
+    let mut out = vec!["kubectl".to_owned(), "runai-gateway".to_owned(), verb.to_owned()];
+    let (Some(first), Some(to)) = (args.first(), cli.find_subcommand(verb)) else {
+        return out.join(" ");
+    };
+    let Some(from) = cli.find_subcommand(first) else { return out.join(" ") };
+    let mut rest = args[1..].iter();
+    while let Some(a) = rest.next() {
+        let Some((name, inline)) = option_name(a) else {
+            out.push(shell_quote(a));
             continue;
+        };
+        let takes_value = find_arg(from, name).is_some_and(|x| x.get_action().takes_values());
+        let value = if takes_value && !inline { rest.next() } else { None };
+        let preview = verb == "rollback" && matches!(name, "dry-run" | "diff");
+        if find_arg(to, name).is_some() && !preview {
+            out.push(shell_quote(a));
+            out.extend(value.map(|v| shell_quote(v)));
         }
-        if i == 0 {
-            out.push(verb.to_owned());
-            continue;
-        }
-        if verb == "rollback" {
-            let name = a.split('=').next().unwrap_or(a);
-            if let Some((_, value)) = apply_only.iter().find(|(f, _)| *f == name) {
-                skip = *value && !a.contains('=');
-                continue;
-            }
-        }
-        out.push(shell_quote(a));
     }
     out.join(" ")
+}
+
+/// `--name[=v]` or `-n[v]`: the flag's name, and whether its value is in the same word.
+fn option_name(word: &str) -> Option<(&str, bool)> {
+    if let Some(long) = word.strip_prefix("--") {
+        let (name, inline) = long.split_once('=').map_or((long, false), |(n, _)| (n, true));
+        return (!name.is_empty()).then_some((name, inline));
+    }
+    let short = word.strip_prefix('-')?;
+    let c = short.chars().next()?;
+    Some((&short[..c.len_utf8()], short.len() > c.len_utf8()))
+}
+
+/// The argument of `cmd` spelled `name` (a long name, an alias, or a one-letter short).
+fn find_arg<'a>(cmd: &'a clap::Command, name: &str) -> Option<&'a clap::Arg> {
+    cmd.get_arguments().find(|a| {
+        a.get_long() == Some(name)
+            || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+            || (name.chars().count() == 1 && a.get_short().is_some_and(|s| name.starts_with(s)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rerun_from;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn rollback_keeps_the_input_and_connection_and_drops_what_only_apply_takes() {
+        let args = words(
+            "apply --config my.yaml --context prod --phase prepare --timeout=30s --dry-run=server -y --gateway-name gw --diff --no-probe",
+        );
+        assert_eq!(
+            rerun_from(&args, "rollback"),
+            "kubectl runai-gateway rollback --config my.yaml --context prod -y --gateway-name gw"
+        );
+    }
+
+    #[test]
+    fn apply_is_repeated_whole_and_quoted() {
+        let args = words("apply --cluster-domain a.example.com --phase introduce --gateway-name $gw --yes");
+        assert_eq!(
+            rerun_from(&args, "apply"),
+            "kubectl runai-gateway apply --cluster-domain a.example.com --phase introduce --gateway-name '$gw' --yes"
+        );
+    }
 }
 
 /// Maps a failed read to its exit code after printing it; other errors go to `main`.
