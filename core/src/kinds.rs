@@ -61,8 +61,8 @@ const fn kind(
 pub const KINDS: &[KindInfo] = &[
     kind("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", true, Some(Kind::HttpRoute), true),
     kind(
-        "gateway.kgateway.dev/v1alpha1",
-        "HTTPListenerPolicy",
+        crate::controllers::LISTENER_POLICY_API_VERSION,
+        crate::controllers::LISTENER_POLICY_KIND,
         "httplistenerpolicies",
         true,
         Some(Kind::ListenerPolicy),

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod controllers;
 pub mod diff;
 pub mod engine;
 pub mod fields;

@@ -36,10 +36,6 @@ pub const KOURIER_INGRESS_CLASS: &str = "kourier.ingress.networking.knative.dev"
 pub const KNATIVE_DOMAIN_TEMPLATE: &str = "{{.Name}}-{{.Namespace}}.{{.Domain}}";
 /// OpenShift's Gateway, which carries inference on that platform.
 pub const OPENSHIFT_GATEWAY: (&str, &str) = ("openshift-default", "openshift-ingress");
-/// API version of kgateway's listener policy (kgateway 2.x up to 2.4).
-pub const KGATEWAY_POLICY_API_VERSION: &str = "gateway.kgateway.dev/v1alpha1";
-/// Kind of kgateway's listener policy that turns on WebSocket upgrades.
-pub const KGATEWAY_POLICY_KIND: &str = "HTTPListenerPolicy";
 
 /// One HTTPS/HTTP listener of the planned Gateway.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -112,7 +108,7 @@ pub fn listeners(spec: &Spec) -> Vec<Listener> {
     out
 }
 
-fn labels() -> Value {
+pub(crate) fn labels() -> Value {
     json!({ MANAGED_BY_LABEL: FIELD_MANAGER })
 }
 
@@ -300,34 +296,5 @@ pub fn knative_serving(spec: &Spec, inference_domain: &str) -> Value {
         "kind": "KnativeServing",
         "metadata": { "name": KNATIVE_SERVING, "namespace": spec.knative_namespace },
         "spec": spec_part,
-    })
-}
-
-/// Name of the kgateway WebSocket policy.
-#[must_use]
-pub fn websocket_policy_name(spec: &Spec) -> String {
-    format!("{}-websockets", spec.gateway_name)
-}
-
-/// kgateway's policy that lets WebSocket upgrades through every listener of the Gateway
-/// (kgateway turns them off by default; Jupyter and VS Code workspaces need them).
-#[must_use]
-pub fn websocket_policy(spec: &Spec) -> Value {
-    json!({
-        "apiVersion": KGATEWAY_POLICY_API_VERSION,
-        "kind": KGATEWAY_POLICY_KIND,
-        "metadata": {
-            "name": websocket_policy_name(spec),
-            "namespace": spec.gateway_namespace,
-            "labels": labels(),
-        },
-        "spec": {
-            "targetRefs": [{
-                "group": "gateway.networking.k8s.io",
-                "kind": "Gateway",
-                "name": spec.gateway_name,
-            }],
-            "upgradeConfig": { "enabledUpgrades": ["websocket"] },
-        },
     })
 }

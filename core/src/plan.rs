@@ -5,14 +5,12 @@ use serde_json::Value;
 
 use crate::helm::{self, HelmPlan, HelmUpgrade, shell_quote};
 use crate::manifests::{self, FIELD_MANAGER, Listener, MANAGED_BY_LABEL};
-use crate::spec::{ControlPlaneLocation, Controller, Platform, RoutingMode, Spec, SpecInput, defaults};
+use crate::spec::{ControlPlaneLocation, Platform, RoutingMode, Spec, SpecInput, defaults};
 
 /// Version of the `-o json` plan document; bumped on any incompatible change.
 pub const PLAN_SCHEMA: &str = "runai-gateway.plan/v1";
 /// Gateway API release the Run:ai instructions install.
 pub const GATEWAY_API_VERSION: &str = "v1.4.0";
-/// kgateway release the Run:ai instructions install.
-pub const KGATEWAY_VERSION: &str = "v2.2.1";
 /// Knative Serving minor versions Run:ai supports.
 pub const KNATIVE_SUPPORTED: (u32, u32) = (19, 21);
 
@@ -217,11 +215,11 @@ fn objects(spec: &Spec) -> Vec<PlannedObject> {
             manifest: manifests::redirect_route(spec),
         });
     }
-    if spec.websockets && spec.controller.needs_websocket_policy() {
+    if let Some(extra) = spec.controller.profile().websockets.as_ref().filter(|_| spec.websockets) {
         out.push(PlannedObject {
-            purpose: "WebSocket upgrades for workspaces (off by default in kgateway)".into(),
+            purpose: extra.purpose.into(),
             ownership: Ownership::Owned,
-            manifest: manifests::websocket_policy(spec),
+            manifest: (extra.manifest)(spec),
         });
     }
     if let Some(domain) = &spec.inference_domain {
@@ -382,15 +380,16 @@ fn steps(
     let gw = format!("{}/{}", spec.gateway_namespace, spec.gateway_name);
     let mut steps = Vec::new();
 
-    steps.push(match spec.controller {
-        Controller::Openshift => Step {
+    steps.push(if spec.controller.profile().manages_gateway_api_crds {
+        Step {
             id: "gateway-api",
             title: "Check the Gateway API CRDs OpenShift installs".into(),
             detail: "OpenShift's Ingress Operator manages the Gateway API CRDs; do not install them by hand.".into(),
             commands: vec!["kubectl get crd gateways.gateway.networking.k8s.io httproutes.gateway.networking.k8s.io".into()],
             manual: false,
-        },
-        _ => Step {
+        }
+    } else {
+        Step {
             id: "gateway-api",
             title: format!("Install the Gateway API CRDs ({GATEWAY_API_VERSION}, standard channel)"),
             detail: "Server-side apply: the CRDs are too large for client-side apply's annotation.".into(),
@@ -401,28 +400,24 @@ fn steps(
                 "kubectl wait --for=condition=Established crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io".into(),
             ],
             manual: false,
-        },
+        }
     });
 
     let class_wait = format!(
         "kubectl wait --for=condition=Accepted gatewayclass/{} --timeout=5m",
         shell_quote(&spec.gateway_class)
     );
-    steps.push(match spec.controller {
-        Controller::Kgateway => Step {
+    steps.push(match &spec.controller.profile().install {
+        Some(install) => Step {
             id: "controller",
-            title: format!("Install kgateway {KGATEWAY_VERSION}"),
-            detail: "kgateway creates GatewayClass `kgateway` and one proxy Deployment and LoadBalancer Service per Gateway.".into(),
-            commands: vec![
-                format!("helm upgrade -i --create-namespace --namespace kgateway-system --version {KGATEWAY_VERSION} kgateway-crds oci://cr.kgateway.dev/kgateway-dev/charts/kgateway-crds"),
-                format!("helm upgrade -i --namespace kgateway-system --version {KGATEWAY_VERSION} kgateway oci://cr.kgateway.dev/kgateway-dev/charts/kgateway"),
-                class_wait,
-            ],
+            title: install.title.into(),
+            detail: install.detail.into(),
+            commands: (install.commands)().into_iter().chain([class_wait]).collect(),
             manual: false,
         },
-        other => Step {
+        None => Step {
             id: "controller",
-            title: format!("Install the `{other}` Gateway API controller"),
+            title: format!("Install the `{}` Gateway API controller", spec.controller),
             detail: format!(
                 "Follow the controller's own installation guide, then check that GatewayClass `{}` is accepted.",
                 spec.gateway_class
@@ -566,6 +561,16 @@ fn steps(
 }
 
 fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> {
+    // The Gateway and the routes, then the controller's extra object if the plan has one.
+    let mut kinds = vec![
+        "gateways.gateway.networking.k8s.io".to_owned(),
+        "httproutes.gateway.networking.k8s.io".to_owned(),
+    ];
+    if let Some(extra) = spec.controller.profile().websockets.as_ref().filter(|_| spec.websockets) {
+        kinds.extend(
+            crate::kinds::lookup(extra.api_version, extra.kind).map(crate::kinds::KindInfo::resource),
+        );
+    }
     let mut dns_cmds: Vec<String> =
         dns.iter().map(|r| format!("# {} -> {} ({})", r.name, r.ingress_target, r.serves)).collect();
     dns_cmds.push(format!("dig +short {}", spec.cluster_domain));
@@ -589,12 +594,8 @@ fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> 
             title: "Optionally remove what the migration created".into(),
             detail: "Only objects carrying the tool's label; the Knative Serving fields are the Ingress-mode ones and stay.".into(),
             commands: vec![format!(
-                "kubectl delete {kinds} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}",
-                kinds = if spec.websockets && spec.controller.needs_websocket_policy() {
-                    "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io,httplistenerpolicies.gateway.kgateway.dev"
-                } else {
-                    "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io"
-                }
+                "kubectl delete {} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}",
+                kinds.join(",")
             )],
             manual: false,
         },

@@ -154,50 +154,25 @@ impl Controller {
     /// The spelling used in flags and config files.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Controller::Kgateway => "kgateway",
-            Controller::Istio => "istio",
-            Controller::EnvoyGateway => "envoy-gateway",
-            Controller::NginxGatewayFabric => "nginx-gateway-fabric",
-            Controller::Cilium => "cilium",
-            Controller::Openshift => "openshift",
-            Controller::Other => "other",
-        }
+        self.profile().spelling
+    }
+
+    /// Everything the tool knows about this implementation.
+    #[must_use]
+    pub const fn profile(self) -> &'static crate::controllers::Profile {
+        crate::controllers::profile(self)
     }
 
     /// The GatewayClass each implementation installs by default, if it has a well-known one.
     #[must_use]
     pub fn default_gateway_class(self) -> Option<&'static str> {
-        match self {
-            Controller::Kgateway => Some("kgateway"),
-            Controller::Istio => Some("istio"),
-            Controller::EnvoyGateway => Some("eg"),
-            Controller::NginxGatewayFabric => Some("nginx"),
-            Controller::Cilium => Some("cilium"),
-            Controller::Openshift => Some("openshift-default"),
-            Controller::Other => None,
-        }
+        self.profile().gateway_class
     }
 
     /// The `spec.controllerName` its GatewayClasses carry.
     #[must_use]
     pub fn controller_name(self) -> Option<&'static str> {
-        match self {
-            Controller::Kgateway => Some("kgateway.dev/kgateway"),
-            Controller::Istio => Some("istio.io/gateway-controller"),
-            Controller::EnvoyGateway => Some("gateway.envoyproxy.io/gatewayclass-controller"),
-            Controller::NginxGatewayFabric => Some("gateway.nginx.org/nginx-gateway-controller"),
-            Controller::Cilium => Some("io.cilium/gateway-controller"),
-            Controller::Openshift => Some("openshift.io/gateway-controller/v1"),
-            Controller::Other => None,
-        }
-    }
-
-    /// Whether the implementation needs an explicit opt-in before it proxies WebSocket upgrades.
-    /// Jupyter and VS Code workspaces need WebSockets; kgateway turns upgrades off by default.
-    #[must_use]
-    pub fn needs_websocket_policy(self) -> bool {
-        matches!(self, Controller::Kgateway)
+        self.profile().controller_name
     }
 }
 

@@ -7,7 +7,7 @@ use crate::helm::shell_quote;
 use crate::hostname;
 use crate::manifests::{self, listener};
 use crate::snapshot::{Kind, condition, is_true};
-use crate::spec::{ControlPlaneLocation, Controller, Platform, RoutingMode};
+use crate::spec::{ControlPlaneLocation, Platform, RoutingMode};
 
 checks! { Gateway:
     "gateway-missing" => gateway_missing, Error,
@@ -283,7 +283,7 @@ fn http_redirect(cx: &Cx<'_>) -> Outcome {
 }
 
 fn websockets(cx: &Cx<'_>) -> Outcome {
-    if cx.spec.controller != Controller::Kgateway {
+    if cx.spec.controller.profile().websockets.is_none() {
         return Outcome::Skip(format!("{} proxies WebSocket upgrades by default", cx.spec.controller));
     }
     if !cx.spec.websockets {
