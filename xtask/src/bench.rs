@@ -66,7 +66,7 @@ pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
     let base = format!("http://{}", listener.local_addr()?);
     let served = dir.to_path_buf();
-    std::thread::spawn(move || crate::web::serve_listener(&served, &listener));
+    std::thread::spawn(move || xtask::serve::serve_listener(&served, &listener));
     let driver = support::Chromedriver::start();
     let mut visits = Vec::new();
     for _ in 0..runs {

@@ -9,5 +9,6 @@
 pub mod archive;
 pub mod dist;
 pub mod manifest;
+pub mod serve;
 pub mod targets;
 pub mod workspace;

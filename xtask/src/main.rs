@@ -140,7 +140,7 @@ fn run(cli: Cli) -> Result<()> {
             let page = web::build(&ws.root, &ws.target_dir, !no_wasm_opt)?;
             print!("{}", page.summary());
             if !build_only {
-                web::serve(&page.out, port)?;
+                xtask::serve::serve(&page.out, port)?;
             }
         }
         Command::WebBench { runs, no_build, throttle } => {

@@ -3,8 +3,8 @@
 //! nothing to download).
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -19,59 +19,13 @@ pub fn workspace_root() -> PathBuf {
 
 // ---- static files --------------------------------------------------------------------------
 
-/// Serves a directory on 127.0.0.1 until the process ends; returns the base URL.
+/// Serves a directory on 127.0.0.1 until the process ends, with the server `cargo xtask web`
+/// uses; returns the base URL.
 pub fn serve(dir: PathBuf) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let dir = dir.clone();
-            thread::spawn(move || {
-                let _ = serve_one(&dir, stream);
-            });
-        }
-    });
+    thread::spawn(move || xtask::serve::serve_listener(&dir, &listener));
     format!("http://{addr}")
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        _ => "application/octet-stream",
-    }
-}
-
-fn serve_one(dir: &Path, mut stream: TcpStream) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line.split(' ').nth(1).unwrap_or("/");
-    let path = path.split(['?', '#']).next().unwrap_or("/");
-    let rel = if path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() };
-    let file = (!rel.split('/').any(|c| c == ".."))
-        .then(|| dir.join(rel.trim_start_matches('/')))
-        .and_then(|p| std::fs::read(&p).ok().map(|body| (p, body)));
-    let (status, ctype, body) = match file {
-        Some((p, body)) => ("200 OK", content_type(&p), body),
-        None => ("404 Not Found", "text/plain", b"not found".to_vec()),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)?;
-    stream.shutdown(Shutdown::Write)
 }
 
 // ---- a minimal HTTP/1.1 client ---------------------------------------------------------------
