@@ -261,9 +261,34 @@ pub fn fills(spec: &Spec, namespace: &str, name: &str) -> bool {
     namespace == spec.gateway_namespace && planned(spec).iter().any(|c| c.name == name)
 }
 
+/// The rollback script's removal of the Certificates and of the secrets cert-manager issued
+/// for them (it leaves a secret behind when its Certificate goes); `None` without an issuer.
+#[must_use]
+pub fn prune_command(spec: &Spec) -> Option<String> {
+    spec.tls_issuer.as_ref()?;
+    let ns = shell_quote(&spec.gateway_namespace);
+    let names: Vec<String> = planned(spec).iter().map(|c| shell_quote(&c.name)).collect();
+    Some(format!(
+        "kubectl delete certificates.cert-manager.io -n {ns} -l {MANAGED_BY_LABEL}={FIELD_MANAGER} && kubectl delete secret -n {ns} --ignore-not-found {}",
+        names.join(" ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{self, Action, ApplyChoices, Facts, Observation, RollbackChoices, RollbackFacts};
+    use crate::spec::SpecInput;
+
+    fn input(extra: &str) -> SpecInput {
+        SpecInput::from_yaml(&format!("clusterDomain: runai.example.com\n{extra}")).expect("input")
+    }
+
+    fn plan(extra: &str) -> crate::Plan {
+        crate::compute(&input(extra)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const ISSUER: &str = "tls:\n  issuer: clusterissuer/letsencrypt\n";
 
     #[test]
     fn parses_both_kinds_and_refuses_the_rest() {
@@ -275,5 +300,130 @@ mod tests {
         assert!(IssuerRef::parse("letsencrypt").is_err());
         assert!(IssuerRef::parse("secret/x").is_err());
         assert!(IssuerRef::parse("issuer/").is_err());
+    }
+
+    #[test]
+    fn one_certificate_per_listener_before_the_gateway_into_new_secrets() {
+        let p = plan(ISSUER);
+        let kinds: Vec<String> = p.objects.iter().map(PlannedObject::reference).collect();
+        assert_eq!(
+            kinds[..4],
+            [
+                "Certificate runai/runai-gateway-cluster-domain-tls",
+                "Certificate runai/runai-gateway-workloads-tls",
+                "Certificate runai/runai-gateway-inference-tls",
+                "Gateway runai/runai-gateway",
+            ]
+        );
+        let cert = &p.objects[1].manifest;
+        assert_eq!(cert["spec"]["dnsNames"], json!(["*.runai.example.com"]));
+        assert_eq!(cert["spec"]["secretName"], "runai-gateway-workloads-tls");
+        assert_eq!(
+            cert["spec"]["issuerRef"],
+            json!({"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "letsencrypt"})
+        );
+        let gw = &p.objects[3].manifest;
+        let refs: Vec<&Value> = gw["spec"]["listeners"]
+            .as_array()
+            .expect("listeners")
+            .iter()
+            .filter_map(|l| l["tls"]["certificateRefs"][0].get("name"))
+            .collect();
+        assert_eq!(
+            refs,
+            ["runai-gateway-cluster-domain-tls", "runai-gateway-workloads-tls", "runai-gateway-inference-tls"]
+        );
+        // No secret to copy, none of the Ingress's touched; the control plane's own stays.
+        assert!(p.secrets.iter().all(|s| s.copy_from.is_none()));
+        assert!(p.secrets.iter().all(|s| !s.name.starts_with("runai-cluster-")), "{:?}", p.secrets);
+        assert!(p.secrets.iter().any(|s| s.name == crate::spec::defaults::BACKEND_SECRET));
+        let tls = p.steps.iter().find(|s| s.id == "tls-secrets").expect("tls step");
+        assert!(tls.commands[0].contains("clusterissuer/letsencrypt"), "{:?}", tls.commands);
+        assert!(tls.commands.iter().any(|c| c.contains("dns01")));
+        let gw_step = p.steps.iter().find(|s| s.id == "gateway").expect("gateway step");
+        assert_eq!(gw_step.commands.iter().filter(|c| c.contains("certificate/")).count(), 3);
+        assert!(wants_wildcard(&p.spec));
+        let prune = p.rollback.iter().find(|s| s.id == "rollback-prune").expect("prune step");
+        assert!(prune.commands[1].contains("certificates.cert-manager.io -n runai"), "{:?}", prune.commands);
+        assert!(prune.commands[1].ends_with("runai-gateway-workloads-tls runai-gateway-inference-tls"));
+    }
+
+    #[test]
+    fn path_mode_without_inference_asks_for_no_wildcard() {
+        let p = plan(&format!("routingMode: path\ninference:\n  enabled: false\n{ISSUER}"));
+        assert_eq!(planned(&p.spec).len(), 1);
+        assert!(!wants_wildcard(&p.spec));
+        let tls = p.steps.iter().find(|s| s.id == "tls-secrets").expect("tls step");
+        assert!(!tls.commands.iter().any(|c| c.contains("dns01")));
+    }
+
+    #[test]
+    fn without_an_issuer_nothing_changes() {
+        let p = plan("");
+        assert!(p.objects.iter().all(|o| o.manifest["kind"] != "Certificate"));
+        assert_eq!(p.spec.cluster_domain_secret, crate::spec::defaults::CLUSTER_DOMAIN_SECRET);
+    }
+
+    #[test]
+    fn refuses_a_bad_issuer_and_the_ingress_secret_names() {
+        let err = crate::compute(&input("tls:\n  issuer: letsencrypt\n")).expect_err("bad issuer");
+        assert!(err.to_string().contains("tls.issuer"), "{err}");
+        let err = crate::compute(&input(
+            "tls:\n  issuer: issuer/ca\n  workloadsSecret: runai-cluster-domain-star-tls-secret\n",
+        ))
+        .expect_err("an Ingress secret");
+        assert!(err.to_string().contains("tls.workloadsSecret"), "{err}");
+        // Another name is fine, and an Issuer is looked up in the Gateway's namespace.
+        let p = plan("tls:\n  issuer: issuer/ca\n  clusterDomainSecret: mine\n");
+        assert_eq!(p.spec.cluster_domain_secret, "mine");
+        let tls = p.steps.iter().find(|s| s.id == "tls-secrets").expect("tls step");
+        assert!(tls.commands[0].contains("issuer/ca -n runai"), "{:?}", tls.commands);
+    }
+
+    #[test]
+    fn apply_creates_the_certificates_in_prepare_and_rollback_prunes_them_and_their_secrets() {
+        let p = plan(ISSUER);
+        let obs = Observation {
+            facts: Facts::default(),
+            objects: vec![None; p.objects.len()],
+            plan: p.clone(),
+            copy: None,
+            hand_made_ingresses: Vec::new(),
+        };
+        let actions = engine::decide_apply(&obs, &ApplyChoices::default());
+        let applied: Vec<String> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Apply { object, .. } => Some(object.reference()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(applied.iter().filter(|r| r.starts_with("Certificate ")).count(), 3);
+        assert!(!actions.iter().any(|a| matches!(a, Action::CopySecret { .. })));
+        let Some(Action::Preflight { permissions }) = actions.first() else { panic!("preflight first") };
+        assert!(permissions.iter().any(|p| p.resource == "certificates" && p.group == "cert-manager.io"));
+
+        let ours = json!([{ "manager": FIELD_MANAGER }]);
+        let labels = json!({ MANAGED_BY_LABEL: FIELD_MANAGER });
+        let cert = json!({"apiVersion": API_VERSION, "kind": "Certificate", "metadata": {
+            "name": "runai-gateway-workloads-tls", "namespace": "runai", "uid": "c1",
+            "labels": labels, "managedFields": ours}});
+        let issued = |name: &str, uid: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {
+            "name": name, "namespace": "runai", "uid": uid, "labels": labels,
+            "annotations": {"cert-manager.io/certificate-name": name},
+            "managedFields": [{"manager": "cert-manager-certificates-issuing"}]}});
+        let rf = RollbackFacts {
+            // The second secret names a Certificate this tool did not create: it stays.
+            labelled: vec![cert, issued("runai-gateway-workloads-tls", "s1"), issued("other", "s2")],
+            ..RollbackFacts::default()
+        };
+        let deleted: Vec<String> = engine::decide_rollback(&Facts::default(), &p, &rf, RollbackChoices { prune: true })
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Delete { uid, .. } => Some(uid),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deleted, ["c1", "s1"]);
     }
 }

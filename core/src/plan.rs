@@ -604,14 +604,17 @@ fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> 
             id: "rollback-prune",
             title: "Optionally remove what the migration created".into(),
             detail: "Only objects carrying the tool's label; the Knative Serving fields are the Ingress-mode ones and stay.".into(),
-            commands: vec![format!(
+            commands: [format!(
                 "kubectl delete {kinds} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}",
                 kinds = if spec.websockets && spec.controller.needs_websocket_policy() {
                     "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io,httplistenerpolicies.gateway.kgateway.dev"
                 } else {
                     "gateways.gateway.networking.k8s.io,httproutes.gateway.networking.k8s.io"
                 }
-            )],
+            )]
+            .into_iter()
+            .chain(crate::certmanager::prune_command(spec))
+            .collect(),
             manual: false,
         },
     ]
