@@ -91,7 +91,9 @@ impl IssuerRef {
             return Err("is `clusterissuer/NAME` or `issuer/NAME`".into());
         };
         let kind = match kind.to_ascii_lowercase().as_str() {
-            "clusterissuer" | "clusterissuers" | "clusterissuers.cert-manager.io" => IssuerKind::ClusterIssuer,
+            "clusterissuer" | "clusterissuers" | "clusterissuers.cert-manager.io" => {
+                IssuerKind::ClusterIssuer
+            }
             "issuer" | "issuers" | "issuers.cert-manager.io" => IssuerKind::Issuer,
             _ => return Err(format!("names an `issuer` or a `clusterissuer`, not `{kind}`")),
         };
@@ -138,7 +140,11 @@ pub fn planned(spec: &Spec) -> Vec<PlannedCertificate> {
     manifests::listeners(spec)
         .into_iter()
         .filter_map(|l| {
-            Some(PlannedCertificate { name: l.secret?, listener: l.name.to_owned(), dns_names: vec![l.hostname?] })
+            Some(PlannedCertificate {
+                name: l.secret?,
+                listener: l.name.to_owned(),
+                dns_names: vec![l.hostname?],
+            })
         })
         .collect()
 }
@@ -223,11 +229,19 @@ pub fn tls_step(spec: &Spec, secrets: &[SecretRequirement]) -> Option<Step> {
     let target = issuer.kubectl_ref(&shell_quote(&spec.gateway_namespace));
     let mut commands = vec![format!("kubectl wait --for=condition=Ready {target} --timeout=1m")];
     if wants_wildcard(spec) {
-        commands.push("# wildcards: an ACME issuer needs a dns01 solver (http01 cannot validate `*.` names)".into());
+        commands.push(
+            "# wildcards: an ACME issuer needs a dns01 solver (http01 cannot validate `*.` names)".into(),
+        );
         commands.push(format!("kubectl get {target} -o jsonpath='{{.spec.acme.solvers[*].dns01}}'"));
     }
     for s in secrets.iter().filter(|s| s.namespace == spec.gateway_namespace) {
-        commands.push(format!("# {}/{} will cover {} ({})", s.namespace, s.name, s.hosts.join(", "), s.used_by));
+        commands.push(format!(
+            "# {}/{} will cover {} ({})",
+            s.namespace,
+            s.name,
+            s.hosts.join(", "),
+            s.used_by
+        ));
     }
     Some(Step {
         id: "tls-secrets",
@@ -331,7 +345,11 @@ mod tests {
             .collect();
         assert_eq!(
             refs,
-            ["runai-gateway-cluster-domain-tls", "runai-gateway-workloads-tls", "runai-gateway-inference-tls"]
+            [
+                "runai-gateway-cluster-domain-tls",
+                "runai-gateway-workloads-tls",
+                "runai-gateway-inference-tls"
+            ]
         );
         // No secret to copy, none of the Ingress's touched; the control plane's own stays.
         assert!(p.secrets.iter().all(|s| s.copy_from.is_none()));
@@ -408,22 +426,25 @@ mod tests {
         let cert = json!({"apiVersion": API_VERSION, "kind": "Certificate", "metadata": {
             "name": "runai-gateway-workloads-tls", "namespace": "runai", "uid": "c1",
             "labels": labels, "managedFields": ours}});
-        let issued = |name: &str, uid: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {
+        let issued = |name: &str, uid: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {
             "name": name, "namespace": "runai", "uid": uid, "labels": labels,
             "annotations": {"cert-manager.io/certificate-name": name},
-            "managedFields": [{"manager": "cert-manager-certificates-issuing"}]}});
+            "managedFields": [{"manager": "cert-manager-certificates-issuing"}]}})
+        };
         let rf = RollbackFacts {
             // The second secret names a Certificate this tool did not create: it stays.
             labelled: vec![cert, issued("runai-gateway-workloads-tls", "s1"), issued("other", "s2")],
             ..RollbackFacts::default()
         };
-        let deleted: Vec<String> = engine::decide_rollback(&Facts::default(), &p, &rf, RollbackChoices { prune: true })
-            .into_iter()
-            .filter_map(|a| match a {
-                Action::Delete { uid, .. } => Some(uid),
-                _ => None,
-            })
-            .collect();
+        let deleted: Vec<String> =
+            engine::decide_rollback(&Facts::default(), &p, &rf, RollbackChoices { prune: true })
+                .into_iter()
+                .filter_map(|a| match a {
+                    Action::Delete { uid, .. } => Some(uid),
+                    _ => None,
+                })
+                .collect();
         assert_eq!(deleted, ["c1", "s1"]);
     }
 }

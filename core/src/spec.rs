@@ -927,7 +927,8 @@ fn resolve_issuer(issues: &mut Issues, tls: &TlsInput) -> Option<crate::certmana
         }
     };
     validate::object_name(issues, "tls.issuer", &issuer.name);
-    let ingress_names = [defaults::CLUSTER_DOMAIN_SECRET, defaults::WORKLOADS_SECRET, defaults::INFERENCE_SECRET];
+    let ingress_names =
+        [defaults::CLUSTER_DOMAIN_SECRET, defaults::WORKLOADS_SECRET, defaults::INFERENCE_SECRET];
     for (field, value) in [
         ("tls.clusterDomainSecret", &tls.cluster_domain_secret),
         ("tls.workloadsSecret", &tls.workloads_secret),

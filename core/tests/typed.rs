@@ -45,8 +45,9 @@ fn objects_parse_into_gateway_api_types() {
                     let gw = plan.objects.iter().find(|o| o.manifest["kind"] == "Gateway").expect("gateway");
                     let refs = gw.manifest["spec"]["listeners"].as_array().expect("listeners");
                     assert!(
-                        refs.iter().any(|l| l["tls"]["certificateRefs"][0]["name"] == m["spec"]["secretName"]
-                            && l["hostname"] == m["spec"]["dnsNames"][0]),
+                        refs.iter()
+                            .any(|l| l["tls"]["certificateRefs"][0]["name"] == m["spec"]["secretName"]
+                                && l["hostname"] == m["spec"]["dnsNames"][0]),
                         "{}: {m}",
                         case.name
                     );

@@ -363,6 +363,7 @@ pub fn field_defaults() -> Vec<(&'static str, String)> {
         ("tls.clusterDomainSecret", defaults::CLUSTER_DOMAIN_SECRET.into()),
         ("tls.workloadsSecret", defaults::WORKLOADS_SECRET.into()),
         ("tls.inferenceSecret", defaults::INFERENCE_SECRET.into()),
+        ("tls.issuer", "none: secrets by hand".into()),
         (
             "allowedRoutes.controlPlane",
             format!(

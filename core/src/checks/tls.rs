@@ -114,7 +114,9 @@ fn inference_secret(cx: &Cx<'_>) -> Outcome {
         return Outcome::Skip("inference is not routed through this Gateway".into());
     }
     if let Some(issuer) = &cx.spec.tls_issuer {
-        return Outcome::Skip(format!("cert-manager ({issuer}) issues the inference certificate next to the Gateway"));
+        return Outcome::Skip(format!(
+            "cert-manager ({issuer}) issues the inference certificate next to the Gateway"
+        ));
     }
     if let Some(o) = cx.need(&[Kind::Secret]) {
         return o;
