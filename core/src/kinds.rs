@@ -69,6 +69,7 @@ pub const KINDS: &[KindInfo] = &[
         true,
     ),
     kind("gateway.networking.k8s.io/v1", "Gateway", "gateways", true, Some(Kind::Gateway), true),
+    kind("cert-manager.io/v1", "Certificate", "certificates", true, None, true),
     kind("v1", "Secret", "secrets", true, Some(Kind::Secret), true),
     kind("v1", "ConfigMap", "configmaps", true, None, false),
     kind(
@@ -145,14 +146,16 @@ mod tests {
     #[test]
     fn prune_deletes_routes_before_their_gateway() {
         let order: Vec<_> = prunable().map(|k| k.kind).collect();
-        assert_eq!(order, ["HTTPRoute", "HTTPListenerPolicy", "Gateway", "Secret"]);
+        assert_eq!(order, ["HTTPRoute", "HTTPListenerPolicy", "Gateway", "Certificate", "Secret"]);
     }
 
     #[test]
     fn every_planned_object_is_in_the_table() {
-        for input in
-            ["clusterDomain: runai.example.com\n", "clusterDomain: runai.example.com\nplatform: openshift\n"]
-        {
+        for input in [
+            "clusterDomain: runai.example.com\n",
+            "clusterDomain: runai.example.com\nplatform: openshift\n",
+            "clusterDomain: runai.example.com\ntls:\n  issuer: clusterissuer/letsencrypt\n",
+        ] {
             let plan = crate::compute(&crate::SpecInput::from_yaml(input).expect("input")).expect("plan");
             for o in &plan.objects {
                 let r = crate::state::ObjectRef::of(&o.manifest);

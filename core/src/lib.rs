@@ -16,6 +16,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 #![warn(missing_docs)]
 
+pub mod certmanager;
 pub mod checks;
 pub mod controllers;
 pub mod diff;

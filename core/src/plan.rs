@@ -203,11 +203,12 @@ pub fn plan(input: &SpecInput, spec: &Spec, observed: &Observed) -> Plan {
 }
 
 fn objects(spec: &Spec) -> Vec<PlannedObject> {
-    let mut out = vec![PlannedObject {
+    let mut out = crate::certmanager::planned_objects(spec);
+    out.push(PlannedObject {
         purpose: "one listener per hostname".into(),
         ownership: Ownership::Owned,
         manifest: manifests::gateway(spec),
-    }];
+    });
     if spec.http_redirect {
         out.push(PlannedObject {
             purpose: "redirects http:// to https:// (port 80)".into(),
@@ -310,6 +311,11 @@ fn secrets(spec: &Spec) -> Vec<SecretRequirement> {
             create: create_secret(defaults::BACKEND_SECRET, &spec.backend.namespace, "/path/to/cluster"),
             copy_from: None,
         });
+    }
+    if spec.tls_issuer.is_some() {
+        // cert-manager fills the listeners' secrets; the Ingress's stay as they are.
+        out.retain(|r| r.name == defaults::BACKEND_SECRET && r.namespace == spec.backend.namespace);
+        out.splice(0..0, crate::certmanager::secret_requirements(spec));
     }
     out
 }
@@ -427,28 +433,11 @@ fn steps(
         },
     });
 
-    let mut secret_cmds = Vec::new();
-    for s in secrets {
-        let hosts = s.hosts.join(", ");
-        secret_cmds.push(format!("# {}/{} must cover {hosts} ({})", s.namespace, s.name, s.used_by));
-        let check =
-            format!("kubectl get secret {} -n {} -o name", shell_quote(&s.name), shell_quote(&s.namespace));
-        match &s.copy_from {
-            // Idempotent: copies only when the Gateway's copy is missing.
-            Some(copy) => secret_cmds.push(format!("{check} 2>/dev/null || {}", copy.command)),
-            None => secret_cmds.push(format!(
-                "{check} || {{ echo {} >&2; exit 1; }}",
-                shell_quote(&format!("missing; create it from your PEM files: {}", s.create))
-            )),
-        }
+    if let Some(step) = crate::certmanager::tls_step(spec, secrets) {
+        steps.push(step);
+    } else {
+        steps.push(secrets_step(secrets));
     }
-    steps.push(Step {
-        id: "tls-secrets",
-        title: "Check the TLS secrets (and copy the inference one next to the Gateway)".into(),
-        detail: "A Gateway resolves `certificateRefs` in its own namespace only, so the inference secret, which lives in the Knative namespace in Ingress mode, is copied. `status` checks that each certificate covers its hosts.".into(),
-        commands: secret_cmds,
-        manual: false,
-    });
 
     let listed: Vec<String> = objects.iter().map(PlannedObject::reference).collect();
     steps.push(Step {
@@ -458,14 +447,15 @@ fn steps(
             "{}. Save `kubectl runai-gateway render -o yaml` as `{BUNDLE_FILE}`. Server-side apply with field manager `{FIELD_MANAGER}` leaves fields owned by others alone and reports conflicts instead of overwriting them.",
             listed.join(", ")
         ),
-        commands: vec![
-            format!("kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {BUNDLE_FILE}"),
-            format!(
+        commands: [format!("kubectl apply --server-side --field-manager={FIELD_MANAGER} -f {BUNDLE_FILE}")]
+            .into_iter()
+            .chain(crate::certmanager::certificate_waits(spec))
+            .chain([format!(
                 "kubectl wait --for=condition=Programmed gateway/{} -n {} --timeout=5m",
                 shell_quote(&spec.gateway_name),
                 shell_quote(&spec.gateway_namespace)
-            ),
-        ],
+            )])
+            .collect(),
         manual: false,
     });
 
@@ -560,6 +550,32 @@ fn steps(
     steps
 }
 
+/// The `tls-secrets` step when the secrets are provided by hand.
+fn secrets_step(secrets: &[SecretRequirement]) -> Step {
+    let mut secret_cmds = Vec::new();
+    for s in secrets {
+        let hosts = s.hosts.join(", ");
+        secret_cmds.push(format!("# {}/{} must cover {hosts} ({})", s.namespace, s.name, s.used_by));
+        let check =
+            format!("kubectl get secret {} -n {} -o name", shell_quote(&s.name), shell_quote(&s.namespace));
+        match &s.copy_from {
+            // Idempotent: copies only when the Gateway's copy is missing.
+            Some(copy) => secret_cmds.push(format!("{check} 2>/dev/null || {}", copy.command)),
+            None => secret_cmds.push(format!(
+                "{check} || {{ echo {} >&2; exit 1; }}",
+                shell_quote(&format!("missing; create it from your PEM files: {}", s.create))
+            )),
+        }
+    }
+    Step {
+        id: "tls-secrets",
+        title: "Check the TLS secrets (and copy the inference one next to the Gateway)".into(),
+        detail: "A Gateway resolves `certificateRefs` in its own namespace only, so the inference secret, which lives in the Knative namespace in Ingress mode, is copied. `status` checks that each certificate covers its hosts.".into(),
+        commands: secret_cmds,
+        manual: false,
+    }
+}
+
 fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> {
     // The Gateway and the routes, then the controller's extra object if the plan has one.
     let mut kinds = vec![
@@ -593,10 +609,10 @@ fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> 
             id: "rollback-prune",
             title: "Optionally remove what the migration created".into(),
             detail: "Only objects carrying the tool's label; the Knative Serving fields are the Ingress-mode ones and stay.".into(),
-            commands: vec![format!(
-                "kubectl delete {} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}",
-                kinds.join(",")
-            )],
+            commands: [format!("kubectl delete {} -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER}", kinds.join(","))]
+                .into_iter()
+                .chain(crate::certmanager::prune_command(spec))
+                .collect(),
             manual: false,
         },
     ]

@@ -337,6 +337,10 @@ pub struct TlsInput {
     /// Secret of the `https-inference` listener.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_secret: Option<String>,
+    /// cert-manager issuer of the listeners' certificates: `clusterissuer/NAME` or
+    /// `issuer/NAME`. Unset: the secrets are provided by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 /// `allowedRoutes:` in a config file.
@@ -531,6 +535,9 @@ pub struct Spec {
     pub workloads_secret: String,
     /// Secret of the inference listener.
     pub inference_secret: String,
+    /// The cert-manager issuer of the listeners' certificates (`None`: secrets by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_issuer: Option<crate::certmanager::IssuerRef>,
     /// Route attachment per listener.
     pub allowed_routes: AllowedRoutes,
     /// Knative namespace.
@@ -716,10 +723,16 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
     }
 
     let tls = input.tls.clone().unwrap_or_default();
-    let cluster_domain_secret =
-        or_default(tls.cluster_domain_secret.as_ref(), defaults::CLUSTER_DOMAIN_SECRET);
-    let workloads_secret = or_default(tls.workloads_secret.as_ref(), defaults::WORKLOADS_SECRET);
-    let inference_secret = or_default(tls.inference_secret.as_ref(), defaults::INFERENCE_SECRET);
+    let tls_issuer = resolve_issuer(&mut issues, &tls);
+    let names = if tls_issuer.is_some() {
+        use crate::certmanager::secrets as cm;
+        [cm::CLUSTER_DOMAIN, cm::WORKLOADS, cm::INFERENCE]
+    } else {
+        [defaults::CLUSTER_DOMAIN_SECRET, defaults::WORKLOADS_SECRET, defaults::INFERENCE_SECRET]
+    };
+    let cluster_domain_secret = or_default(tls.cluster_domain_secret.as_ref(), names[0]);
+    let workloads_secret = or_default(tls.workloads_secret.as_ref(), names[1]);
+    let inference_secret = or_default(tls.inference_secret.as_ref(), names[2]);
     validate::object_name(&mut issues, "tls.clusterDomainSecret", &cluster_domain_secret);
     validate::object_name(&mut issues, "tls.workloadsSecret", &workloads_secret);
     validate::object_name(&mut issues, "tls.inferenceSecret", &inference_secret);
@@ -843,6 +856,7 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
         cluster_domain_secret,
         workloads_secret,
         inference_secret,
+        tls_issuer,
         allowed_routes: AllowedRoutes {
             control_plane: control_plane_routes,
             workloads: workload_routes,
@@ -869,6 +883,42 @@ fn admits(policy: &RouteNamespaces, ns: &str, gateway_ns: &str) -> bool {
         RouteNamespaces::Same => ns == gateway_ns,
         RouteNamespaces::Namespaces { names } => names.iter().any(|n| n == ns),
     }
+}
+
+/// `tls.issuer`, and with it no secret name the Ingress serves: cert-manager would re-issue
+/// into it, and rollback could not give the Ingress its certificate back.
+fn resolve_issuer(issues: &mut Issues, tls: &TlsInput) -> Option<crate::certmanager::IssuerRef> {
+    let raw = tls.issuer.as_ref()?;
+    let issuer = match crate::certmanager::IssuerRef::parse(raw) {
+        Ok(i) => i,
+        Err(rule) => {
+            issues.error(ValidationError::new(
+                "tls.issuer",
+                raw,
+                format!("the issuer {rule}"),
+                "pass `--tls-issuer clusterissuer/NAME` or `--tls-issuer issuer/NAME` (an Issuer in the Gateway's namespace)",
+            ));
+            return None;
+        }
+    };
+    validate::object_name(issues, "tls.issuer", &issuer.name);
+    let ingress_names =
+        [defaults::CLUSTER_DOMAIN_SECRET, defaults::WORKLOADS_SECRET, defaults::INFERENCE_SECRET];
+    for (field, value) in [
+        ("tls.clusterDomainSecret", &tls.cluster_domain_secret),
+        ("tls.workloadsSecret", &tls.workloads_secret),
+        ("tls.inferenceSecret", &tls.inference_secret),
+    ] {
+        if let Some(v) = value.as_ref().filter(|v| ingress_names.contains(&v.as_str())) {
+            issues.error(ValidationError::new(
+                field,
+                v,
+                "with `--tls-issuer`, cert-manager writes the listener's secret; this name is a secret the Ingress serves, which must stay as it is for rollback",
+                "leave the secret name unset (cert-manager then writes `runai-gateway-*-tls`), or pick a name the Ingress does not use",
+            ));
+        }
+    }
+    Some(issuer)
 }
 
 fn resolve_release(issues: &mut Issues, field: &str, input: &SpecInput, component: Component) -> Release {

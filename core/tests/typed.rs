@@ -37,10 +37,27 @@ fn objects_parse_into_gateway_api_types() {
                     assert_eq!(m["apiVersion"], "gateway.kgateway.dev/v1alpha1");
                     assert_eq!(m["spec"]["upgradeConfig"]["enabledUpgrades"][0], "websocket");
                 }
+                "Certificate" => {
+                    // cert-manager's shape; its secret is one a listener refers to.
+                    assert_eq!(m["apiVersion"], "cert-manager.io/v1");
+                    assert_eq!(m["spec"]["secretName"], m["metadata"]["name"]);
+                    assert_eq!(m["spec"]["issuerRef"]["group"], "cert-manager.io");
+                    let gw = plan.objects.iter().find(|o| o.manifest["kind"] == "Gateway").expect("gateway");
+                    let refs = gw.manifest["spec"]["listeners"].as_array().expect("listeners");
+                    assert!(
+                        refs.iter()
+                            .any(|l| l["tls"]["certificateRefs"][0]["name"] == m["spec"]["secretName"]
+                                && l["hostname"] == m["spec"]["dnsNames"][0]),
+                        "{}: {m}",
+                        case.name
+                    );
+                }
                 other => panic!("{}: unexpected kind {other}", case.name),
             }
         }
-        assert_eq!(kinds[0], "Gateway", "{}", case.name);
+        // The Certificates come before the Gateway that refers to their secrets; then the Gateway.
+        let first = kinds.iter().position(|k| k != "Certificate").expect("a Gateway");
+        assert_eq!(kinds[first], "Gateway", "{}", case.name);
     }
 }
 

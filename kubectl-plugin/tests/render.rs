@@ -236,3 +236,43 @@ fn a_closed_pipe_is_not_an_error() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn tls_issuer_renders_certificates_and_refuses_the_ingress_secrets() {
+    let yaml = stdout_of(&[
+        "render",
+        "--cluster-domain",
+        "runai.example.com",
+        "--tls-issuer",
+        "clusterissuer/letsencrypt-dns",
+    ]);
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).expect("yaml stream");
+    let certs: Vec<&serde_json::Value> = docs.iter().filter(|d| d["kind"] == "Certificate").collect();
+    assert_eq!(certs.len(), 3, "{yaml}");
+    assert!(certs.iter().all(|c| c["spec"]["issuerRef"]["kind"] == "ClusterIssuer"));
+    assert!(
+        yaml.contains("#     issuer: clusterissuer/letsencrypt-dns"),
+        "the header repeats the input: {yaml}"
+    );
+    let script = stdout_of(&[
+        "render",
+        "--cluster-domain",
+        "runai.example.com",
+        "--tls-issuer",
+        "issuer/ca",
+        "-o",
+        "helm",
+    ]);
+    assert!(script.contains("kubectl wait --for=condition=Ready issuer/ca -n runai"), "{script}");
+
+    // The example config names the Ingress's secrets: with an issuer, each is refused.
+    let out = cmd().args(["render", "--example", "--tls-issuer", "issuer/ca"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: the input has 3 problems"), "{err}");
+    assert!(err.contains("`tls.workloadsSecret` = `runai-cluster-domain-star-tls-secret`"), "{err}");
+    let out = cmd().args(["render", "--example", "--tls-issuer", "vault"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`tls.issuer` = `vault`"));
+}

@@ -44,6 +44,7 @@ const CASES: &[Case] = &[
         config: None,
     },
     Case { fixture: "runai-introduced", args: &["--no-inference"], config: None },
+    Case { fixture: "status/healthy", args: &["--tls-issuer", "issuer/ca"], config: None },
     Case {
         fixture: "gateway-prepared",
         args: &["--gateway-class", "from-flag", "--context", CONTEXT],

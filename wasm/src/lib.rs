@@ -712,6 +712,7 @@ mod tests {
                 cluster_domain_secret: Some("a".into()),
                 workloads_secret: Some("b".into()),
                 inference_secret: Some("c".into()),
+                issuer: Some("clusterissuer/ca".into()),
             }),
             allowed_routes: Some(AllowedRoutesInput {
                 control_plane: Some(RouteNamespaces::All),

@@ -390,6 +390,7 @@ function showResolved(spec) {
     'tls.clusterDomainSecret': spec.clusterDomainSecret,
     'tls.workloadsSecret': spec.workloadsSecret,
     'tls.inferenceSecret': spec.inferenceSecret,
+    'tls.issuer': spec.tlsIssuer ? `${spec.tlsIssuer.kind === 'ClusterIssuer' ? 'clusterissuer' : 'issuer'}/${spec.tlsIssuer.name}` : 'none: secrets by hand',
     'allowedRoutes.controlPlane': core.routeNamespacesFlag(spec.allowedRoutes.controlPlane),
     'allowedRoutes.workloads': core.routeNamespacesFlag(spec.allowedRoutes.workloads),
     'allowedRoutes.inference': core.routeNamespacesFlag(spec.allowedRoutes.inference),

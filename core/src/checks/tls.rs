@@ -86,6 +86,8 @@ fn secret_missing(cx: &Cx<'_>) -> Outcome {
         needed_certs(cx)
             .into_iter()
             .filter(|(ns, name, _, _)| cx.snap.secret(ns, name).is_none())
+            // A secret a planned Certificate fills is cert-manager's to write, once applied.
+            .filter(|(ns, name, _, _)| !crate::certmanager::fills(cx.spec, ns, name))
             // The inference secret sitting in Knative's namespace has its own check.
             .filter(|(_, name, _, _)| {
                 !(name == &cx.spec.inference_secret
@@ -110,6 +112,11 @@ fn secret_missing(cx: &Cx<'_>) -> Outcome {
 fn inference_secret(cx: &Cx<'_>) -> Outcome {
     if !cx.spec.inference_enabled() || cx.spec.platform != Platform::Kubernetes {
         return Outcome::Skip("inference is not routed through this Gateway".into());
+    }
+    if let Some(issuer) = &cx.spec.tls_issuer {
+        return Outcome::Skip(format!(
+            "cert-manager ({issuer}) issues the inference certificate next to the Gateway"
+        ));
     }
     if let Some(o) = cx.need(&[Kind::Secret]) {
         return o;

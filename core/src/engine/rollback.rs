@@ -96,9 +96,10 @@ fn knative_restore(
 /// The objects `apply` created: this tool's label and field manager, not recorded as
 /// pre-existing.
 fn created(labelled: &[Value], state: Option<&StateRecord>) -> Vec<(ObjectRef, String)> {
+    let ours = |o: &Value| o["metadata"]["labels"][MANAGED_BY_LABEL] == FIELD_MANAGER && managed_by_us(o);
     labelled
         .iter()
-        .filter(|o| o["metadata"]["labels"][MANAGED_BY_LABEL] == FIELD_MANAGER && managed_by_us(o))
+        .filter(|o| ours(o) || crate::certmanager::issued_for(o, labelled.iter().filter(|c| ours(c))))
         .map(|o| (ObjectRef::of(o), o["metadata"]["uid"].as_str().unwrap_or_default().to_owned()))
         .filter(|(r, _)| !state.is_some_and(|s| s.existed_before(r)))
         .collect()

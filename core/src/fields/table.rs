@@ -266,6 +266,15 @@ pub const FIELDS: &[Field] = &[
         access: access!([tls.inference_secret], |s| Some(s.inference_secret.clone())),
     },
     Field {
+        path: "tls.issuer",
+        label: "cert-manager issuer (clusterissuer/NAME or issuer/NAME)",
+        help: "Obtain the listeners' certificates from this cert-manager issuer (clusterissuer/NAME or issuer/NAME) instead of secrets made by hand; the secrets then default to runai-gateway-*-tls, never the Ingress's",
+        default: Shown::Note("none: the secrets are provided by hand"),
+        kind: Kind::Text,
+        flag: flag("tls-issuer", "KIND/NAME", TLS),
+        access: access!([tls.issuer], |s| s.tls_issuer.as_ref().map(ToString::to_string)),
+    },
+    Field {
         path: "knative.namespace",
         label: "Knative namespace",
         help: "Knative Serving namespace",

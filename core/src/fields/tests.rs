@@ -33,6 +33,7 @@ fn every_field() -> SpecInput {
             cluster_domain_secret: Some("a".into()),
             workloads_secret: Some("b".into()),
             inference_secret: Some("c".into()),
+            issuer: Some("clusterissuer/ca".into()),
         }),
         allowed_routes: Some(AllowedRoutesInput {
             control_plane: Some(RouteNamespaces::Same),
@@ -185,6 +186,7 @@ fn the_defaults_users_see() {
         ("tls.clusterDomainSecret", "runai-cluster-domain-tls-secret"),
         ("tls.workloadsSecret", "runai-cluster-domain-star-tls-secret"),
         ("tls.inferenceSecret", "runai-cluster-inference-tls-secret"),
+        ("tls.issuer", "none: the secrets are provided by hand"),
         ("allowedRoutes.controlPlane", "host mode: ns:runai,runai-backend; path mode: all"),
         ("allowedRoutes.workloads", "label:runai/queue"),
         ("allowedRoutes.inference", "ns:knative-serving"),

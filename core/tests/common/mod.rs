@@ -43,6 +43,10 @@ pub const CASES: &[Case] = &[
         yaml: "clusterDomain: runai.example.com\nrunai: {controlPlane: saas, cluster: {chartVersion: 2.25.3}}\n",
     },
     Case {
+        name: "cert_manager_issuer",
+        yaml: "clusterDomain: runai.example.com\ntls: {issuer: clusterissuer/letsencrypt-dns}\n",
+    },
+    Case {
         name: "remote_control_plane",
         yaml: "clusterDomain: runai.example.com\nrunai: {controlPlaneContext: cp-admin@prod, backend: {chart: runai/control-plane, chartVersion: 2.25.1}}\n",
     },
