@@ -254,15 +254,8 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
     runs.push(measure("status -o json", &server, &opts.binary, &status_args, &dir)?);
     let snap_args = [&["snapshot", "-o", "yaml", "--kubeconfig", kc][..], &dns].concat();
     runs.push(measure("snapshot", &server, &opts.binary, &snap_args, &dir)?);
-    let apply_args = [
-        "apply",
-        "--cluster-domain",
-        "runai.example.com",
-        "--dry-run=server",
-        "--yes",
-        "--kubeconfig",
-        kc,
-    ];
+    let apply_args =
+        ["apply", "--cluster-domain", "runai.example.com", "--dry-run=server", "--yes", "--kubeconfig", kc];
     runs.push(measure("apply --dry-run=server", &server, &opts.binary, &apply_args, &dir)?);
     Ok((seed_time, runs))
 }

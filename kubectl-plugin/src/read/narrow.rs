@@ -47,7 +47,11 @@ fn params(cached: bool) -> ListParams {
 }
 
 /// One narrow LIST per target: `(kind, namespace, params)`.
-fn targets(ingest: &Ingest, failed: &[(Kind, Source)], cached: bool) -> Vec<(Kind, Option<String>, ListParams)> {
+fn targets(
+    ingest: &Ingest,
+    failed: &[(Kind, Source)],
+    cached: bool,
+) -> Vec<(Kind, Option<String>, ListParams)> {
     let failed_kind = |k: Kind| failed.iter().any(|(f, _)| *f == k);
     let mut out = Vec::new();
     if failed_kind(Kind::Namespace) {

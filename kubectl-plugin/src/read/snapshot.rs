@@ -9,7 +9,9 @@
 //! - `/version` first: a cluster that does not answer is [`StatusError::Unreachable`] (exit 6),
 //!   not a report full of failed reads.
 //! - Then one paginated LIST (`limit=500` plus `continue`) per kind, cluster-wide, all kinds at
-//!   once. Never one request per object. Secrets are the one kind read as two filtered lists:
+//!   once, each page folded into [`Ingest`] as it arrives and dropped; then the Services and
+//!   EndpointSlices the checks judge, by namespace and name ([`super::narrow`]). Never one
+//!   request per object. Secrets are the one kind read as two filtered lists:
 //!   TLS secrets (`fieldSelector=type=kubernetes.io/tls`) and the Helm release secrets of the
 //!   Run:ai releases (`labelSelector=owner=helm,name in (…)`), so that no other secret of the
 //!   cluster is ever downloaded.
@@ -269,7 +271,8 @@ async fn collect(
     }
     // Services and EndpointSlices: only those the checks judge, now that the namespaces and
     // routes are known.
-    let narrow = super::narrow::read(&client, &ingest, &sources, &deadline, super::narrow::cache_ok(opts)).await;
+    let narrow =
+        super::narrow::read(&client, &ingest, &sources, &deadline, super::narrow::cache_ok(opts)).await;
     sources.extend(narrow);
     let mut ingest = ingest.into_inner();
     match cp {

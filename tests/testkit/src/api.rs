@@ -692,7 +692,12 @@ impl State {
     /// Objects are found by a range over the ordered store, so a page costs its own size, not the
     /// size of the cluster. `Accept: …;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` answers
     /// with the items' metadata only.
-    fn list(&self, req: &ApiRequest, t: &Target, q: &HashMap<String, String>) -> Result<(u16, Value), ApiError> {
+    fn list(
+        &self,
+        req: &ApiRequest,
+        t: &Target,
+        q: &HashMap<String, String>,
+    ) -> Result<(u16, Value), ApiError> {
         let labels =
             crate::selector::LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
         let fields = crate::selector::FieldSelector::parse(
@@ -702,7 +707,9 @@ impl State {
         let rv_param = q.get("resourceVersion").filter(|v| !v.is_empty());
         let token = q.get("continue").filter(|c| !c.is_empty());
         if token.is_some() && rv_param.is_some() {
-            return Err(ApiError::bad_request("specifying resource version is not allowed when using continue"));
+            return Err(ApiError::bad_request(
+                "specifying resource version is not allowed when using continue",
+            ));
         }
         let from_cache = rv_param.is_some_and(|v| v == "0");
         let (store, rv) = match (&self.watch_cache, from_cache) {

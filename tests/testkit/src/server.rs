@@ -278,7 +278,10 @@ impl TestServer {
     ///
     /// # Errors
     /// The object that could not be stored, and why.
-    pub fn seed_all(&self, objects: impl IntoIterator<Item = Value>) -> Result<usize, crate::status::ApiError> {
+    pub fn seed_all(
+        &self,
+        objects: impl IntoIterator<Item = Value>,
+    ) -> Result<usize, crate::status::ApiError> {
         let mut state = lock(&self.state);
         let mut n = 0;
         for o in objects {
