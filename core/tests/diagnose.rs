@@ -220,7 +220,7 @@ fn ten_thousand_refused_routes_are_one_finding_each_check() {
             managed_by_tool: false,
         });
     }
-    let spec = discover(&SpecInput::default(), &snap).resolve().unwrap();
+    let spec = discover(&SpecInput::default(), &snap).resolve().expect("spec");
     let report = diagnose(&spec, &snap, FIXED);
     for id in ["routes-not-accepted", "route-refs-unresolved"] {
         let found: Vec<_> = report.findings.iter().filter(|f| f.id == id).collect();
