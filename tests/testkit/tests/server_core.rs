@@ -228,14 +228,16 @@ async fn resource_version_zero_is_served_from_a_watch_cache_whole_and_maybe_stal
         .expect("cm");
         cms.create(&PostParams::default(), &cm).await.expect("create");
     }
-    // Consistent reads page by `limit`; a `resourceVersion=0` read ignores it, like the watch
-    // cache of a kube-apiserver up to 1.32.
+    // Consistent reads page by `limit`; a `resourceVersion=0` read is whole (kube's client sends
+    // no `resourceVersion=0` with a `limit`, since a watch cache up to 1.32 ignores it).
     let page = cms.list(&ListParams::default().limit(2)).await.expect("page");
     assert_eq!(page.items.len(), 2);
     assert!(page.metadata.continue_.is_some());
-    let cached = cms.list(&ListParams::default().limit(2).match_any()).await.expect("cached");
+    let cached = cms.list(&ListParams::default().match_any()).await.expect("cached");
     assert_eq!(cached.items.len(), 5);
     assert!(cached.metadata.continue_.is_none());
+    let last = server.requests().pop().expect("request");
+    assert!(last.query.contains("resourceVersion=0"), "{}", last.query);
     // A lagging cache: what is written after it froze is seen by consistent reads only.
     server.freeze_watch_cache();
     let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "late"}})).expect("cm");
