@@ -44,6 +44,11 @@ stage "core for wasm32-unknown-unknown (no I/O, no tokio in its tree)" core_has_
 tests "tests" env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo test --workspace --locked --no-fail-fast
 
+# The scale bench at 1,000 workloads, as a smoke run only (the numbers are recorded in
+# docs/performance.md from runs at 1,000, 10,000 and 50,000; nothing here asserts a time). It uses
+# the dev binary the tests above built.
+stage "bench-scale smoke (1,000 workloads)" cargo xtask bench-scale --workloads 1000 --dev
+
 # The browser tests: installs wasm-bindgen-cli, Chromium and chromedriver, then runs the
 # bindings in headless Chromium and the page end to end.
 stage "wasm/test.sh" bash wasm/test.sh

@@ -460,6 +460,28 @@ impl Ingest {
         true
     }
 
+    /// The names of the namespaces read so far.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.snapshot.namespaces.iter().map(|n| n.name.as_str())
+    }
+
+    /// The Services whose endpoints a check judges, as (namespace, name): the backends of the
+    /// routes this tool manages and of the Knative route (`backend-no-endpoints`), among the
+    /// routes read so far.
+    #[must_use]
+    pub fn judged_backends(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .snapshot
+            .http_routes
+            .iter()
+            .filter(|r| r.managed_by_tool || r.name == crate::manifests::KNATIVE_ROUTE)
+            .flat_map(|r| r.backends.iter().map(|(ns, name, _)| (ns.clone(), name.clone())))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The finished snapshot, sorted so that output is stable whatever the reading order.
     #[must_use]
     pub fn finish(mut self) -> Snapshot {

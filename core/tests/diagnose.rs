@@ -190,3 +190,43 @@ fn the_table_is_terse_when_healthy_and_names_the_next_step() {
         assert!(text.contains("docs: docs/checks.md#cert-key-mismatch"), "{text}");
     }
 }
+
+#[test]
+fn ten_thousand_refused_routes_are_one_finding_each_check() {
+    let (mut snap, _) = report("status/healthy");
+    let gw = snap.gateways[0].clone();
+    let parent = runai_gateway_core::snapshot::ParentRef {
+        namespace: gw.namespace.clone(),
+        name: gw.name.clone(),
+        section_name: Some("https-workloads".into()),
+    };
+    let cond = |t: &str| runai_gateway_core::snapshot::Condition {
+        type_: t.into(),
+        status: "False".into(),
+        reason: if t == "Accepted" { "NotAllowedByListeners".into() } else { "BackendNotFound".into() },
+        message: "refused".into(),
+    };
+    for i in 0..10_000 {
+        snap.http_routes.push(runai_gateway_core::snapshot::HttpRoute {
+            namespace: format!("runai-proj-{:03}", i % 300),
+            name: format!("wl-{i:05}"),
+            hostnames: vec![format!("wl-{i:05}.runai.example.com")],
+            parent_refs: vec![parent.clone()],
+            backends: Vec::new(),
+            parents: vec![runai_gateway_core::snapshot::RouteParentStatus {
+                parent: parent.clone(),
+                conditions: vec![cond("Accepted"), cond("ResolvedRefs")],
+            }],
+            managed_by_tool: false,
+        });
+    }
+    let spec = discover(&SpecInput::default(), &snap).resolve().expect("spec");
+    let report = diagnose(&spec, &snap, FIXED);
+    for id in ["routes-not-accepted", "route-refs-unresolved"] {
+        let found: Vec<_> = report.findings.iter().filter(|f| f.id == id).collect();
+        assert_eq!(found.len(), 1, "{id}: one finding, not one per route");
+        let message = &found[0].message;
+        assert!(message.contains("10000") && message.contains("wl-00000"), "{id}: {message}");
+        assert!(message.len() < 600, "{id}: the first few names only: {message}");
+    }
+}

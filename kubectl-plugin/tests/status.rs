@@ -373,18 +373,24 @@ fn a_kubectl_list_of_the_same_objects_is_diagnosed_too() {
 }
 
 #[test]
-fn status_makes_one_list_per_kind_and_two_for_secrets() {
+fn status_reads_most_kinds_cluster_wide_and_services_and_endpointslices_by_name() {
     let server = TestServer::with_fixture("status/healthy");
     let dns = Dns::Ingress.start();
     server.clear_requests();
     let r = status(&server, &dns.arg(), &["-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let mut lists = std::collections::BTreeMap::<String, usize>::new();
+    let mut cluster_wide = std::collections::BTreeMap::<String, usize>::new();
+    let mut narrow = BTreeSet::<(String, String, String)>::new();
     for req in server.requests() {
         // Discovery and `/version` are not resources.
         let Some(resource) = &req.resource else { continue };
         assert_eq!(req.verb, "list", "only LISTs, never one request per object: {req:?}");
-        *lists.entry(resource.clone()).or_default() += 1;
+        match &req.namespace {
+            None => *cluster_wide.entry(resource.clone()).or_default() += 1,
+            Some(ns) => {
+                narrow.insert((resource.clone(), ns.clone(), req.query.clone()));
+            }
+        }
     }
     let want: std::collections::BTreeMap<String, usize> = [
         ("customresourcedefinitions", 1),
@@ -394,8 +400,6 @@ fn status_makes_one_list_per_kind_and_two_for_secrets() {
         ("httplistenerpolicies", 1),
         ("namespaces", 1),
         ("secrets", 2),
-        ("services", 1),
-        ("endpointslices", 1),
         ("ingresses", 1),
         ("knativeservings", 1),
         ("runaiconfigs", 1),
@@ -403,17 +407,35 @@ fn status_makes_one_list_per_kind_and_two_for_secrets() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    assert_eq!(lists, want);
+    assert_eq!(cluster_wide, want, "Services and EndpointSlices are never listed cluster-wide");
+    // Services: only where the Ingress controller lives; EndpointSlices: only the backends of the
+    // tool's routes and the Knative route, each by its Service's name; both from the watch cache.
+    let services: Vec<_> = narrow.iter().filter(|(r, _, _)| r == "services").collect();
+    assert!(
+        !services.is_empty() && services.iter().all(|(_, ns, _)| ns == "haproxy-controller"),
+        "{narrow:?}"
+    );
+    let slices: Vec<_> = narrow.iter().filter(|(r, _, _)| r == "endpointslices").collect();
+    assert!(!slices.is_empty(), "{narrow:?}");
+    for (_, _, q) in &slices {
+        assert!(q.contains("labelSelector=kubernetes.io%2Fservice-name%3D"), "{q}");
+    }
+    assert!(slices.iter().any(|(_, ns, q)| ns == "knative-serving" && q.contains("kourier")), "{narrow:?}");
+    assert!(narrow.iter().all(|(_, _, q)| q.contains("resourceVersion=0")), "{narrow:?}");
+    assert_eq!(narrow.len(), services.len() + slices.len(), "{narrow:?}");
+    // The cluster-wide lists are paginated, consistent reads (no watch cache); namespaces are
+    // metadata only.
+    let wide: Vec<_> =
+        server.requests().into_iter().filter(|r| r.resource.is_some() && r.namespace.is_none()).collect();
+    assert!(
+        wide.iter().all(|r| r.query.contains("limit=500") && !r.query.contains("resourceVersion")),
+        "{wide:?}"
+    );
     // The secrets are filtered on the server: TLS ones, and the Run:ai releases' Helm secrets.
-    let queries: Vec<String> = server
-        .requests()
-        .into_iter()
-        .filter(|r| r.resource.as_deref() == Some("secrets"))
-        .map(|r| r.query)
-        .collect();
+    let queries: Vec<String> =
+        wide.iter().filter(|r| r.resource.as_deref() == Some("secrets")).map(|r| r.query.clone()).collect();
     assert!(queries.iter().any(|q| q.contains("fieldSelector=type%3Dkubernetes.io%2Ftls")), "{queries:?}");
     assert!(queries.iter().any(|q| q.contains("labelSelector=owner%3Dhelm")), "{queries:?}");
-    assert!(queries.iter().all(|q| q.contains("limit=500")), "{queries:?}");
 }
 
 #[test]

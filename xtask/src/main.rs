@@ -11,6 +11,7 @@ use xtask::workspace::Workspace;
 
 mod bench;
 mod gendocs;
+mod scale;
 mod web;
 
 /// Release tooling for kubectl runai-gateway.
@@ -86,6 +87,25 @@ enum Command {
         #[arg(long)]
         throttle: bool,
     },
+    /// Seed the testkit with a large cluster and measure `status`, `snapshot` and
+    /// `apply --dry-run=server` of the built binary: wall, peak RSS, requests, bytes read
+    BenchScale {
+        /// Workloads (an HTTPRoute, a Service, an EndpointSlice and a Secret each)
+        #[arg(long, default_value_t = 1000)]
+        workloads: usize,
+        /// Project namespaces [default: one per 33 workloads]
+        #[arg(long)]
+        namespaces: Option<usize>,
+        /// The base fixture (a folder of tests/fixtures)
+        #[arg(long, default_value = "gateway-api-installed")]
+        fixture: String,
+        /// Run this binary instead of building one
+        #[arg(long, value_name = "PATH")]
+        bin: Option<PathBuf>,
+        /// Build the binary with the dev profile (the CI smoke run), not release
+        #[arg(long)]
+        dev: bool,
+    },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
         /// Only check that the committed files are current
@@ -112,6 +132,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Builds the plugin (release, or dev) and returns the binary's path.
+fn build_plugin(ws: &Workspace, dev: bool) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "--locked", "-p", "kubectl-runai-gateway"]).current_dir(&ws.root);
+    if !dev {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().context("running cargo build")?;
+    anyhow::ensure!(status.success(), "cargo build of the plugin failed");
+    Ok(ws.target_dir.join(if dev { "debug" } else { "release" }).join("kubectl-runai_gateway"))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -150,6 +183,20 @@ fn run(cli: Cli) -> Result<()> {
             }
             let visits = bench::run(&dir, runs.max(1), throttle)?;
             print!("{}", bench::report(&visits));
+        }
+        Command::BenchScale { workloads, namespaces, fixture, bin, dev } => {
+            let binary = match bin {
+                Some(b) => std::fs::canonicalize(&b).with_context(|| format!("--bin {}", b.display()))?,
+                None => build_plugin(&ws, dev)?,
+            };
+            let opts = scale::Options {
+                workloads,
+                namespaces: namespaces.unwrap_or(workloads / 33 + 1),
+                fixture,
+                binary,
+            };
+            let (seed, runs) = scale::run(&opts)?;
+            print!("{}", scale::report(&opts, seed, &runs));
         }
         Command::GenDocs { check } => {
             gendocs::gen_docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), check)?;

@@ -86,24 +86,50 @@ fn routes_not_accepted(cx: &Cx<'_>) -> Outcome {
     ])
 }
 
+/// Routes named one finding each up to this many; beyond, one finding with the count and the
+/// first few names, so that the report stays one screen on a cluster with thousands of routes.
+const ROUTES_NAMED: usize = 5;
+
 fn route_refs(cx: &Cx<'_>) -> Outcome {
     if cx.gateway.is_none() {
         return Outcome::Skip("no Gateway".into());
     }
+    let bad: Vec<_> = routes_on_gateway(cx)
+        .into_iter()
+        .filter_map(|r| {
+            let c = parent_condition(r, cx, "ResolvedRefs")?;
+            (c.status == "False").then_some((r, c))
+        })
+        .collect();
+    if bad.len() > ROUTES_NAMED {
+        let first: Vec<String> = bad
+            .iter()
+            .take(3)
+            .map(|(r, c)| format!("{}/{} ({}: {})", r.namespace, r.name, c.reason, c.message))
+            .collect();
+        return found(vec![
+            draft(
+                cx.gw_ref(),
+                format!(
+                    "{} routes on {} cannot resolve their backends: {}; …",
+                    bad.len(),
+                    cx.gw_ref(),
+                    first.join("; ")
+                ),
+            )
+            .fix("kubectl get httproute -A -o wide"),
+        ]);
+    }
     found(
-        routes_on_gateway(cx)
-            .into_iter()
-            .filter_map(|r| {
-                let c = parent_condition(r, cx, "ResolvedRefs")?;
-                (c.status == "False").then(|| {
-                    draft(
-                        format!("HTTPRoute {}/{}", r.namespace, r.name),
-                        format!(
-                            "`{}/{}` cannot resolve its backends: {} ({})",
-                            r.namespace, r.name, c.reason, c.message
-                        ),
-                    )
-                })
+        bad.into_iter()
+            .map(|(r, c)| {
+                draft(
+                    format!("HTTPRoute {}/{}", r.namespace, r.name),
+                    format!(
+                        "`{}/{}` cannot resolve its backends: {} ({})",
+                        r.namespace, r.name, c.reason, c.message
+                    ),
+                )
             })
             .collect(),
     )

@@ -104,19 +104,55 @@ pub async fn list_all(
     namespace: Option<&str>,
     params: ListParams,
 ) -> Result<Vec<Value>, kube::Error> {
+    let mut items = Vec::new();
+    for_each_page(client, kind, namespace, params, false, |page| items.extend(page)).await?;
+    Ok(items)
+}
+
+/// One LIST as [`list_all`], each page handed to `fold` as it arrives and then dropped, so that
+/// memory holds one page at a time, not the whole list. With `metadata_only` the server is asked
+/// for `PartialObjectMetadataList` (each item its `metadata` only).
+///
+/// # Errors
+/// The first failed page.
+pub async fn for_each_page(
+    client: &Client,
+    kind: &KindInfo,
+    namespace: Option<&str>,
+    params: ListParams,
+    metadata_only: bool,
+    mut fold: impl FnMut(Vec<Value>),
+) -> Result<(), kube::Error> {
     let ar = api_resource(kind);
     let api: Api<DynamicObject> = match namespace.filter(|_| kind.namespaced) {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
         None => Api::all_with(client.clone(), &ar),
     };
-    let mut params = params.limit(PAGE_SIZE);
-    let mut items = Vec::new();
+    // A list from the watch cache (`resourceVersion=0`) is not paginated by servers up to 1.32,
+    // and a `continue` may not carry a resourceVersion.
+    let cached = params.resource_version.as_deref() == Some("0");
+    let mut params = if cached { params } else { params.limit(PAGE_SIZE) };
     loop {
-        let page = api.list(&params).await?;
-        items.extend(page.items.iter().map(|o| to_value(o, kind)));
-        match page.metadata.continue_.filter(|t| !t.is_empty()) {
-            Some(token) => params = params.continue_token(&token),
-            None => return Ok(items),
+        let (page, token) = if metadata_only {
+            let page = api.list_metadata(&params).await?;
+            let items = page
+                .items
+                .iter()
+                .map(|o| serde_json::json!({"apiVersion": kind.api_version, "kind": kind.kind, "metadata": o.metadata}))
+                .collect::<Vec<_>>();
+            (items, page.metadata.continue_)
+        } else {
+            let page = api.list(&params).await?;
+            (page.items.iter().map(|o| to_value(o, kind)).collect(), page.metadata.continue_)
+        };
+        fold(page);
+        match token.filter(|t| !t.is_empty()) {
+            Some(token) => {
+                params.resource_version = None;
+                params.version_match = None;
+                params = params.continue_token(&token);
+            }
+            None => return Ok(()),
         }
     }
 }

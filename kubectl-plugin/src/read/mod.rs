@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod dns;
+mod narrow;
 pub mod observe;
 pub mod probe;
 pub mod snapshot;

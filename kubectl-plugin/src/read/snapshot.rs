@@ -9,7 +9,9 @@
 //! - `/version` first: a cluster that does not answer is [`StatusError::Unreachable`] (exit 6),
 //!   not a report full of failed reads.
 //! - Then one paginated LIST (`limit=500` plus `continue`) per kind, cluster-wide, all kinds at
-//!   once. Never one request per object. Secrets are the one kind read as two filtered lists:
+//!   once, each page folded into [`Ingest`] as it arrives and dropped; then the Services and
+//!   EndpointSlices the checks judge, by namespace and name ([`super::narrow`]). Never one
+//!   request per object. Secrets are the one kind read as two filtered lists:
 //!   TLS secrets (`fieldSelector=type=kubernetes.io/tls`) and the Helm release secrets of the
 //!   Run:ai releases (`labelSelector=owner=helm,name in (…)`), so that no other secret of the
 //!   cluster is ever downloaded.
@@ -24,6 +26,7 @@
 //! Private keys never leave [`Ingest`]: only the parsed certificate and the verdict of the key
 //! comparison reach the snapshot.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -142,12 +145,13 @@ fn helm_selector(names: &[String]) -> String {
     format!("owner=helm,name in ({})", names.join(","))
 }
 
-/// Every LIST of a run against the workload cluster: one per kind, cluster-wide; Secrets are
-/// two filtered lists.
+/// The cluster-wide LISTs of a run against the workload cluster: one per kind; Secrets are two
+/// filtered lists. Services and EndpointSlices are read narrowly afterwards
+/// ([`super::narrow`]).
 fn lists(releases: &[String]) -> Vec<ListSpec> {
     Kind::ALL
         .into_iter()
-        .filter(|k| *k != Kind::ControlPlaneRelease)
+        .filter(|k| *k != Kind::ControlPlaneRelease && !super::narrow::NARROW.contains(k))
         .flat_map(|kind| match kind {
             Kind::Secret => vec![
                 ListSpec::new(kind).fields("type=kubernetes.io/tls"),
@@ -166,8 +170,29 @@ async fn list_all(client: &Client, spec: &ListSpec) -> Result<Vec<Value>, Source
         .map_err(|e| source_of(spec.kind, &e))
 }
 
+/// One paginated LIST folded into `ingest` page by page (nothing of it is kept but what
+/// ingestion keeps), or how reading failed. Namespaces are read as metadata only.
+pub(super) async fn fold_list(
+    client: &Client,
+    kind: Kind,
+    namespace: Option<&str>,
+    params: ListParams,
+    ingest: &RefCell<Ingest>,
+) -> Result<(), Source> {
+    let info = runai_gateway_core::kinds::of_snapshot_kind(kind);
+    let metadata_only = kind == Kind::Namespace;
+    super::client::for_each_page(client, info, namespace, params, metadata_only, |page| {
+        let mut ingest = ingest.borrow_mut();
+        for obj in &page {
+            ingest.add(kind, obj);
+        }
+    })
+    .await
+    .map_err(|e| source_of(kind, &e))
+}
+
 /// How a failed LIST is recorded.
-fn source_of(kind: Kind, e: &kube::Error) -> Source {
+pub(super) fn source_of(kind: Kind, e: &kube::Error) -> Source {
     match e {
         kube::Error::Api(status) if status.code == 403 => Source::Forbidden {
             message: if status.message.is_empty() {
@@ -190,7 +215,7 @@ fn source_of(kind: Kind, e: &kube::Error) -> Source {
 }
 
 /// Of two outcomes for the same kind, the one that tells the most: any failure beats a read.
-fn worse(a: Source, b: Source) -> Source {
+pub(super) fn worse(a: Source, b: Source) -> Source {
     let rank = |s: &Source| match s {
         Source::Read { .. } => 0,
         Source::Skipped { .. } => 1,
@@ -219,7 +244,7 @@ async fn collect(
 
     let names = input.release_names();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut ingest = Ingest::new(context, &name_refs);
+    let ingest = RefCell::new(Ingest::new(context, &name_refs));
 
     // With the control plane in another context, its release is read there, not here.
     let remote = input.runai.as_ref().is_some_and(|r| r.control_plane_context.is_some());
@@ -227,7 +252,8 @@ async fn collect(
         if remote { vec![input.release(Component::Cluster).release] } else { names.clone() };
     let specs = lists(&local);
     let reads = specs.iter().map(|spec| async {
-        let outcome = match deadline.run(list_all(&client, spec)).await {
+        let read = fold_list(&client, spec.kind, spec.namespace.as_deref(), spec.params.clone(), &ingest);
+        let outcome = match deadline.run(read).await {
             Ok(r) => r,
             Err(timeout) => Err(Source::Failed { message: timeout }),
         };
@@ -239,15 +265,16 @@ async fn collect(
     let mut sources: Vec<(Kind, Source)> = Vec::new();
     for (kind, outcome) in results {
         match outcome {
-            Ok(objects) => {
-                ingest.mark_read(kind);
-                for obj in &objects {
-                    ingest.add(kind, obj);
-                }
-            }
+            Ok(()) => ingest.borrow_mut().mark_read(kind),
             Err(source) => sources.push((kind, source)),
         }
     }
+    // Services and EndpointSlices: only those the checks judge, now that the namespaces and
+    // routes are known.
+    let narrow =
+        super::narrow::read(&client, &ingest, &sources, &deadline, super::narrow::cache_ok(opts)).await;
+    sources.extend(narrow);
+    let mut ingest = ingest.into_inner();
     match cp {
         Ok(objects) => {
             ingest.mark_read(Kind::ControlPlaneRelease);
@@ -257,7 +284,7 @@ async fn collect(
         }
         Err(source) => sources.push((Kind::ControlPlaneRelease, source)),
     }
-    // A kind read by two lists (secrets) keeps the worst outcome of the two.
+    // A kind read by several lists (secrets, the narrow reads) keeps the worst outcome.
     let mut merged: Vec<(Kind, Source)> = Vec::new();
     for (kind, source) in sources {
         match merged.iter_mut().find(|(k, _)| *k == kind) {
@@ -349,13 +376,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_are_two_filtered_lists_and_every_other_kind_one() {
+    fn secrets_are_two_filtered_lists_narrow_kinds_none_and_every_other_kind_one() {
         let specs = lists(&["a".into()]);
         for kind in Kind::ALL {
             let n = specs.iter().filter(|s| s.kind == kind).count();
             let want = match kind {
                 Kind::Secret => 2,
-                Kind::ControlPlaneRelease => 0,
+                Kind::ControlPlaneRelease | Kind::Service | Kind::EndpointSlice => 0,
                 _ => 1,
             };
             assert_eq!(n, want, "{kind:?}");

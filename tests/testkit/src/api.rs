@@ -37,6 +37,10 @@ pub struct RequestRecord {
     pub namespace: Option<String>,
     /// Object name in the path.
     pub name: Option<String>,
+    /// Bytes of the response body (filled in once the answer is written).
+    pub bytes: usize,
+    /// Sequence number of the request (unique per server).
+    pub seq: u64,
 }
 
 /// What an injected fault does.
@@ -128,6 +132,8 @@ pub struct ApiRequest {
     pub body: Vec<u8>,
     /// User-Agent header (the default field manager is derived from it).
     pub user_agent: String,
+    /// Accept header (`as=PartialObjectMetadataList` asks for metadata only).
+    pub accept: String,
 }
 
 /// Where a request is going.
@@ -168,7 +174,11 @@ pub struct State {
     pub user: String,
     /// The `host:port` the server listens on.
     pub address: String,
+    /// The watch cache's view, when frozen ([`State::freeze_watch_cache`]): `resourceVersion=0`
+    /// lists are served from it, so they may be stale, as on a real server.
+    pub watch_cache: Option<(u64, BTreeMap<Key, Value>)>,
     uid_counter: u64,
+    request_seq: u64,
     seed: u64,
     validators: HashMap<String, Arc<Validator>>,
 }
@@ -196,7 +206,9 @@ impl State {
             rules: None,
             user: user.into(),
             address: String::new(),
+            watch_cache: None,
             uid_counter: 0,
+            request_seq: 0,
             seed,
             validators: HashMap::new(),
         }
@@ -442,6 +454,11 @@ impl State {
             resource,
             namespace,
             name,
+            bytes: 0,
+            seq: {
+                self.request_seq += 1;
+                self.request_seq
+            },
         };
         let fault = self.faults.iter_mut().find(|f| f.matches(&record)).map(|f| {
             if let Some(n) = f.remaining.as_mut() {
@@ -630,7 +647,7 @@ impl State {
             ("GET", None) if matches!(q.get("watch").map(String::as_str), Some("true" | "1")) => {
                 Err(ApiError::method_not_allowed("watch is not supported by the runai-gateway test server"))
             }
-            ("GET", None) => self.list(t, q),
+            ("GET", None) => self.list(req, t, q),
             ("POST", None) => self.create(req, t, q, dry_run),
             ("PUT", Some(name)) => self.update(req, t, name, q, dry_run),
             ("PATCH", Some(name)) => self.patch(req, t, name, q, dry_run),
@@ -663,60 +680,125 @@ impl State {
         }
     }
 
-    fn list(&self, t: &Target, q: &HashMap<String, String>) -> Result<(u16, Value), ApiError> {
+    /// A LIST, with the resource-version semantics of a real API server:
+    ///
+    /// - `resourceVersion` unset: the most recent data (a quorum read from storage), paginated by
+    ///   `limit` and `continue`;
+    /// - `resourceVersion=0`: any data, served from the watch cache, which may be stale (see
+    ///   [`State::freeze_watch_cache`]) and, like the watch cache of a kube-apiserver up to 1.32,
+    ///   ignores `limit`: the whole list in one answer, without `continue`;
+    /// - `continue` together with a `resourceVersion` is refused (400), as the server does.
+    ///
+    /// Objects are found by a range over the ordered store, so a page costs its own size, not the
+    /// size of the cluster. `Accept: …;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` answers
+    /// with the items' metadata only.
+    fn list(
+        &self,
+        req: &ApiRequest,
+        t: &Target,
+        q: &HashMap<String, String>,
+    ) -> Result<(u16, Value), ApiError> {
         let labels =
             crate::selector::LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))?;
         let fields = crate::selector::FieldSelector::parse(
             q.get("fieldSelector").map_or("", String::as_str),
             &t.rt.kind,
         )?;
-        let limit: usize =
-            q.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
-        let start_after: Option<(String, String)> = match q.get("continue").filter(|c| !c.is_empty()) {
+        let rv_param = q.get("resourceVersion").filter(|v| !v.is_empty());
+        let token = q.get("continue").filter(|c| !c.is_empty());
+        if token.is_some() && rv_param.is_some() {
+            return Err(ApiError::bad_request(
+                "specifying resource version is not allowed when using continue",
+            ));
+        }
+        let from_cache = rv_param.is_some_and(|v| v == "0");
+        let (store, rv) = match (&self.watch_cache, from_cache) {
+            (Some((rv, cache)), true) => (cache, *rv),
+            _ => (&self.objects, self.rv),
+        };
+        let limit: usize = q
+            .get("limit")
+            .and_then(|l| l.parse().ok())
+            .filter(|l| *l > 0 && !from_cache)
+            .unwrap_or(usize::MAX);
+        let start_after: Option<(String, String)> = match token {
             Some(tok) => Some(decode_continue(tok)?),
             None => None,
         };
-        let ns = t.namespace.clone();
-        let matching: Vec<(&Key, &Value)> = self
-            .objects
-            .iter()
-            .filter(|((g, p, n, _), _)| {
+        let ns = t.namespace.clone().filter(|_| t.rt.namespaced);
+        let lower: Key = match (&start_after, &ns) {
+            (Some((n, nm)), _) => (t.rt.group.clone(), t.rt.plural.clone(), n.clone(), nm.clone()),
+            (None, Some(n)) => (t.rt.group.clone(), t.rt.plural.clone(), n.clone(), String::new()),
+            (None, None) => (t.rt.group.clone(), t.rt.plural.clone(), String::new(), String::new()),
+        };
+        let mut matching = store
+            .range(lower..)
+            .take_while(|((g, p, n, _), _)| {
                 *g == t.rt.group && *p == t.rt.plural && ns.as_ref().is_none_or(|x| x == n)
             })
             .filter(|((_, _, n, nm), _)| start_after.as_ref().is_none_or(|(sn, snm)| (n, nm) > (sn, snm)))
-            .filter(|(_, o)| labels.matches(o) && fields.matches(o))
-            .collect();
-        let total = matching.len();
-        let page: Vec<Value> = matching
-            .iter()
-            .take(limit)
-            .map(|(_, o)| {
-                let mut o = convert(o, &t.rt);
-                // The real server omits apiVersion/kind on items of built-in lists.
-                if !t.rt.custom
-                    && let Some(m) = o.as_object_mut()
-                {
-                    m.shift_remove("apiVersion");
-                    m.shift_remove("kind");
-                }
-                o
-            })
-            .collect();
-        let mut meta = json!({"resourceVersion": self.rv.to_string()});
-        if total > limit {
-            let ((_, _, n, nm), _) = matching[limit - 1];
-            meta["continue"] = json!(encode_continue(self.rv, n, nm));
+            .filter(|(_, o)| labels.matches(o) && fields.matches(o));
+        let metadata_only = req.accept.contains("as=PartialObjectMetadataList");
+        let mut page: Vec<Value> = Vec::new();
+        let mut last: Option<&Key> = None;
+        for (key, o) in matching.by_ref().take(limit) {
+            page.push(Self::list_item(o, &t.rt, metadata_only));
+            last = Some(key);
+        }
+        let rest = matching.count();
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if rest > 0
+            && let Some((_, _, n, nm)) = last
+        {
+            meta["continue"] = json!(encode_continue(rv, n, nm));
             // Like etcd3 storage, the count is only given for unfiltered lists.
             if q.get("labelSelector").is_none_or(String::is_empty)
                 && q.get("fieldSelector").is_none_or(String::is_empty)
             {
-                meta["remainingItemCount"] = json!(total - limit);
+                meta["remainingItemCount"] = json!(rest);
             }
         }
-        Ok((
-            200,
-            json!({"kind": format!("{}List", t.rt.kind), "apiVersion": t.rt.api_version(), "metadata": meta, "items": page}),
-        ))
+        let (kind, api_version) = if metadata_only {
+            ("PartialObjectMetadataList".to_owned(), "meta.k8s.io/v1".to_owned())
+        } else {
+            (format!("{}List", t.rt.kind), t.rt.api_version())
+        };
+        Ok((200, json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": page})))
+    }
+
+    /// One item of a LIST, as the real server writes it.
+    fn list_item(o: &Value, rt: &ResourceType, metadata_only: bool) -> Value {
+        if metadata_only {
+            return json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                          "metadata": o["metadata"].clone()});
+        }
+        let mut o = convert(o, rt);
+        // The real server omits apiVersion/kind on items of built-in lists.
+        if !rt.custom
+            && let Some(m) = o.as_object_mut()
+        {
+            m.shift_remove("apiVersion");
+            m.shift_remove("kind");
+        }
+        o
+    }
+
+    /// Takes the watch cache's view now: until [`State::sync_watch_cache`], `resourceVersion=0`
+    /// lists see the cluster as it is now, not later writes (a lagging watch cache).
+    pub fn freeze_watch_cache(&mut self) {
+        self.watch_cache = Some((self.rv, self.objects.clone()));
+    }
+
+    /// The watch cache has caught up: `resourceVersion=0` lists see the latest data again.
+    pub fn sync_watch_cache(&mut self) {
+        self.watch_cache = None;
+    }
+
+    /// Records the size of the answer to request `seq`.
+    pub fn record_bytes(&mut self, seq: u64, bytes: usize) {
+        if let Some(r) = self.requests.iter_mut().rev().find(|r| r.seq == seq) {
+            r.bytes = bytes;
+        }
     }
 
     fn parse_body(req: &ApiRequest) -> Result<Value, ApiError> {
@@ -1279,7 +1361,7 @@ impl State {
         q: &HashMap<String, String>,
         dry_run: bool,
     ) -> Result<(u16, Value), ApiError> {
-        let (_, list) = self.list(t, q)?;
+        let (_, list) = self.list(&ApiRequest::default(), t, q)?;
         let names: Vec<(String, String)> = list["items"]
             .as_array()
             .map(|a| {

@@ -273,6 +273,40 @@ impl TestServer {
             .count()
     }
 
+    /// Stores many objects at once, as [`TestServer::put`] does one (the seeding of large
+    /// clusters: one lock for all). Stops at the first that cannot be stored.
+    ///
+    /// # Errors
+    /// The object that could not be stored, and why.
+    pub fn seed_all(
+        &self,
+        objects: impl IntoIterator<Item = Value>,
+    ) -> Result<usize, crate::status::ApiError> {
+        let mut state = lock(&self.state);
+        let mut n = 0;
+        for o in objects {
+            state.seed(o)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Bytes of every answer recorded since the last [`TestServer::clear_requests`].
+    pub fn bytes_served(&self) -> usize {
+        lock(&self.state).requests.iter().map(|r| r.bytes).sum()
+    }
+
+    /// Freezes the watch cache: `resourceVersion=0` lists no longer see later writes (a lagging
+    /// cache), while lists without a `resourceVersion` do.
+    pub fn freeze_watch_cache(&self) {
+        lock(&self.state).freeze_watch_cache();
+    }
+
+    /// The watch cache catches up with storage.
+    pub fn sync_watch_cache(&self) {
+        lock(&self.state).sync_watch_cache();
+    }
+
     /// Forget the recorded requests.
     pub fn clear_requests(&self) {
         lock(&self.state).requests.clear();
@@ -408,8 +442,13 @@ async fn handle(
         content_type: header(hyper::header::CONTENT_TYPE),
         body: body.to_vec(),
         user_agent: header(hyper::header::USER_AGENT),
+        accept: header(hyper::header::ACCEPT),
     };
-    let fault = lock(&state).admit(&api_req);
+    let (fault, seq) = {
+        let mut s = lock(&state);
+        let fault = s.admit(&api_req);
+        (fault, s.requests.last().map_or(0, |r| r.seq))
+    };
     match fault {
         Some(FaultAction::Drop) => return Err(Dropped),
         Some(FaultAction::Status(code)) => {
@@ -420,5 +459,8 @@ async fn handle(
         None => {}
     }
     let (code, body) = lock(&state).execute(&api_req);
-    Ok(json_response(code, &body))
+    let resp = json_response(code, &body);
+    drop(body);
+    lock(&state).record_bytes(seq, hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0) as usize);
+    Ok(resp)
 }

@@ -1,0 +1,119 @@
+//! The narrow reads of `status`: Services and EndpointSlices by namespace and name, not every one
+//! in the cluster.
+//!
+//! On a cluster with thousands of workloads, each with a Service and an EndpointSlice, those two
+//! kinds are most of what a cluster-wide read downloads, and the checks judge a handful of them:
+//!
+//! - **EndpointSlices** (`backend-no-endpoints`): those of the backends of the routes this tool
+//!   manages and of the Knative route, read after the routes, one LIST per backend in its
+//!   namespace with `labelSelector=kubernetes.io/service-name=NAME`.
+//! - **Services** (the Ingress controller's load-balancer address, besides the Ingresses' own):
+//!   those in the namespaces whose name says Ingress controller (`ingress`, `haproxy`), read after
+//!   the namespaces, one LIST per such namespace.
+//!
+//! Both are small, so `status` and `snapshot` take them from the API server's watch cache
+//! (`resourceVersion=0`: any recent state, no etcd read); `apply`'s checks do not (see
+//! [`cache_ok`]). When the namespaces could not be read, Services fall back to one cluster-wide
+//! LIST, so that nothing is missed; when the routes could not be read, no EndpointSlice is needed.
+
+use std::cell::RefCell;
+
+use futures::future::join_all;
+use kube::Client;
+use kube::api::ListParams;
+use runai_gateway_core::ingest::Ingest;
+use runai_gateway_core::snapshot::{Kind, Source};
+
+use super::snapshot::{Deadline, Options, fold_list};
+
+/// The kinds read narrowly, after the cluster-wide lists.
+pub(super) const NARROW: [Kind; 2] = [Kind::Service, Kind::EndpointSlice];
+
+/// Whether the namespace's name says it holds an Ingress controller (the same words the check of
+/// the Ingress address looks for).
+fn ingress_namespace(name: &str) -> bool {
+    name.contains("ingress") || name.contains("haproxy")
+}
+
+/// Whether reads may come from the watch cache (`resourceVersion=0`): yes for `status` and
+/// `snapshot`, which report what they saw; no for `apply`'s checks (the one caller that resolves
+/// no DNS), which gate writes and must see the latest state.
+pub(super) fn cache_ok(opts: &Options<'_>) -> bool {
+    opts.dns
+}
+
+fn params(cached: bool) -> ListParams {
+    if cached { ListParams::default().match_any() } else { ListParams::default() }
+}
+
+/// One narrow LIST per target: `(kind, namespace, params)`.
+fn targets(
+    ingest: &Ingest,
+    failed: &[(Kind, Source)],
+    cached: bool,
+) -> Vec<(Kind, Option<String>, ListParams)> {
+    let failed_kind = |k: Kind| failed.iter().any(|(f, _)| *f == k);
+    let mut out = Vec::new();
+    if failed_kind(Kind::Namespace) {
+        out.push((Kind::Service, None, ListParams::default()));
+    } else {
+        for ns in ingest.namespace_names().filter(|n| ingress_namespace(n)) {
+            out.push((Kind::Service, Some(ns.to_owned()), params(cached)));
+        }
+    }
+    if !failed_kind(Kind::HttpRoute) {
+        for (ns, service) in ingest.judged_backends() {
+            let p = params(cached).labels(&format!("kubernetes.io/service-name={service}"));
+            out.push((Kind::EndpointSlice, Some(ns), p));
+        }
+    }
+    out
+}
+
+/// Reads the Services and EndpointSlices the checks judge into `ingest`; returns the failures.
+pub(super) async fn read(
+    client: &Client,
+    ingest: &RefCell<Ingest>,
+    failed: &[(Kind, Source)],
+    deadline: &Deadline,
+    cached: bool,
+) -> Vec<(Kind, Source)> {
+    let targets = targets(&ingest.borrow(), failed, cached);
+    let reads = targets.into_iter().map(|(kind, ns, p)| async move {
+        let read = fold_list(client, kind, ns.as_deref(), p, ingest);
+        let outcome = match deadline.run(read).await {
+            Ok(r) => r,
+            Err(timeout) => Err(Source::Failed { message: timeout }),
+        };
+        (kind, outcome)
+    });
+    let results = join_all(reads).await;
+    let mut ingest = ingest.borrow_mut();
+    for kind in NARROW {
+        ingest.mark_read(kind);
+    }
+    results.into_iter().filter_map(|(kind, r)| r.err().map(|s| (kind, s))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_read_where_an_ingress_controller_lives() {
+        assert!(ingress_namespace("ingress-nginx"));
+        assert!(ingress_namespace("haproxy-controller"));
+        assert!(ingress_namespace("openshift-ingress"));
+        assert!(!ingress_namespace("runai-proj-0001"));
+    }
+
+    #[test]
+    fn without_namespaces_services_are_read_cluster_wide() {
+        let ingest = Ingest::new(None, &[]);
+        let failed = [(Kind::Namespace, Source::Failed { message: "x".into() })];
+        let t = targets(&ingest, &failed, true);
+        assert_eq!(t.len(), 1);
+        assert_eq!((t[0].0, t[0].1.clone()), (Kind::Service, None));
+        assert!(t[0].2.resource_version.is_none(), "a fallback read is a consistent one");
+    }
+}

@@ -1,0 +1,284 @@
+//! `cargo xtask bench-scale`: `status`, `snapshot` and `apply --dry-run=server` of the real
+//! binary against the testkit API server holding a large cluster.
+//!
+//! The cluster is a Run:ai-on-Ingress fixture plus N project namespaces and M workloads, each
+//! an HTTPRoute (on the Run:ai Gateway's workloads listener, accepted), a Service, an
+//! EndpointSlice and an Opaque Secret, written the way a real API server stores them (managed
+//! fields, status). Each command runs once as a child process; its wall time and peak RSS come
+//! from the clock and the kernel's high-water mark (`VmHWM`), its requests and the bytes the server wrote from the testkit's request
+//! log. This is a bench, not a test: nothing here asserts a time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use runai_gateway_testkit::{Fixture, TestServer};
+use serde_json::{Value, json};
+
+/// What to seed and which binary to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Workloads (four objects each).
+    pub workloads: usize,
+    /// Project namespaces the workloads are spread over.
+    pub namespaces: usize,
+    /// The base fixture (a folder of `tests/fixtures`).
+    pub fixture: String,
+    /// The plugin binary to run.
+    pub binary: PathBuf,
+}
+
+/// One measured run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The command, as a short label.
+    pub label: &'static str,
+    /// Exit code.
+    pub code: i32,
+    /// Wall time, seconds.
+    pub wall: f64,
+    /// Peak resident set, KiB (`VmHWM`).
+    pub max_rss_kib: i64,
+    /// Requests to the API server.
+    pub requests: usize,
+    /// Bytes of the server's answers.
+    pub bytes: usize,
+    /// Bytes on stdout (the snapshot file's size for `snapshot`).
+    pub stdout_bytes: usize,
+}
+
+/// `VmHWM` of a live process, KiB.
+fn vm_hwm_kib(pid: u32) -> Option<i64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn managed_fields(manager: &str, api_version: &str) -> Value {
+    json!([{"manager": manager, "operation": "Update", "apiVersion": api_version,
+            "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}, "f:runai/workload": {}}},
+                         "f:spec": {".": {}}}}])
+}
+
+/// The four objects of workload `i` in namespace `ns`.
+fn workload(i: usize, ns: &str) -> [Value; 4] {
+    let name = format!("wl-{i:05}");
+    let labels = json!({"app": name, "runai/workload": name, "runai/queue": ns});
+    let route = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": ns, "labels": labels,
+                     "managedFields": managed_fields("runai-workload-controller", "gateway.networking.k8s.io/v1")},
+        "spec": {
+            "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                            "namespace": "runai", "name": "runai-gateway", "sectionName": "https-workloads"}],
+            "hostnames": [format!("{name}-{ns}.runai.example.com")],
+            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                       "backendRefs": [{"group": "", "kind": "Service", "name": name, "port": 8080, "weight": 1}]}]
+        },
+        "status": {"parents": [{
+            "parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                          "namespace": "runai", "name": "runai-gateway", "sectionName": "https-workloads"},
+            "controllerName": "kgateway.dev/kgateway",
+            "conditions": [
+                {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "",
+                 "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs", "message": "",
+                 "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}
+            ]}]}
+    });
+    let ip = format!("10.{}.{}.{}", 96 + i / 65_536 % 32, i / 256 % 256, i % 256);
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": ns, "labels": labels,
+                     "managedFields": managed_fields("runai-workload-controller", "v1")},
+        "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "ipFamilies": ["IPv4"],
+                 "ipFamilyPolicy": "SingleStack", "internalTrafficPolicy": "Cluster", "sessionAffinity": "None",
+                 "selector": {"app": name},
+                 "ports": [{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": 8080}]},
+        "status": {"loadBalancer": {}}
+    });
+    let pod_ip = format!("10.{}.{}.{}", 128 + i / 65_536 % 32, i / 256 % 256, i % 256);
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": format!("{name}-x7k2p"), "namespace": ns,
+                     "labels": {"kubernetes.io/service-name": name,
+                                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                     "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": name,
+                                          "uid": format!("00000000-0000-4000-8000-{i:012}"),
+                                          "controller": true, "blockOwnerDeletion": true}],
+                     "managedFields": managed_fields("endpointslice-controller", "discovery.k8s.io/v1")},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [pod_ip], "conditions": {"ready": true, "serving": true, "terminating": false},
+                       "nodeName": format!("node-{}", i % 40),
+                       "targetRef": {"kind": "Pod", "namespace": ns, "name": format!("{name}-0"),
+                                     "uid": format!("00000000-0000-4000-9000-{i:012}")}}],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    });
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": format!("{name}-creds"), "namespace": ns, "labels": labels},
+        "data": {"token": "dGhpcyBpcyBub3QgYSByZWFsIHRva2VuLCBqdXN0IGJ5dGVzIG9mIGEgd29ya2xvYWQgc2VjcmV0"}
+    });
+    [route, service, slice, secret]
+}
+
+/// The project namespaces and every workload's objects.
+fn cluster(opts: &Options) -> Vec<Value> {
+    let n = opts.namespaces.max(1);
+    let mut out: Vec<Value> = (0..n)
+        .map(|p| {
+            json!({"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": {"name": format!("runai-proj-{p:04}"),
+                                "labels": {"runai/queue": format!("proj-{p:04}"),
+                                           "kubernetes.io/metadata.name": format!("runai-proj-{p:04}")}},
+                   "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+        })
+        .collect();
+    for i in 0..opts.workloads {
+        out.extend(workload(i, &format!("runai-proj-{:04}", i % n)));
+    }
+    out
+}
+
+/// Runs `args` of the binary, measured.
+fn measure(label: &'static str, server: &TestServer, bin: &Path, args: &[&str], dir: &Path) -> Result<Run> {
+    server.clear_requests();
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", bin.display()))?;
+    let pid = child.id();
+    let stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut n = 0usize;
+        if let Some(mut out) = stdout {
+            let mut buf = vec![0u8; 1 << 16];
+            while let Ok(k) = std::io::Read::read(&mut out, &mut buf) {
+                if k == 0 {
+                    break;
+                }
+                n += k;
+            }
+        }
+        n
+    });
+    let stderr = child.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut e) = stderr {
+            let _ = std::io::Read::read_to_string(&mut e, &mut s);
+        }
+        s
+    });
+    // Peak RSS: the kernel's high-water mark (`VmHWM`), read until the child has exited (it
+    // stays readable until the child is reaped, which only `try_wait` below does).
+    let mut max_rss_kib = 0;
+    let status = loop {
+        if let Some(kib) = vm_hwm_kib(pid) {
+            max_rss_kib = max_rss_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let stdout_bytes = reader.join().unwrap_or(0);
+    let stderr = err_reader.join().unwrap_or_default();
+    let code = status.code().unwrap_or(-1);
+    // Exit codes that say the run itself failed (1 unexpected, 2 usage, 6 unreachable).
+    if matches!(code, -1 | 1 | 2 | 6) {
+        bail!("{label} exited {code}:\n{stderr}");
+    }
+    let requests = server.requests();
+    Ok(Run {
+        label,
+        code,
+        wall,
+        max_rss_kib,
+        requests: requests.len(),
+        bytes: requests.iter().map(|r| r.bytes).sum(),
+        stdout_bytes,
+    })
+}
+
+/// A UDP DNS server on 127.0.0.1 that answers every query with NXDOMAIN; its `HOST:PORT`.
+fn nxdomain_server() -> Result<String> {
+    let socket = std::net::UdpSocket::bind(("127.0.0.1", 0)).context("binding the DNS socket")?;
+    let addr = socket.local_addr()?.to_string();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            if n < 12 {
+                continue;
+            }
+            // QR=1, keep the opcode and RD; RA=1, RCODE=3 (NXDOMAIN); no answers.
+            buf[2] |= 0x80;
+            buf[3] = 0x80 | 3;
+            let _ = socket.send_to(&buf[..n], from);
+        }
+    });
+    Ok(addr)
+}
+
+/// Seeds the cluster and measures the three commands.
+///
+/// # Errors
+/// The fixture, the server, or a command that failed.
+pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
+    let fixture = Fixture::load(&opts.fixture).with_context(|| format!("fixture {}", opts.fixture))?;
+    let server = TestServer::start(&fixture).context("starting the testkit")?;
+    let seeded = Instant::now();
+    let objects = cluster(opts);
+    let n = server.seed_all(objects).map_err(|e| anyhow::anyhow!("seeding: {}", e.message))?;
+    let seed_time = seeded.elapsed().as_secs_f64();
+    eprintln!("seeded {n} objects in {seed_time:.1}s");
+    let kubeconfig = server.kubeconfig_path();
+    let kc = kubeconfig.to_str().context("kubeconfig path")?;
+    let dir = server.scratch_dir().to_path_buf();
+    // DNS goes to a loopback server that answers NXDOMAIN: nothing leaves the machine, and no
+    // run waits for a resolver's timeout.
+    let dns_addr = nxdomain_server()?;
+    let dns = ["--dns-server", dns_addr.as_str()];
+    let mut runs = Vec::new();
+    let status_args = [&["status", "-o", "json", "--kubeconfig", kc][..], &dns].concat();
+    runs.push(measure("status -o json", &server, &opts.binary, &status_args, &dir)?);
+    let snap_args = [&["snapshot", "-o", "yaml", "--kubeconfig", kc][..], &dns].concat();
+    runs.push(measure("snapshot", &server, &opts.binary, &snap_args, &dir)?);
+    let apply_args =
+        ["apply", "--cluster-domain", "runai.example.com", "--dry-run=server", "--yes", "--kubeconfig", kc];
+    runs.push(measure("apply --dry-run=server", &server, &opts.binary, &apply_args, &dir)?);
+    Ok((seed_time, runs))
+}
+
+/// The results as a table.
+#[must_use]
+pub fn report(opts: &Options, seed_time: f64, runs: &[Run]) -> String {
+    let mut out = format!(
+        "{} workloads in {} namespaces (fixture {}), seeded in {seed_time:.1}s\n",
+        opts.workloads, opts.namespaces, opts.fixture
+    );
+    out += "| command | exit | wall | peak RSS | requests | bytes read | stdout |\n|---|---|---|---|---|---|---|\n";
+    for r in runs {
+        out += &format!(
+            "| `{}` | {} | {:.2} s | {:.1} MiB | {} | {:.2} MB | {:.2} MB |\n",
+            r.label,
+            r.code,
+            r.wall,
+            r.max_rss_kib as f64 / 1024.0,
+            r.requests,
+            r.bytes as f64 / 1e6,
+            r.stdout_bytes as f64 / 1e6
+        );
+    }
+    out
+}
