@@ -71,7 +71,7 @@ pub fn judge_then(
         dns_server: None,
         probe: false,
         probe_address: None,
-        timeout: Some(READ_BOUND),
+        timeout: Some(crate::read::deadline::left_capped(READ_BOUND)),
         dns: false,
     };
     let snap = crate::read::snapshot::live(&options, input, false)
@@ -179,7 +179,7 @@ pub fn poll<E>(
     let start = Instant::now();
     loop {
         let problems = check()?;
-        if problems.is_empty() || !wait || start.elapsed() >= timeout {
+        if problems.is_empty() || !wait || start.elapsed() >= timeout || crate::read::deadline::passed() {
             return Ok(problems);
         }
         std::thread::sleep(every);

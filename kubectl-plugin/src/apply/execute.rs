@@ -56,6 +56,8 @@ pub struct Runner<'a> {
     record: Option<StateRecord>,
     gateway_address: Option<String>,
     confirmed: bool,
+    /// Whether this run has changed the cluster (a stop before is exit 6, after it exit 8).
+    wrote: bool,
 }
 
 /// How an action ended: go on, or stop the run with this exit code.
@@ -74,10 +76,12 @@ impl<'a> Runner<'a> {
             done: Vec::new(),
             left,
             confirmed: false,
+            wrote: false,
         }
     }
 
     fn step_done(&mut self) {
+        self.wrote = true;
         if !self.left.is_empty() {
             self.done.push(self.left.remove(0));
         }
@@ -96,9 +100,15 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// A failed write of `apply`: what failed, the progress, and how to go on.
+    /// A failed write of `apply`: what failed, the progress, and how to go on. No answer before
+    /// this run changed anything is an unreachable cluster (exit 6, nothing changed).
     fn stop(&mut self, what: &str, e: &Failure) -> Exit {
         self.out.line(format!("✗ {what}: {e}"));
+        if e.is_transport() && !self.wrote {
+            self.out.line("Nothing was changed (the write was re-read: it did not happen). Re-run when the cluster answers:");
+            self.out.line(format!("  {}", rerun("apply")));
+            return Exit::Unreachable;
+        }
         show::progress(&mut self.out, &self.done, &self.left);
         if e.is_conflict() {
             self.out.line("");
@@ -124,10 +134,43 @@ impl<'a> Runner<'a> {
         Exit::Partial
     }
 
-    /// `result` of a write; a 409 on a create means it is there already.
-    fn created(&mut self, what: &str, result: Result<serde_json::Value, Failure>, rollback: bool) -> Step {
+    /// A read that failed after this run changed something: reported like a failed write
+    /// (exit 8, the continue and roll-back commands); before any change it stays a read error.
+    fn read_failed(&mut self, e: ReadError) -> Result<Step, ReadError> {
+        if !self.wrote {
+            return Err(e);
+        }
+        let what = format!("reading {}", e.what);
+        Ok(Err(self.stop(&what, &e.failure)))
+    }
+
+    /// Whether a write whose answer was lost happened after all: `r` re-read, judged by `done`.
+    /// Prints what the re-read found.
+    fn lost_answer(&mut self, r: &ObjectRef, done: impl Fn(Option<&serde_json::Value>) -> bool) -> bool {
+        let happened = self.clusters.main.reread(r).is_ok_and(|live| done(live.as_ref()));
+        if happened {
+            self.out.line(format!("  (the answer was lost; {r} was re-read: the write is in place)"));
+        }
+        happened
+    }
+
+    /// `result` of creating `r`; a 409 means it is there already, and a lost answer is re-read.
+    fn created(
+        &mut self,
+        what: &str,
+        r: &ObjectRef,
+        result: Result<serde_json::Value, Failure>,
+        rollback: bool,
+    ) -> Step {
         match result {
-            Ok(_) | Err(Failure::Status { code: 409, .. }) => Ok(()),
+            Ok(_) | Err(Failure::Status { code: 409, .. }) => {
+                self.wrote = true;
+                Ok(())
+            }
+            Err(e) if e.is_transport() && self.lost_answer(r, |live| live.is_some()) => {
+                self.wrote = true;
+                Ok(())
+            }
             Err(e) if rollback => Err(self.stop_rollback(what, &e)),
             Err(e) => Err(self.stop(what, &e)),
         }
@@ -271,7 +314,7 @@ impl<'a> Runner<'a> {
                 });
                 return true;
             }
-            if !wait || start.elapsed() >= self.cx.timeout {
+            if !wait || start.elapsed() >= self.cx.timeout || crate::read::deadline::passed() {
                 show::dns_table(&mut self.out, gate, &rows);
                 return false;
             }
@@ -343,9 +386,11 @@ impl<'a> Runner<'a> {
                 {
                     Ok(())
                 }
-                Action::Verify { probe } => self.verify(*probe)?,
+                Action::Verify { probe } => self.verify(*probe).or_else(|e| self.read_failed(e))?,
                 Action::AwaitDns { gate, .. } => self.switch_dns(*gate, only),
-                Action::PruneIngress { manifest, uid } => self.prune_ingress(manifest, uid)?,
+                Action::PruneIngress { manifest, uid } => {
+                    self.prune_ingress(manifest, uid).or_else(|e| self.read_failed(e))?
+                }
                 other => self.confirm(writes).and_then(|()| self.write(other)),
             };
             if let Err(exit) = step {
@@ -381,8 +426,15 @@ impl<'a> Runner<'a> {
                 if self.cx.server_dry {
                     return Ok(());
                 }
-                let result = self.clusters.main.create(&record.to_configmap());
-                self.created("recording the state (nothing else was changed)", result, false)?;
+                let cm = record.to_configmap();
+                let result = if self.cx.facts.state.is_some() {
+                    // A resumed run adds what it adopts to the first record.
+                    self.clusters.main.apply(&cm, true)
+                } else {
+                    self.clusters.main.create(&cm)
+                };
+                let at = ObjectRef::of(&cm);
+                self.created("recording the state (nothing else was changed)", &at, result, false)?;
                 let ns = &self.cx.plan.spec.gateway_namespace;
                 self.out.line(format!("✓ recorded the state in ConfigMap {ns}/{STATE_NAME}"));
             }
@@ -393,13 +445,21 @@ impl<'a> Runner<'a> {
                     Err(e) => return Err(self.stop("copying the inference secret", &e)),
                 };
                 let result = self.clusters.main.create(&secret_copy(to, &source));
-                self.created("copying the inference secret", result, false)?;
+                self.created("copying the inference secret", to, result, false)?;
                 self.out.line(format!("✓ copied Secret {}/{}", to.namespace, to.name));
                 self.step_done();
             }
             Action::Apply { object, force, .. } => {
                 if let Err(e) = self.clusters.main.apply(&object.manifest, *force) {
-                    return Err(self.stop(&format!("applying {}", object.reference()), &e));
+                    let r = ObjectRef::of(&object.manifest);
+                    let in_place = |live: Option<&serde_json::Value>| {
+                        live.is_some_and(|l| {
+                            runai_gateway_core::diff::diff(&object.manifest, Some(l)).is_empty()
+                        })
+                    };
+                    if !(e.is_transport() && self.lost_answer(&r, in_place)) {
+                        return Err(self.stop(&format!("applying {}", object.reference()), &e));
+                    }
                 }
                 self.out.line(format!("✓ applied {}", object.reference()));
                 self.step_done();
@@ -485,7 +545,7 @@ impl<'a> Runner<'a> {
             Action::Recreate(m) => {
                 let r = ObjectRef::of(m);
                 let result = kube.create(m);
-                self.created(&format!("re-creating {r}"), result, true)?;
+                self.created(&format!("re-creating {r}"), &r, result, true)?;
                 self.out.line(format!("✓ re-created {r}"));
             }
             Action::RestoreKnative { manifest, .. } => {
@@ -496,7 +556,12 @@ impl<'a> Runner<'a> {
             }
             Action::Delete { object, uid, .. } => {
                 if let Err(e) = kube.delete(object, uid) {
-                    return Err(self.stop_rollback(&format!("deleting {object}"), &e));
+                    let gone = |live: Option<&serde_json::Value>| {
+                        live.is_none_or(|l| l["metadata"]["uid"].as_str() != Some(uid.as_str()))
+                    };
+                    if !(e.is_transport() && self.lost_answer(object, gone)) {
+                        return Err(self.stop_rollback(&format!("deleting {object}"), &e));
+                    }
                 }
                 self.out.line(format!("✓ deleted {object}"));
             }

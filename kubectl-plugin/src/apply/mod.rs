@@ -95,6 +95,8 @@ pub struct RollbackOptions {
     pub helm: Option<PathBuf>,
     /// `--dns-server`.
     pub dns_server: Option<String>,
+    /// `--timeout`: the bound on the whole run.
+    pub timeout: Duration,
 }
 
 /// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
@@ -116,8 +118,8 @@ pub fn rerun(verb: &str) -> String {
     let apply_only: [(&str, bool); 12] = [
         ("--phase", true),
         ("--force-conflicts", false),
+        ("--adopt", false),
         ("--wait", false),
-        ("--timeout", true),
         ("--wait-dns", false),
         ("--force", false),
         ("--prune-ingress", false),
@@ -172,6 +174,7 @@ pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
 /// # Errors
 /// Failed reads (the caller maps them to exit codes).
 pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
+    crate::read::deadline::start(opts.timeout);
     let mut out = Out;
     let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
         return Ok(Exit::Unreachable);
@@ -257,6 +260,7 @@ fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<RollbackInput
 /// # Errors
 /// Input errors and failed reads.
 pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
+    crate::read::deadline::start(opts.timeout);
     let (input, spec, main) = match rollback_input(opts)? {
         Ok(found) => found,
         Err(exit) => return Ok(exit),
@@ -293,7 +297,7 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         yes: opts.yes,
         wait: false,
         wait_dns: false,
-        timeout: Duration::ZERO,
+        timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: None,
     };

@@ -69,7 +69,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub wait: bool,
 
-    /// Bound on --wait and --wait-dns (1s, 2m; a bare number is seconds)
+    /// Bound on the whole run: every request, every wait (--wait, --wait-dns) and every helm run (1s, 2m; a bare number is seconds)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_request_timeout)]
     pub timeout: RequestTimeout,
 

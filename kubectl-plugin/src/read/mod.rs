@@ -9,6 +9,7 @@
 //! Nothing here judges or decides: that is the core's.
 
 pub mod client;
+pub mod deadline;
 pub mod dns;
 pub mod observe;
 pub mod probe;

@@ -1,0 +1,86 @@
+//! Hardening: every run ends within `--timeout` whatever the server does (stalls, resets, lost
+//! answers), never writes an object it did not create unless told to adopt it, and says
+//! exactly what it did. Deadlines here are short, so the whole module takes seconds.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use crate::apply_support::{Harness, INGRESS_IP, dns_at};
+use runai_gateway_testkit::{Fault, FaultAction};
+use serde_json::json;
+
+const GW: &str = "gateway.networking.k8s.io/v1";
+
+fn state_record(h: &Harness) -> Option<serde_json::Value> {
+    h.server.get("v1", "ConfigMap", Some("runai"), "runai-gateway-state")
+}
+
+#[test]
+fn a_stalled_read_before_any_write_ends_in_exit_6_within_the_timeout() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(Fault::on("get", "gateways", FaultAction::Delay(Duration::from_secs(120))));
+    let start = Instant::now();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--timeout", "2s"]);
+    assert!(start.elapsed() < Duration::from_secs(20), "bounded: {:?}", start.elapsed());
+    assert_eq!(run.code, 6, "{run}");
+    assert!(run.stderr.contains("--timeout 2s"), "says which bound ran out: {run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+    assert!(state_record(&h).is_none());
+}
+
+#[test]
+fn a_stalled_write_ends_in_exit_8_with_the_record_intact_and_the_next_run_continues() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    // Silent after accepting: no per-request timeout is given, the command's bound ends it.
+    h.server.inject(Fault::on("patch", "httproutes", FaultAction::Delay(Duration::from_secs(120))));
+    let start = Instant::now();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--timeout", "3s", "--request-timeout", "0"]);
+    assert!(start.elapsed() < Duration::from_secs(20), "bounded: {:?}", start.elapsed());
+    assert_eq!(run.code, 8, "{run}");
+    assert!(run.stdout.contains("✓ applied Gateway runai/runai-gateway"), "{run}");
+    assert!(run.stdout.contains("no answer before --timeout 3s ran out"), "{run}");
+    assert!(run.stdout.contains("The state record is kept."), "{run}");
+    assert!(
+        run.stdout.contains("kubectl runai-gateway rollback --cluster-domain runai.example.com"),
+        "{run}"
+    );
+    assert!(state_record(&h).is_some(), "the state record is intact");
+
+    h.server.clear_faults();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "continues up to the DNS switch: {run}");
+    assert!(run.stdout.contains("✓ verify"), "{run}");
+}
+
+#[test]
+fn a_reset_connection_fails_fast() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(Fault::on("patch", "gateways", FaultAction::Drop));
+    let start = Instant::now();
+    let run = h.run("apply", &dns.arg(), &["--yes", "--timeout", "60s"]);
+    assert!(start.elapsed() < Duration::from_secs(20), "does not wait out --timeout: {:?}", start.elapsed());
+    assert_eq!(run.code, 8, "the state record was written first: {run}");
+    assert!(run.stdout.contains("✗ applying Gateway runai/runai-gateway: no answer"), "{run}");
+    assert!(state_record(&h).is_some());
+    h.server.clear_faults();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(state_record(&h).is_none(), "{run}");
+}
+
+#[test]
+fn a_write_whose_answer_was_lost_is_re_read_before_reporting() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    h.server.inject(Fault::on("patch", "gateways", FaultAction::LoseAnswer).times(1));
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 7, "goes on up to the DNS switch: {run}");
+    assert!(run.stdout.contains("the answer was lost; Gateway runai/runai-gateway was re-read"), "{run}");
+    assert!(run.stdout.contains("✓ applied Gateway runai/runai-gateway"), "{run}");
+    assert!(h.server.get(GW, "Gateway", Some("runai"), "runai-gateway").is_some());
+    let _ = json!(null);
+}
