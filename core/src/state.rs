@@ -112,6 +112,10 @@ pub struct StateRecord {
     /// flags. Records written before it existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<crate::spec::SpecInput>,
+    /// Objects this tool did not make that `apply --adopt` took over, each as it was before
+    /// (without server fields), so that `rollback` restores them field for field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<Value>,
 }
 
 /// Why a stored record cannot be used.
@@ -142,6 +146,7 @@ impl StateRecord {
             ingress_address: None,
             pruned_ingresses: Vec::new(),
             input: None,
+            adopted: Vec::new(),
         }
     }
 
@@ -185,6 +190,12 @@ impl StateRecord {
     #[must_use]
     pub fn existed_before(&self, object: &ObjectRef) -> bool {
         self.existed.contains(object)
+    }
+
+    /// The recorded state of `object`, when `apply --adopt` took it over.
+    #[must_use]
+    pub fn adopted_object(&self, object: &ObjectRef) -> Option<&Value> {
+        self.adopted.iter().find(|a| ObjectRef::of(a) == *object)
     }
 }
 

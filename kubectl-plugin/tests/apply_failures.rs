@@ -189,7 +189,8 @@ fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
         .unwrap();
     let dns = dns_at(INGRESS_IP);
     let run = h.run("apply", &dns.arg(), &["--yes"]);
-    assert_eq!(run.code, 10, "{run}");
+    // Someone else's Gateway: refused in preflight (before it was a 409 at the write), owner named.
+    assert_eq!(run.code, 9, "{run}");
     assert!(run.stdout.contains("platform-team"), "the other manager is named: {run}");
     assert!(run.stdout.contains("--force-conflicts"), "{run}");
     let gw = h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").unwrap();
@@ -263,7 +264,17 @@ fn prune_deletes_only_what_apply_created() {
     let before = h.objects();
     let old_dns = dns_at(INGRESS_IP);
     let new_dns = dns_at(GATEWAY_IP);
+    // The fixture's Gateway and routes were made by hand: refused, then adopted.
     let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("Gateway runai/runai-gateway is not this tool's"), "{run}");
+    assert!(run.stdout.contains("--adopt"), "{run}");
+    assert!(
+        h.writes().iter().all(|w| w.contains("selfsubjectaccessreviews")),
+        "nothing was changed: {:?}",
+        h.writes()
+    );
+    let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s", "--adopt"]);
     assert_eq!(run.code, 0, "{run}");
 
     // Objects that existed before keep their labels: only what apply creates is labelled.

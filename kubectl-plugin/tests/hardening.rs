@@ -84,3 +84,75 @@ fn a_write_whose_answer_was_lost_is_re_read_before_reporting() {
     assert!(h.server.get(GW, "Gateway", Some("runai"), "runai-gateway").is_some());
     let _ = json!(null);
 }
+
+/// Another team's Gateway, with its own listener, owned by its own field manager.
+fn other_teams_gateway(h: &Harness) {
+    h.server
+        .put(json!({
+            "apiVersion": GW,
+            "kind": "Gateway",
+            "metadata": {
+                "name": "runai-gateway",
+                "namespace": "runai",
+                "labels": {"team": "other"},
+                "managedFields": [{
+                    "manager": "other-team",
+                    "operation": "Apply",
+                    "apiVersion": GW,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {"f:labels": {"f:team": {}}}, "f:spec": {"f:gatewayClassName": {}, "f:listeners": {"k:{\"name\":\"http-other\"}": {".": {}, "f:name": {}, "f:port": {}, "f:protocol": {}, "f:hostname": {}}}}},
+                }],
+            },
+            "spec": {
+                "gatewayClassName": "kgateway",
+                "listeners": [{"name": "http-other", "protocol": "HTTP", "port": 8080, "hostname": "other.example.com",
+                    "allowedRoutes": {"namespaces": {"from": "Same"}}}],
+            },
+        }))
+        .unwrap();
+}
+
+fn listeners(h: &Harness) -> Vec<String> {
+    let gw = h.server.get(GW, "Gateway", Some("runai"), "runai-gateway").unwrap();
+    gw["spec"]["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn another_teams_gateway_is_refused_then_adopted_and_rollback_restores_it_field_for_field() {
+    let mut h = Harness::new("gateway-api-installed");
+    other_teams_gateway(&h);
+    let before = h.server.get(GW, "Gateway", Some("runai"), "runai-gateway").unwrap();
+    let dns = dns_at(INGRESS_IP);
+
+    let run = h.run("apply", &dns.arg(), &["--phase", "prepare", "--yes"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("Gateway runai/runai-gateway is not this tool's"), "{run}");
+    assert!(run.stdout.contains("`other-team`"), "the owner is named: {run}");
+    assert!(run.stdout.contains("--adopt"), "{run}");
+    assert!(h.writes().is_empty(), "nothing written: {:?}", h.writes());
+    assert_eq!(listeners(&h), ["http-other"]);
+
+    let run = h.run("apply", &dns.arg(), &["--phase", "prepare", "--yes", "--adopt"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(listeners(&h).len(), 5, "{:?}", listeners(&h));
+    let record = state_record(&h).unwrap();
+    let text = record["data"]["state.json"].as_str().unwrap();
+    assert!(text.contains("\"adopted\"") && text.contains("http-other"), "kept as it was: {text}");
+
+    // A second run goes on without --adopt: the record says the Gateway was adopted.
+    let run = h.run("apply", &dns.arg(), &["--phase", "prepare", "--yes"]);
+    assert_eq!(run.code, 0, "{run}");
+
+    let run = h.run("rollback", &dns.arg(), &["--prune", "--yes"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("✓ restored Gateway runai/runai-gateway"), "{run}");
+    let after = h.server.get(GW, "Gateway", Some("runai"), "runai-gateway").unwrap();
+    assert_eq!(after["spec"], before["spec"], "field for field");
+    assert_eq!(after["metadata"]["labels"], before["metadata"]["labels"]);
+    assert!(state_record(&h).is_none(), "{run}");
+}

@@ -80,7 +80,7 @@ fn words(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .map(|a| match a {
-            Action::Preflight { permissions } => format!("preflight({})", permissions.len()),
+            Action::Preflight { permissions, .. } => format!("preflight({})", permissions.len()),
             Action::RecordState(_) => "record".into(),
             Action::CopySecret { to, .. } => format!("copy {}", to.name),
             Action::Apply { object, exists, .. } => {
@@ -220,7 +220,7 @@ fn objects_others_made_keep_their_labels_and_are_recorded_as_existing() {
 #[test]
 fn permissions_name_each_write_once() {
     let actions = decide_apply(&observation(Stage0::IngressOnly), &ApplyChoices::default());
-    let Some(Action::Preflight { permissions }) = actions.first() else { panic!("preflight first") };
+    let Some(Action::Preflight { permissions, .. }) = actions.first() else { panic!("preflight first") };
     let has = |verb: &str, resource: &str, ns: &str| {
         permissions.iter().any(|p| p.verb == verb && p.resource == resource && p.namespace == ns)
     };

@@ -11,6 +11,7 @@ use runai_gateway_core::state::{ObjectRef, STATE_NAME, StateRecord};
 use runai_gateway_core::{SpecInput, Stage};
 
 use super::checks::{self, DnsRow};
+use super::order::{helm_group, stage_of};
 use super::{Out, helm, rerun, show};
 use crate::exit::Exit;
 use crate::kube_args::KubeArgs;
@@ -67,6 +68,8 @@ impl<'a> Runner<'a> {
     /// A runner for `actions` (the "not applied" list starts as every write they hold).
     pub fn new(out: Out, clusters: &'a mut Clusters, cx: Context<'a>, actions: &[Action]) -> Self {
         let left = actions.iter().filter_map(Action::progress_label).collect();
+        // A resumed run starts from a cluster an earlier run changed.
+        let wrote = cx.facts.state.is_some();
         Self {
             out,
             clusters,
@@ -76,7 +79,7 @@ impl<'a> Runner<'a> {
             done: Vec::new(),
             left,
             confirmed: false,
-            wrote: false,
+            wrote,
         }
     }
 
@@ -230,8 +233,18 @@ impl<'a> Runner<'a> {
     fn preflight(
         &mut self,
         permissions: &[runai_gateway_core::engine::Permission],
+        foreign: &[runai_gateway_core::engine::ownership::Foreign],
     ) -> Result<Step, ReadError> {
         let mut problems = checks::judge(self.cx.kube, self.cx.input, &self.cx.plan.spec, checks::PREFLIGHT)?;
+        for f in foreign {
+            problems.push(format!("{f}"));
+        }
+        if !foreign.is_empty() {
+            problems.push(format!(
+                "  this tool writes only what it made; to take these over (kept as they are in the state record, restored by rollback): {} --adopt (--force-conflicts adopts too, and takes conflicting fields)",
+                rerun("apply")
+            ));
+        }
         let missing = checks::missing_permissions(self.clusters, permissions)?;
         if !missing.is_empty() {
             problems.push(format!("missing permissions ({}):", missing.len()));
@@ -373,7 +386,7 @@ impl<'a> Runner<'a> {
             }
             i += 1;
             let step = match action {
-                Action::Preflight { permissions } => match self.preflight(permissions)? {
+                Action::Preflight { permissions, foreign } => match self.preflight(permissions, foreign)? {
                     Ok(()) if only == Some(Stage::Preflight) => return Ok(Exit::Success),
                     other => other,
                 },
@@ -512,7 +525,7 @@ impl<'a> Runner<'a> {
                     dns_back = self.await_dns(*gate, records, target.as_deref());
                     Ok(())
                 }
-                Action::Delete { .. } if !dns_back => {
+                Action::Delete { .. } | Action::Restore { .. } if !dns_back => {
                     self.out.line("--prune waits until DNS no longer points at the Gateway (deleting it now would cut traffic); re-run after the DNS change:");
                     self.out.line(format!("  {}", rerun("rollback")));
                     Err(Exit::ManualStep)
@@ -528,6 +541,22 @@ impl<'a> Runner<'a> {
             return Exit::Success;
         }
         if !dns_back {
+            return Exit::ManualStep;
+        }
+        let deleted: Vec<(ObjectRef, String)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Delete { object, uid, .. } => Some((object.clone(), uid.clone())),
+                _ => None,
+            })
+            .collect();
+        let remains =
+            super::remains::after_rollback(&self.clusters.main, self.cx.plan, self.record.as_ref(), &deleted);
+        if !remains.is_empty() {
+            self.out.line("✗ not everything is back as it was; what remains:");
+            remains.iter().for_each(|r| self.out.line(format!("  {r}")));
+            self.out.line("Fix these by hand (this tool changes nothing it did not make), then re-run:");
+            self.out.line(format!("  {}", rerun("rollback")));
             return Exit::ManualStep;
         }
         self.out.line(if writes {
@@ -547,6 +576,13 @@ impl<'a> Runner<'a> {
                 let result = kube.create(m);
                 self.created(&format!("re-creating {r}"), &r, result, true)?;
                 self.out.line(format!("✓ re-created {r}"));
+            }
+            Action::Restore { manifest, .. } => {
+                let r = ObjectRef::of(manifest);
+                if let Err(e) = kube.replace(manifest) {
+                    return Err(self.stop_rollback(&format!("restoring {r}"), &e));
+                }
+                self.out.line(format!("✓ restored {r} as it was before apply --adopt"));
             }
             Action::RestoreKnative { manifest, .. } => {
                 if let Err(e) = kube.apply(manifest, true) {
@@ -569,25 +605,4 @@ impl<'a> Runner<'a> {
         }
         Ok(())
     }
-}
-
-/// The stage an action belongs to, for the "✓ prepare" line.
-fn stage_of(action: &Action) -> Option<Stage> {
-    match action {
-        Action::Preflight { .. } => Some(Stage::Preflight),
-        Action::RecordState(_) | Action::CopySecret { .. } | Action::Apply { .. } => Some(Stage::Prepare),
-        Action::Helm { stage, .. } => *stage,
-        Action::Verify { .. } => Some(Stage::Verify),
-        Action::AwaitDns { .. } => Some(Stage::SwitchDns),
-        _ => Some(Stage::DisableIngress),
-    }
-}
-
-/// The Helm actions of one stage starting at `i`.
-fn helm_group(actions: &[Action], i: usize) -> Vec<&Action> {
-    let stage = match &actions[i] {
-        Action::Helm { stage, .. } => *stage,
-        _ => return Vec::new(),
-    };
-    actions[i..].iter().take_while(|a| matches!(a, Action::Helm { stage: s, .. } if *s == stage)).collect()
 }

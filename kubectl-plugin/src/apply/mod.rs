@@ -10,6 +10,8 @@
 mod checks;
 mod execute;
 pub mod helm;
+mod order;
+mod remains;
 mod show;
 
 use std::path::PathBuf;
@@ -58,6 +60,8 @@ pub struct ApplyOptions {
     pub helm: Option<PathBuf>,
     /// `--force-conflicts`.
     pub force_conflicts: bool,
+    /// `--adopt`.
+    pub adopt: bool,
     /// `--wait`.
     pub wait: bool,
     /// `--timeout`.
@@ -189,6 +193,7 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let choices = ApplyChoices {
         only: opts.phase,
         force_conflicts: opts.force_conflicts,
+        adopt: opts.adopt || opts.force_conflicts,
         force: opts.force,
         prune_ingress: opts.prune_ingress,
         probe: opts.probe,

@@ -65,6 +65,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force_conflicts: bool,
 
+    /// Write existing objects this tool did not make (another team's Gateway, one made by hand): each is kept as it was in the state record, and rollback restores it
+    #[arg(long)]
+    pub adopt: bool,
+
     /// Wait until the Gateway is programmed and its routes accepted (bounded by --timeout)
     #[arg(long)]
     pub wait: bool,
@@ -121,6 +125,7 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         yes: args.yes,
         helm: args.helm.clone(),
         force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
         wait: args.wait,
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
         wait_dns: args.wait_dns,

@@ -278,6 +278,22 @@ impl Cluster {
         Ok(to_value(&made, kind))
     }
 
+    /// Replaces `manifest` whole (a PUT as `runai-gateway`); its `resourceVersion` is the
+    /// precondition, so a change made meanwhile is a 409, not overwritten.
+    ///
+    /// # Errors
+    /// The server's answer.
+    pub fn replace(&self, manifest: &Value) -> Result<Value, Failure> {
+        let r = ObjectRef::of(manifest);
+        let kind = kind_of(&r)?;
+        let obj: DynamicObject =
+            serde_json::from_value(manifest.clone()).map_err(|e| Failure::Transport(format!("{r}: {e}")))?;
+        let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
+        let api = self.api(kind, Some(&r.namespace));
+        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(|e| Failure::of(&e))?;
+        Ok(to_value(&made, kind))
+    }
+
     /// Deletes one object, only if its uid is still `uid` (so a re-created namesake survives).
     ///
     /// # Errors
