@@ -128,3 +128,77 @@ pub fn differences(recorded: &Value, live: &Value) -> Vec<String> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn planned(ownership: Ownership) -> PlannedObject {
+        PlannedObject {
+            purpose: String::new(),
+            ownership,
+            manifest: json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "metadata": {"name": "gw", "namespace": "runai"}}),
+        }
+    }
+
+    fn live(label: Option<&str>, managers: &[(&str, Option<&str>, Value)]) -> Value {
+        let fields: Vec<Value> = managers
+            .iter()
+            .map(|(m, sub, f)| json!({"manager": m, "operation": "Apply", "subresource": sub, "fieldsV1": f}))
+            .collect();
+        let mut v = json!({"metadata": {"name": "gw", "namespace": "runai", "managedFields": fields}});
+        if let Some(l) = label {
+            v["metadata"]["labels"] = json!({ MANAGED_BY_LABEL: l });
+        }
+        v
+    }
+
+    #[test]
+    fn who_owns_an_existing_object() {
+        let spec = json!({"f:spec": {}});
+        let status = json!({"f:status": {}});
+        let owned = planned(Ownership::Owned);
+        // Ours: our label, only our manager (a controller writing status does not count).
+        let mine = live(
+            Some(FIELD_MANAGER),
+            &[
+                (FIELD_MANAGER, None, spec.clone()),
+                ("ctrl", Some("status"), status.clone()),
+                ("old-ctrl", None, status),
+            ],
+        );
+        assert_eq!(foreign(&owned, &mine), None);
+        // No label: someone else's, named.
+        let theirs = live(None, &[("other-team", None, spec.clone())]);
+        let f = foreign(&owned, &theirs).unwrap();
+        assert_eq!(f.owners, ["other-team"]);
+        assert!(f.to_string().contains("`other-team`") && f.to_string().contains("managed-by"), "{f}");
+        // Our label, but another manager owns spec fields.
+        let shared = live(
+            Some(FIELD_MANAGER),
+            &[(FIELD_MANAGER, None, spec.clone()), ("kubectl-edit", None, spec.clone())],
+        );
+        assert_eq!(foreign(&owned, &shared).unwrap().owners, ["kubectl-edit"]);
+        // No label and no managedFields at all: still not ours.
+        assert!(foreign(&owned, &live(None, &[])).unwrap().to_string().contains("no field manager recorded"));
+        // Objects the plan only sets fields of (KnativeServing) are never refused.
+        assert_eq!(foreign(&planned(Ownership::Fields), &theirs), None);
+    }
+
+    #[test]
+    fn differences_name_changed_and_added_items_not_server_defaults() {
+        let recorded = json!({"metadata": {"labels": {"team": "a"}}, "spec": {"listeners": [{"name": "x", "port": 80}]}});
+        let same_with_default = json!({"metadata": {"labels": {"team": "a"}}, "spec": {"listeners": [{"name": "x", "port": 80, "allowedRoutes": {"from": "Same"}}]}});
+        assert!(differences(&recorded, &same_with_default).is_empty());
+        let changed = json!({"metadata": {"labels": {"team": "b"}}, "spec": {"listeners": [{"name": "x", "port": 80}, {"name": "y", "port": 443}]}});
+        let d = differences(&recorded, &changed);
+        assert!(
+            d.iter().any(|l| l.contains("team") && l.contains("\"b\"") && l.contains("was \"a\"")),
+            "{d:?}"
+        );
+        assert!(d.iter().any(|l| l.contains("[name=y]") && l.contains("added since")), "{d:?}");
+    }
+}

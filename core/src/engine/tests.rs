@@ -99,6 +99,9 @@ fn words(actions: &[Action]) -> Vec<String> {
             Action::KeepIngresses(refs) => format!("keep {}", refs.len()),
             Action::Recreate(m) => format!("recreate {}", ObjectRef::of(m).name),
             Action::RestoreKnative { .. } => "restore knative".into(),
+            Action::Restore { manifest, .. } => {
+                format!("restore {}", manifest["metadata"]["name"].as_str().unwrap_or("?"))
+            }
             Action::Delete { object, state_record, .. } => {
                 format!("delete {}{}", object.kind, if *state_record { " (record)" } else { "" })
             }
@@ -282,6 +285,7 @@ fn rollback_undoes_what_apply_did_and_prunes_last() {
         existing_ingresses: Vec::new(),
         labelled: vec![ours(gateway, "u1"), foreign],
         state_configmap: Some(ours(&record.to_configmap(), "u3")),
+        adopted_live: Vec::new(),
     };
     let prune = RollbackChoices { prune: true };
     assert_eq!(
