@@ -93,13 +93,17 @@ fn preflight_names_every_missing_permission_before_any_write() {
         "patch httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
         "create httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
         "update secrets in namespace `runai` (helm upgrade runai-cluster (release storage))",
+        // The run's lock (get is granted above).
+        "create leases.coordination.k8s.io in namespace `runai` (the lock that keeps runs one at a time)",
+        "update leases.coordination.k8s.io in namespace `runai`",
+        "delete leases.coordination.k8s.io in namespace `runai`",
     ];
     for e in expected {
         assert!(run.stdout.contains(e), "missing `{e}`:\n{run}");
     }
     assert!(!run.stdout.contains("patch gateways"), "granted permissions are not listed:\n{run}");
     assert!(!run.stdout.contains("secrets in namespace `runai-backend`"), "{run}");
-    assert!(run.stdout.contains("missing permissions (9):"), "{run}");
+    assert!(run.stdout.contains("missing permissions (12):"), "9 for the writes, 3 for the lock: {run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
 

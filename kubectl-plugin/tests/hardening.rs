@@ -156,3 +156,51 @@ fn another_teams_gateway_is_refused_then_adopted_and_rollback_restores_it_field_
     assert_eq!(after["metadata"]["labels"], before["metadata"]["labels"]);
     assert!(state_record(&h).is_none(), "{run}");
 }
+
+fn put_lease(h: &Harness, holder: &str, renewed: &str, seconds: i64) {
+    h.server
+        .put(json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "runai-gateway-lock", "namespace": "runai"},
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": seconds,
+                     "acquireTime": renewed, "renewTime": renewed},
+        }))
+        .unwrap();
+}
+
+#[test]
+fn one_run_at_a_time_the_second_names_the_holder_and_an_expired_lock_needs_force_unlock() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    // Held by a run that renewed it far in the future: not expired whatever the clock says.
+    put_lease(&h, "alice@laptop (pid 42)", "2999-01-01T00:00:00.000000Z", 360);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--phase", "prepare"]);
+    assert_eq!(run.code, 12, "{run}");
+    assert!(run.stderr.contains("alice@laptop (pid 42)"), "the holder is named: {run}");
+    assert!(
+        h.writes().iter().all(|w| w.contains("leases")) && state_record(&h).is_none(),
+        "{:?}",
+        h.writes()
+    );
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert!(run.code == 12 || run.code == 0, "{run}");
+
+    // Left behind long ago by a run that was killed: expired, but taken only with --force-unlock.
+    put_lease(&h, "bob@ci (pid 7)", "2001-01-01T00:00:00.000000Z", 360);
+    let run = h.run("apply", &dns.arg(), &["--yes", "--phase", "prepare"]);
+    assert_eq!(run.code, 12, "{run}");
+    assert!(run.stderr.contains("bob@ci (pid 7)") && run.stderr.contains("--force-unlock"), "{run}");
+    let run = h.run("apply", &dns.arg(), &["--yes", "--phase", "prepare", "--force-unlock"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        h.server.get("coordination.k8s.io/v1", "Lease", Some("runai"), "runai-gateway-lock").is_none(),
+        "released on exit"
+    );
+    assert!(h.server.count("create", "leases") + h.server.count("update", "leases") >= 1);
+
+    // Free again: an ordinary run takes and releases it.
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(h.server.get("coordination.k8s.io/v1", "Lease", Some("runai"), "runai-gateway-lock").is_none());
+}

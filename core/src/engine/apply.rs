@@ -208,6 +208,20 @@ pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec
             _ => {}
         }
     }
+    if !actions.is_empty() {
+        // The run's lock: the Lease `runai-gateway-lock` in the Gateway's namespace.
+        for verb in ["get", "create", "update", "delete"] {
+            let p = Permission {
+                verb,
+                group: "coordination.k8s.io".into(),
+                resource: "leases".into(),
+                namespace: spec.gateway_namespace.clone(),
+                component: Component::Cluster,
+                why: "the lock that keeps runs one at a time".into(),
+            };
+            out.push(p);
+        }
+    }
     out
 }
 

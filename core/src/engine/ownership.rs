@@ -81,7 +81,7 @@ pub fn foreign_objects(
         .iter()
         .zip(live)
         .filter_map(|(p, l)| Some((foreign(p, l.as_ref()?)?, l.clone()?)))
-        .filter(|(f, _)| !record.is_some_and(|r| r.adopted_object(&f.object).is_some()))
+        .filter(|(f, _)| record.is_none_or(|r| r.adopted_object(&f.object).is_none()))
         .collect()
 }
 
@@ -130,6 +130,7 @@ pub fn differences(recorded: &Value, live: &Value) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
 

@@ -61,6 +61,8 @@ pub struct Runner<'a> {
     wrote: bool,
 }
 
+mod recover;
+
 /// How an action ended: go on, or stop the run with this exit code.
 type Step = Result<(), Exit>;
 
@@ -135,48 +137,6 @@ impl<'a> Runner<'a> {
         self.out.line("Nothing after this step was done; the state record is kept. Run the rollback again:");
         self.out.line(format!("  {}", rerun("rollback")));
         Exit::Partial
-    }
-
-    /// A read that failed after this run changed something: reported like a failed write
-    /// (exit 8, the continue and roll-back commands); before any change it stays a read error.
-    fn read_failed(&mut self, e: ReadError) -> Result<Step, ReadError> {
-        if !self.wrote {
-            return Err(e);
-        }
-        let what = format!("reading {}", e.what);
-        Ok(Err(self.stop(&what, &e.failure)))
-    }
-
-    /// Whether a write whose answer was lost happened after all: `r` re-read, judged by `done`.
-    /// Prints what the re-read found.
-    fn lost_answer(&mut self, r: &ObjectRef, done: impl Fn(Option<&serde_json::Value>) -> bool) -> bool {
-        let happened = self.clusters.main.reread(r).is_ok_and(|live| done(live.as_ref()));
-        if happened {
-            self.out.line(format!("  (the answer was lost; {r} was re-read: the write is in place)"));
-        }
-        happened
-    }
-
-    /// `result` of creating `r`; a 409 means it is there already, and a lost answer is re-read.
-    fn created(
-        &mut self,
-        what: &str,
-        r: &ObjectRef,
-        result: Result<serde_json::Value, Failure>,
-        rollback: bool,
-    ) -> Step {
-        match result {
-            Ok(_) | Err(Failure::Status { code: 409, .. }) => {
-                self.wrote = true;
-                Ok(())
-            }
-            Err(e) if e.is_transport() && self.lost_answer(r, |live| live.is_some()) => {
-                self.wrote = true;
-                Ok(())
-            }
-            Err(e) if rollback => Err(self.stop_rollback(what, &e)),
-            Err(e) => Err(self.stop(what, &e)),
-        }
     }
 
     /// Runs the consecutive Helm actions `group` (one stage), or prints them where helm is not
@@ -280,7 +240,16 @@ impl<'a> Runner<'a> {
                 return reading("the cluster CA", checks::probe_problems(kube, plan, address));
             }
             Ok(problems)
-        })?;
+        });
+        let wait = self.cx.wait;
+        let problems = match problems {
+            // A wait whose --timeout ran out mid-read: not serving yet, like one that ran out
+            // between reads (exit 7); a failed read otherwise (exit 8 after writes).
+            Err(e) if wait && crate::read::deadline::passed() => {
+                vec![format!("reading {}: {}", e.what, e.failure)]
+            }
+            other => other?,
+        };
         let spec = &plan.spec;
         if !problems.is_empty() {
             let after =

@@ -10,6 +10,7 @@
 mod checks;
 mod execute;
 pub mod helm;
+mod lease;
 mod order;
 mod remains;
 mod show;
@@ -62,6 +63,8 @@ pub struct ApplyOptions {
     pub force_conflicts: bool,
     /// `--adopt`.
     pub adopt: bool,
+    /// `--force-unlock`.
+    pub force_unlock: bool,
     /// `--wait`.
     pub wait: bool,
     /// `--timeout`.
@@ -101,6 +104,8 @@ pub struct RollbackOptions {
     pub dns_server: Option<String>,
     /// `--timeout`: the bound on the whole run.
     pub timeout: Duration,
+    /// `--force-unlock`.
+    pub force_unlock: bool,
 }
 
 /// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
@@ -119,10 +124,11 @@ impl Out {
 pub fn rerun(verb: &str) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Flags of `apply` that `rollback` does not take, and whether they carry a value.
-    let apply_only: [(&str, bool); 12] = [
+    let apply_only: [(&str, bool); 13] = [
         ("--phase", true),
         ("--force-conflicts", false),
         ("--adopt", false),
+        ("--force-unlock", false),
         ("--wait", false),
         ("--wait-dns", false),
         ("--force", false),
@@ -154,6 +160,36 @@ pub fn rerun(verb: &str) -> String {
         out.push(shell_quote(a));
     }
     out.join(" ")
+}
+
+/// Takes the run's lock when `actions` write; `Err(exit)` after saying why not. A lease this
+/// account may not touch (403) is left to preflight, which lists it among the missing permissions.
+fn lock<'a>(
+    kube: &'a Cluster,
+    namespace: &str,
+    actions: &[runai_gateway_core::engine::Action],
+    timeout: Duration,
+    force_unlock: bool,
+) -> Result<Option<lease::Lock<'a>>, Exit> {
+    if !actions.iter().any(runai_gateway_core::engine::Action::writes) {
+        return Ok(None);
+    }
+    match lease::acquire(kube, namespace, timeout, force_unlock) {
+        Ok(l) => Ok(Some(l)),
+        Err(lease::Refused::Held(why)) => {
+            crate::output::error(&anyhow::anyhow!("{why}"), false);
+            Err(Exit::Locked)
+        }
+        Err(lease::Refused::Failed(crate::read::Failure::Status { code: 403, .. })) => Ok(None),
+        Err(lease::Refused::Failed(e)) => {
+            let exit = if e.is_transport() { Exit::Unreachable } else { Exit::Failure };
+            crate::output::error(
+                &anyhow::anyhow!("taking the lock (Lease {namespace}/{}): {e}", lease::LEASE_NAME),
+                false,
+            );
+            Err(exit)
+        }
+    }
 }
 
 /// Maps a failed read to its exit code after printing it; other errors go to `main`.
@@ -218,6 +254,11 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: opts.probe_address.clone(),
+    };
+    let main = clusters.main.clone();
+    let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
+        Ok(l) => l,
+        Err(exit) => return Ok(exit),
     };
     Runner::new(out, &mut clusters, cx, &actions).apply(&actions, opts.phase)
 }
@@ -305,6 +346,11 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: None,
+    };
+    let main = clusters.main.clone();
+    let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
+        Ok(l) => l,
+        Err(exit) => return Ok(exit),
     };
     Ok(Runner::new(out, &mut clusters, cx, &actions).rollback(&actions))
 }

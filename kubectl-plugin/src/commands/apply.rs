@@ -89,6 +89,10 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub prune_ingress: bool,
 
+    /// Take over the lock (Lease runai-gateway-lock) a run that did not finish left behind, once it has expired
+    #[arg(long)]
+    pub force_unlock: bool,
+
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
@@ -126,6 +130,7 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         helm: args.helm.clone(),
         force_conflicts: args.force_conflicts,
         adopt: args.adopt,
+        force_unlock: args.force_unlock,
         wait: args.wait,
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
         wait_dns: args.wait_dns,

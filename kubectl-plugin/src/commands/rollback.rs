@@ -49,6 +49,10 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
 
+    /// Take over the lock (Lease runai-gateway-lock) a run that did not finish left behind, once it has expired
+    #[arg(long)]
+    pub force_unlock: bool,
+
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
@@ -74,6 +78,7 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         helm: args.helm.clone(),
         dns_server: args.dns_server.clone(),
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
+        force_unlock: args.force_unlock,
     };
     crate::apply::settle(crate::apply::rollback(&opts))
 }

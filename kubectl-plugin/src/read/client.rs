@@ -127,6 +127,7 @@ pub async fn list_all(
 }
 
 /// A connected client.
+#[derive(Clone)]
 pub struct Cluster {
     client: Client,
     /// `dryRun=All` on every write.
@@ -180,6 +181,33 @@ impl Cluster {
             Err(_) => return Err(format!("{server}: no answer within {}s", bound.as_secs())),
         }
         Ok(Self { client, server_dry_run: false, server })
+    }
+
+    /// Runs one typed request of `client` within the command's deadline (for the kinds outside
+    /// the core's table, such as the run's Lease).
+    ///
+    /// # Errors
+    /// The server's answer, or no answer.
+    pub fn call<T, F>(&self, request: impl FnOnce(Client) -> F) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        block_on(request(self.client.clone()))?.map_err(|e| Failure::of(&e))
+    }
+
+    /// [`Cluster::call`] bounded by `bound` alone, not the deadline (to release the lock).
+    ///
+    /// # Errors
+    /// The server's answer, or no answer.
+    pub fn call_within<T, F>(
+        &self,
+        bound: std::time::Duration,
+        request: impl FnOnce(Client) -> F,
+    ) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        block_on_within(request(self.client.clone()), Some(bound))?.map_err(|e| Failure::of(&e))
     }
 
     fn api(&self, kind: &KindInfo, namespace: Option<&str>) -> Api<DynamicObject> {
