@@ -127,7 +127,9 @@ pub async fn client_config(
         user: kube.user.clone(),
     };
     let loaded = match &kube.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
+        Some(path) => crate::read::bounded::check(path, crate::read::bounded::CONFIG_CAP)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|()| Kubeconfig::read_from(path).map_err(|e| error_chain(&e))),
         None => Kubeconfig::read().map_err(|e| error_chain(&e)),
     };
     let mut config = match loaded {

@@ -204,3 +204,33 @@ fn one_run_at_a_time_the_second_names_the_holder_and_an_expired_lock_needs_force
     assert_eq!(run.code, 0, "{run}");
     assert!(h.server.get("coordination.k8s.io/v1", "Lease", Some("runai"), "runai-gateway-lock").is_none());
 }
+
+#[test]
+fn hostile_input_files_are_refused_at_once() {
+    use assert_cmd::Command;
+    let bin = crate::apply_support::BIN;
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let mut cases = vec![
+        (vec!["render", "--config", "/dev/zero"], 4, "not a regular file"),
+        (vec!["status", "--from-file", "/dev/zero"], 4, "not a regular file"),
+        (
+            vec!["status", "--kubeconfig", "/dev/zero", "--cluster-domain", "runai.example.com"],
+            6,
+            "not a regular file",
+        ),
+    ];
+    let fifo_s = fifo.display().to_string();
+    if made {
+        cases.push((vec!["render", "--config", fifo_s.as_str()], 4, "FIFO"));
+    }
+    for (args, code, says) in cases {
+        let start = Instant::now();
+        let out = Command::new(bin).args(&args).timeout(Duration::from_secs(20)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(start.elapsed() < Duration::from_secs(10), "{args:?} took {:?}", start.elapsed());
+    }
+}

@@ -8,6 +8,7 @@
 //!
 //! Nothing here judges or decides: that is the core's.
 
+pub mod bounded;
 pub mod client;
 pub mod deadline;
 pub mod dns;
