@@ -334,6 +334,9 @@ fn verify_stops_when_https_through_the_gateway_fails() {
     let https = gateway_https(&h, &["runai.example.com", "*.runai.example.com"], 503);
     h.probe_address = Some(https.addr.to_string());
     let dns = dns_at(INGRESS_IP);
+    // --timeout bounds the whole run: the writes first, so that the 2s go to the wait.
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
     assert_eq!(run.code, 7, "{run}");
     assert!(run.stdout.contains("! verify: the Gateway is not serving yet after 2s"), "{run}");
@@ -564,6 +567,9 @@ fn verify_waits_for_the_controller_and_names_what_is_missing() {
     let mut h = Harness::new("gateway-api-installed");
     h.controller = false;
     let dns = dns_at(INGRESS_IP);
+    // --timeout bounds the whole run: the writes first, so that the 2s go to the wait.
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
     assert_eq!(run.code, 7, "{run}");
     for line in [
