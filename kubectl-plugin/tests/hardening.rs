@@ -234,3 +234,36 @@ fn hostile_input_files_are_refused_at_once() {
         assert!(start.elapsed() < Duration::from_secs(10), "{args:?} took {:?}", start.elapsed());
     }
 }
+
+#[test]
+fn bad_input_is_refused_once_escaped_and_cut() {
+    use assert_cmd::Command;
+    let bin = crate::apply_support::BIN;
+    let run = |args: &[&str]| {
+        let out = Command::new(bin).args(args).timeout(Duration::from_secs(20)).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) =
+        run(&["render", "--cluster-domain", "runai.example.com", "--workload-routes", "ns:a,,b"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("empty namespace name"), "{err}");
+
+    let (code, err) = run(&[
+        "render",
+        "--cluster-domain",
+        "runai.example.com",
+        "--control-plane",
+        "remote",
+        "--control-plane-context",
+        "",
+    ]);
+    assert_eq!(code, Some(3), "{err}");
+    assert_eq!(err.matches("an empty kube context").count(), 1, "printed once: {err}");
+
+    let hostile = format!("a\u{1b}[31m{}", "b".repeat(50_000));
+    let (code, err) = run(&["render", "--cluster-domain", &hostile]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!err.contains('\u{1b}'), "no raw ESC reaches the terminal");
+    assert!(err.contains("\\u{1b}"), "{err}");
+    assert!(err.len() < 4_000, "a 50 KB value is not echoed whole: {} bytes", err.len());
+}
