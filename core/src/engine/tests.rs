@@ -119,7 +119,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::IngressOnly, all),
         [
-            "preflight(17)",
+            "preflight(21)", // +4: the lock (Lease get, create, update, delete)
             "record",
             "create Gateway",
             "create HTTPRoute",
@@ -138,7 +138,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::Prepared, all),
         [
-            "preflight(6)",
+            "preflight(10)",
             "helm runai-backend introduce",
             "helm runai-cluster introduce",
             "verify",
@@ -150,7 +150,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::Introduced, all),
         [
-            "preflight(6)",
+            "preflight(10)",
             "verify",
             "dns",
             "helm runai-cluster disable-ingress",
@@ -167,11 +167,11 @@ fn one_phase_at_a_time() {
     let only = |stage| ApplyChoices { only: Some(stage), ..ApplyChoices::default() };
     assert_eq!(decide(Stage0::IngressOnly, only(Stage::Preflight)), ["preflight(0)"]);
     let prepare = decide(Stage0::IngressOnly, only(Stage::Prepare));
-    assert_eq!(prepare[..3], ["preflight(11)", "record", "create Gateway"]);
+    assert_eq!(prepare[..3], ["preflight(15)", "record", "create Gateway"]);
     assert!(prepare.iter().all(|w| !w.starts_with("helm") && w != "verify"), "{prepare:?}");
     assert_eq!(
         decide(Stage0::Prepared, only(Stage::Introduce)),
-        ["preflight(6)", "helm runai-backend introduce", "helm runai-cluster introduce"]
+        ["preflight(10)", "helm runai-backend introduce", "helm runai-cluster introduce"]
     );
     assert_eq!(decide(Stage0::Introduced, only(Stage::Verify)), ["verify"]);
     assert_eq!(decide(Stage0::Introduced, only(Stage::SwitchDns)), ["verify", "dns"]);
@@ -179,7 +179,7 @@ fn one_phase_at_a_time() {
     assert_eq!(
         decide(Stage0::Introduced, only(Stage::DisableIngress)),
         [
-            "preflight(6)",
+            "preflight(10)",
             "verify",
             "dns",
             "helm runai-cluster disable-ingress",
