@@ -243,10 +243,14 @@ impl RouteNamespaces {
             "same" => Ok(RouteNamespaces::Same),
             _ => {
                 if let Some(rest) = s.strip_prefix("ns:") {
-                    let names: Vec<String> =
-                        rest.split(',').filter(|n| !n.is_empty()).map(str::to_owned).collect();
-                    if names.is_empty() {
+                    let names: Vec<String> = rest.split(',').map(str::to_owned).collect();
+                    if names.iter().all(String::is_empty) {
                         return Err(format!("`{s}` names no namespace; {usage}"));
+                    }
+                    if names.iter().any(String::is_empty) {
+                        return Err(format!(
+                            "`{s}` has an empty namespace name (two commas, or one at an end); {usage}"
+                        ));
                     }
                     Ok(RouteNamespaces::Namespaces { names })
                 } else if let Some(rest) = s.strip_prefix("label:") {
@@ -754,6 +758,15 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
 
     let runai = input.runai.clone().unwrap_or_default();
     let control_plane_context = runai.control_plane_context.clone();
+    if control_plane_context.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        // Helm reads an empty --kube-context as "the current context": never the intent.
+        issues.error(ValidationError::new(
+            "runai.controlPlaneContext",
+            "",
+            "an empty kube context would make Helm use the current context",
+            "name the control plane's kubeconfig context, or drop `--control-plane-context`",
+        ));
+    }
     let control_plane = match (runai.control_plane, &control_plane_context) {
         (Some(ControlPlaneLocation::Saas), Some(ctx)) => {
             issues.error(ValidationError::new(

@@ -20,6 +20,9 @@ use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 pub const STATE_NAME: &str = "runai-gateway-state";
 /// Key of the record in the ConfigMap's `data`.
 pub const STATE_KEY: &str = "state.json";
+/// The most a Helm release decompresses to (Helm's own releases are far smaller).
+pub const RELEASE_CAP: u64 = 32 << 20;
+
 /// Version of the record; bumped on any incompatible change.
 pub const STATE_SCHEMA: &str = "runai-gateway.state/v1";
 
@@ -112,6 +115,10 @@ pub struct StateRecord {
     /// flags. Records written before it existed have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<crate::spec::SpecInput>,
+    /// Objects this tool did not make that `apply --adopt` took over, each as it was before
+    /// (without server fields), so that `rollback` restores them field for field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<Value>,
 }
 
 /// Why a stored record cannot be used.
@@ -142,6 +149,7 @@ impl StateRecord {
             ingress_address: None,
             pruned_ingresses: Vec::new(),
             input: None,
+            adopted: Vec::new(),
         }
     }
 
@@ -185,6 +193,12 @@ impl StateRecord {
     #[must_use]
     pub fn existed_before(&self, object: &ObjectRef) -> bool {
         self.existed.contains(object)
+    }
+
+    /// The recorded state of `object`, when `apply --adopt` took it over.
+    #[must_use]
+    pub fn adopted_object(&self, object: &ObjectRef) -> Option<&Value> {
+        self.adopted.iter().find(|a| ObjectRef::of(a) == *object)
     }
 }
 
@@ -295,7 +309,11 @@ pub fn release_json(secret: &Value) -> Option<Value> {
     let gz = crate::tls::decode_data(std::str::from_utf8(&stored).ok()?)?;
     let mut text = Vec::new();
     if gz.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut text).ok()?;
+        // Bounded: a gzip bomb in a release Secret stops at the cap instead of filling memory.
+        flate2::read::GzDecoder::new(gz.as_slice()).take(RELEASE_CAP + 1).read_to_end(&mut text).ok()?;
+        if text.len() as u64 > RELEASE_CAP {
+            return None;
+        }
     } else {
         text = gz;
     }
@@ -330,6 +348,29 @@ pub fn project(live: &Value, shape: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A release Secret whose payload is `json` gzipped, then base64 twice (as Helm stores it).
+    fn release_secret(json: &[u8]) -> Value {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(json).unwrap_or_default();
+        let gz = gz.finish().unwrap_or_default();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        json!({"data": {"release": b64.encode(b64.encode(gz))}})
+    }
+
+    #[test]
+    fn a_release_is_decompressed_up_to_the_cap_only() {
+        assert_eq!(release_json(&release_secret(br#"{"version": 3}"#)), Some(json!({"version": 3})));
+        // A gzip bomb: a few KiB that would decompress past the cap.
+        let mut bomb = b"{\"x\": \"".to_vec();
+        bomb.resize(usize::try_from(RELEASE_CAP).unwrap_or(usize::MAX) + 1024, b'a');
+        bomb.extend_from_slice(b"\"}");
+        let secret = release_secret(&bomb);
+        assert!(secret["data"]["release"].as_str().map_or(0, str::len) < 1 << 20);
+        assert_eq!(release_json(&secret), None);
+    }
 
     #[test]
     fn helm_keys_read_and_write_like_set() {

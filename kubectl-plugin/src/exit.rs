@@ -30,6 +30,8 @@ pub enum Exit {
     Conflict = 10,
     /// The confirmation was declined (or no terminal and no `--yes`); nothing was changed.
     Aborted = 11,
+    /// `apply`/`rollback`: another run holds the cluster's lock; nothing was changed.
+    Locked = 12,
 }
 
 impl From<Exit> for ExitCode {
@@ -50,9 +52,11 @@ Exit codes:
   6  the cluster cannot be reached (kubeconfig, connection, authentication)
   7  apply/rollback: stopped at a manual step (helm absent, DNS not switched, Gateway not ready)
   8  apply/rollback: a write failed partway; the report lists what was applied
-  9  apply: preflight refused (missing prerequisite or permission); nothing was changed
+  9  apply: preflight refused (missing prerequisite or permission, an object not made by this
+     tool without --adopt); rollback: a read was forbidden; nothing was changed
   10 apply: server-side apply conflict with another field manager (see --force-conflicts)
   11 apply/rollback: not confirmed (declined, or no terminal and no --yes); nothing was changed
+  12 apply/rollback: another run holds the lock (Lease runai-gateway-lock); nothing was changed
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

@@ -147,7 +147,7 @@ pub enum InputError {
 
 fn read_config(path: &Path) -> Result<SpecInput, InputError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = crate::read::bounded::read_text(path, crate::read::bounded::CONFIG_CAP)
         .map_err(|source| InputError::Unreadable { path: shown.clone(), source })?;
     SpecInput::from_yaml(&text).map_err(|e| InputError::Malformed { path: shown, message: e.to_string() })
 }

@@ -38,11 +38,11 @@ pub struct KubeArgs {
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true, help_heading = "Kubernetes")]
     pub namespace: Option<String>,
 
-    /// How long to wait for one server request (1s, 2m, 3h; a bare number is seconds); 0 waits forever
+    /// How long one server request may stay silent (connect, read, write; 1s, 2m; a bare number is seconds); 0 leaves the client's own limits (30s to connect, 295s per read). The command's --timeout bounds the whole run either way
     #[arg(
         long,
         value_name = "DURATION",
-        default_value = "0",
+        default_value = DEFAULT_REQUEST_TIMEOUT,
         value_parser = parse_request_timeout,
         global = true,
         help_heading = "Kubernetes"
@@ -50,7 +50,11 @@ pub struct KubeArgs {
     pub request_timeout: RequestTimeout,
 }
 
-/// `--request-timeout`: `None` is kubectl's `0`, no timeout.
+/// `--request-timeout` when not given: unlike kubectl (none), a request that stays silent this
+/// long fails, so a stalled connection never holds a run.
+pub const DEFAULT_REQUEST_TIMEOUT: &str = "30s";
+
+/// `--request-timeout`: `None` is `0`, the client's own limits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RequestTimeout(pub Option<Duration>);
 
@@ -123,7 +127,9 @@ pub async fn client_config(
         user: kube.user.clone(),
     };
     let loaded = match &kube.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| error_chain(&e)),
+        Some(path) => crate::read::bounded::check(path, crate::read::bounded::CONFIG_CAP)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|()| Kubeconfig::read_from(path).map_err(|e| error_chain(&e))),
         None => Kubeconfig::read().map_err(|e| error_chain(&e)),
     };
     let mut config = match loaded {
@@ -214,7 +220,8 @@ mod tests {
         let k = parse(&[]);
         assert!(k.kubeconfig.is_none() && k.context.is_none() && k.namespace.is_none());
         assert!(k.cluster.is_none() && k.user.is_none());
-        assert_eq!(k.request_timeout, RequestTimeout(None));
+        // Unlike kubectl, a request never waits unbounded by default.
+        assert_eq!(k.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));
     }
 
     #[test]

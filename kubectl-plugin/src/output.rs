@@ -58,8 +58,42 @@ pub fn warn(message: &str, color: bool) {
 pub fn error(err: &anyhow::Error, color: bool) {
     let label = if color { "error:".red().bold().to_string() } else { "error:".into() };
     let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "{label} {err}");
+    let mut shown = err.to_string();
+    let _ = writeln!(stderr, "{label} {}", printable(&shown));
     for cause in err.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        // Each problem once: a cause already in what was printed (an error that wraps another
+        // and shows it) is not repeated.
+        let text = cause.to_string();
+        if shown.contains(&text) {
+            continue;
+        }
+        let _ = writeln!(stderr, "  caused by: {}", printable(&text));
+        shown.push_str(&text);
     }
+}
+
+/// The most of one line of an error shown (a 50 MB value is not echoed whole).
+const LINE_CAP: usize = 300;
+
+/// `text` safe for a terminal: control characters (ESC and the like) escaped, each line cut to
+/// [`LINE_CAP`] characters with the number left out said.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let total = line.chars().count();
+        for c in line.chars().take(LINE_CAP) {
+            if c.is_control() && c != '\t' {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        if total > LINE_CAP {
+            out.push_str(&format!("… ({} more characters)", total - LINE_CAP));
+        }
+    }
+    out
 }

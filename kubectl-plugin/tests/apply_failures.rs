@@ -93,13 +93,17 @@ fn preflight_names_every_missing_permission_before_any_write() {
         "patch httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
         "create httplistenerpolicies.gateway.kgateway.dev in namespace `runai`",
         "update secrets in namespace `runai` (helm upgrade runai-cluster (release storage))",
+        // The run's lock (get is granted above).
+        "create leases.coordination.k8s.io in namespace `runai` (the lock that keeps runs one at a time)",
+        "update leases.coordination.k8s.io in namespace `runai`",
+        "delete leases.coordination.k8s.io in namespace `runai`",
     ];
     for e in expected {
         assert!(run.stdout.contains(e), "missing `{e}`:\n{run}");
     }
     assert!(!run.stdout.contains("patch gateways"), "granted permissions are not listed:\n{run}");
     assert!(!run.stdout.contains("secrets in namespace `runai-backend`"), "{run}");
-    assert!(run.stdout.contains("missing permissions (9):"), "{run}");
+    assert!(run.stdout.contains("missing permissions (12):"), "9 for the writes, 3 for the lock: {run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
 
@@ -189,7 +193,8 @@ fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
         .unwrap();
     let dns = dns_at(INGRESS_IP);
     let run = h.run("apply", &dns.arg(), &["--yes"]);
-    assert_eq!(run.code, 10, "{run}");
+    // Someone else's Gateway: refused in preflight (before it was a 409 at the write), owner named.
+    assert_eq!(run.code, 9, "{run}");
     assert!(run.stdout.contains("platform-team"), "the other manager is named: {run}");
     assert!(run.stdout.contains("--force-conflicts"), "{run}");
     let gw = h.server.get("gateway.networking.k8s.io/v1", "Gateway", Some("runai"), "runai-gateway").unwrap();
@@ -263,7 +268,17 @@ fn prune_deletes_only_what_apply_created() {
     let before = h.objects();
     let old_dns = dns_at(INGRESS_IP);
     let new_dns = dns_at(GATEWAY_IP);
+    // The fixture's Gateway and routes were made by hand: refused, then adopted.
     let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("Gateway runai/runai-gateway is not this tool's"), "{run}");
+    assert!(run.stdout.contains("--adopt"), "{run}");
+    assert!(
+        h.writes().iter().all(|w| w.contains("selfsubjectaccessreviews")),
+        "nothing was changed: {:?}",
+        h.writes()
+    );
+    let run = h.run("apply", &new_dns.arg(), &["--yes", "--wait", "--timeout", "20s", "--adopt"]);
     assert_eq!(run.code, 0, "{run}");
 
     // Objects that existed before keep their labels: only what apply creates is labelled.
@@ -319,6 +334,9 @@ fn verify_stops_when_https_through_the_gateway_fails() {
     let https = gateway_https(&h, &["runai.example.com", "*.runai.example.com"], 503);
     h.probe_address = Some(https.addr.to_string());
     let dns = dns_at(INGRESS_IP);
+    // --timeout bounds the whole run: the writes first, so that the 2s go to the wait.
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
     assert_eq!(run.code, 7, "{run}");
     assert!(run.stdout.contains("! verify: the Gateway is not serving yet after 2s"), "{run}");
@@ -549,6 +567,9 @@ fn verify_waits_for_the_controller_and_names_what_is_missing() {
     let mut h = Harness::new("gateway-api-installed");
     h.controller = false;
     let dns = dns_at(INGRESS_IP);
+    // --timeout bounds the whole run: the writes first, so that the 2s go to the wait.
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
     assert_eq!(run.code, 7, "{run}");
     for line in [

@@ -200,7 +200,8 @@ fn cert_expired(cx: &Cx<'_>) -> Outcome {
 
 fn cert_expiring(cx: &Cx<'_>) -> Outcome {
     per_certificate(cx, |s, c, _, _| {
-        let left = c.not_after - cx.now;
+        // Saturating: a notAfter at the minimum time must not overflow (it is long expired).
+        let left = c.not_after.saturating_sub(cx.now);
         (left > 0 && left < 30 * 86_400).then(|| {
             format!(
                 "certificate in `{}/{}` expires in {} days ({})",

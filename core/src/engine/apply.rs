@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Action, DnsGate, Observation, Permission, record_releases, secret_ref};
+use super::{Action, DnsGate, Observation, Permission, ownership, record_releases, secret_ref};
 use crate::diff;
 use crate::helm::Component;
 use crate::kinds;
@@ -24,6 +24,9 @@ pub struct ApplyChoices {
     pub prune_ingress: bool,
     /// Probe HTTPS in `verify` (`--no-probe` turns it off).
     pub probe: bool,
+    /// `--adopt` (or `--force-conflicts`): write existing objects this tool did not make,
+    /// keeping each as it was in the state record.
+    pub adopt: bool,
 }
 
 impl ApplyChoices {
@@ -102,14 +105,30 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
     }
 
     let any_write = !writes.is_empty() || !disable.is_empty();
+    let foreign = ownership::foreign_objects(&plan.objects, &obs.objects, facts.state.as_ref());
     let mut actions = Vec::new();
     if any_write || choices.selected(Stage::Preflight) {
         let all: Vec<&Action> = writes.iter().chain(&disable).collect();
         let needs_record = any_write && facts.state.is_none();
-        actions.push(Action::Preflight { permissions: permissions(&all, needs_record, &plan.spec) });
+        let refused =
+            if choices.adopt { Vec::new() } else { foreign.iter().map(|(f, _)| f.clone()).collect() };
+        actions.push(Action::Preflight {
+            permissions: permissions(&all, needs_record, &plan.spec),
+            foreign: refused,
+        });
     }
+    let adopting = choices.adopt && !foreign.is_empty() && choices.selected(Stage::Prepare);
     if any_write && facts.state.is_none() {
-        actions.push(Action::RecordState(Box::new(state_record(obs))));
+        let mut record = state_record(obs);
+        if adopting {
+            record.adopted.extend(foreign.iter().map(|(_, live)| ownership::as_recorded(live)));
+        }
+        actions.push(Action::RecordState(Box::new(record)));
+    } else if let (true, Some(existing)) = (adopting && any_write, facts.state.as_ref()) {
+        // A resumed run adds what it adopts now to the first record.
+        let mut record = existing.clone();
+        record.adopted.extend(foreign.iter().map(|(_, live)| ownership::as_recorded(live)));
+        actions.push(Action::RecordState(Box::new(record)));
     }
     actions.extend(writes);
     if choices.reaches(Stage::Verify) {
@@ -187,6 +206,20 @@ pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec
                 }
             }
             _ => {}
+        }
+    }
+    if !actions.is_empty() {
+        // The run's lock: the Lease `runai-gateway-lock` in the Gateway's namespace.
+        for verb in ["get", "create", "update", "delete"] {
+            let p = Permission {
+                verb,
+                group: "coordination.k8s.io".into(),
+                resource: "leases".into(),
+                namespace: spec.gateway_namespace.clone(),
+                component: Component::Cluster,
+                why: "the lock that keeps runs one at a time".into(),
+            };
+            out.push(p);
         }
     }
     out

@@ -9,6 +9,7 @@
 //! before it asks is exactly what it then does.
 
 mod apply;
+pub mod ownership;
 mod rollback;
 mod serving;
 
@@ -187,6 +188,8 @@ pub enum Action {
     Preflight {
         /// What the writes need (a SelfSubjectAccessReview each).
         permissions: Vec<Permission>,
+        /// Existing objects this tool would write but did not make (refused unless adopted).
+        foreign: Vec<ownership::Foreign>,
     },
     /// Store the state record `rollback` restores from (before the first write).
     RecordState(Box<StateRecord>),
@@ -245,6 +248,14 @@ pub enum Action {
     KeepIngresses(Vec<ObjectRef>),
     /// Re-create an Ingress `apply --prune-ingress` deleted.
     Recreate(Value),
+    /// Put an object `apply --adopt` took over back as the state record keeps it (a replace of
+    /// its labels, annotations and spec, only if its resourceVersion is unchanged).
+    Restore {
+        /// The object as recorded, with the live `resourceVersion`.
+        manifest: Value,
+        /// The fields that differ now, as `path: now (was recorded)` lines.
+        changes: Vec<String>,
+    },
     /// Put the recorded KnativeServing fields back.
     RestoreKnative {
         /// The manifest to apply (forced).

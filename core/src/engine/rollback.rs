@@ -28,6 +28,9 @@ pub struct RollbackFacts {
     pub labelled: Vec<Value>,
     /// With `--prune`: the live state record ConfigMap.
     pub state_configmap: Option<Value>,
+    /// The live counterpart of each object the state record adopted, in the record's order
+    /// (`None`: gone).
+    pub adopted_live: Vec<Option<Value>>,
 }
 
 /// Whether `u` has nothing to undo: every key already has its rollback value in effect, either
@@ -137,6 +140,23 @@ pub fn decide_rollback(
     }
     let target = facts.ingress_address.clone().or_else(|| state.and_then(|s| s.ingress_address.clone()));
     actions.push(Action::AwaitDns { records: plan.dns.clone(), target, gate: DnsGate::Rollback });
+    // The objects `apply --adopt` took over, back as they were (after DNS, like the deletions:
+    // the Gateway serves until DNS has moved back).
+    for (recorded, live) in
+        state.map(|s| s.adopted.as_slice()).unwrap_or_default().iter().zip(&rf.adopted_live)
+    {
+        match live {
+            None => actions.push(Action::Recreate(recorded.clone())),
+            Some(l) => {
+                let changes = super::ownership::differences(recorded, l);
+                if !changes.is_empty() {
+                    let mut manifest = recorded.clone();
+                    manifest["metadata"]["resourceVersion"] = l["metadata"]["resourceVersion"].clone();
+                    actions.push(Action::Restore { manifest, changes });
+                }
+            }
+        }
+    }
     if choices.prune {
         for (object, uid) in created(&rf.labelled, state) {
             actions.push(Action::Delete { object, uid, state_record: false });

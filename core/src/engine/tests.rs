@@ -80,7 +80,7 @@ fn words(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .map(|a| match a {
-            Action::Preflight { permissions } => format!("preflight({})", permissions.len()),
+            Action::Preflight { permissions, .. } => format!("preflight({})", permissions.len()),
             Action::RecordState(_) => "record".into(),
             Action::CopySecret { to, .. } => format!("copy {}", to.name),
             Action::Apply { object, exists, .. } => {
@@ -99,6 +99,9 @@ fn words(actions: &[Action]) -> Vec<String> {
             Action::KeepIngresses(refs) => format!("keep {}", refs.len()),
             Action::Recreate(m) => format!("recreate {}", ObjectRef::of(m).name),
             Action::RestoreKnative { .. } => "restore knative".into(),
+            Action::Restore { manifest, .. } => {
+                format!("restore {}", manifest["metadata"]["name"].as_str().unwrap_or("?"))
+            }
             Action::Delete { object, state_record, .. } => {
                 format!("delete {}{}", object.kind, if *state_record { " (record)" } else { "" })
             }
@@ -116,7 +119,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::IngressOnly, all),
         [
-            "preflight(17)",
+            "preflight(21)", // +4: the lock (Lease get, create, update, delete)
             "record",
             "create Gateway",
             "create HTTPRoute",
@@ -135,7 +138,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::Prepared, all),
         [
-            "preflight(6)",
+            "preflight(10)",
             "helm runai-backend introduce",
             "helm runai-cluster introduce",
             "verify",
@@ -147,7 +150,7 @@ fn apply_does_only_what_is_left() {
     assert_eq!(
         decide(Stage0::Introduced, all),
         [
-            "preflight(6)",
+            "preflight(10)",
             "verify",
             "dns",
             "helm runai-cluster disable-ingress",
@@ -164,11 +167,11 @@ fn one_phase_at_a_time() {
     let only = |stage| ApplyChoices { only: Some(stage), ..ApplyChoices::default() };
     assert_eq!(decide(Stage0::IngressOnly, only(Stage::Preflight)), ["preflight(0)"]);
     let prepare = decide(Stage0::IngressOnly, only(Stage::Prepare));
-    assert_eq!(prepare[..3], ["preflight(11)", "record", "create Gateway"]);
+    assert_eq!(prepare[..3], ["preflight(15)", "record", "create Gateway"]);
     assert!(prepare.iter().all(|w| !w.starts_with("helm") && w != "verify"), "{prepare:?}");
     assert_eq!(
         decide(Stage0::Prepared, only(Stage::Introduce)),
-        ["preflight(6)", "helm runai-backend introduce", "helm runai-cluster introduce"]
+        ["preflight(10)", "helm runai-backend introduce", "helm runai-cluster introduce"]
     );
     assert_eq!(decide(Stage0::Introduced, only(Stage::Verify)), ["verify"]);
     assert_eq!(decide(Stage0::Introduced, only(Stage::SwitchDns)), ["verify", "dns"]);
@@ -176,7 +179,7 @@ fn one_phase_at_a_time() {
     assert_eq!(
         decide(Stage0::Introduced, only(Stage::DisableIngress)),
         [
-            "preflight(6)",
+            "preflight(10)",
             "verify",
             "dns",
             "helm runai-cluster disable-ingress",
@@ -220,7 +223,7 @@ fn objects_others_made_keep_their_labels_and_are_recorded_as_existing() {
 #[test]
 fn permissions_name_each_write_once() {
     let actions = decide_apply(&observation(Stage0::IngressOnly), &ApplyChoices::default());
-    let Some(Action::Preflight { permissions }) = actions.first() else { panic!("preflight first") };
+    let Some(Action::Preflight { permissions, .. }) = actions.first() else { panic!("preflight first") };
     let has = |verb: &str, resource: &str, ns: &str| {
         permissions.iter().any(|p| p.verb == verb && p.resource == resource && p.namespace == ns)
     };
@@ -282,6 +285,7 @@ fn rollback_undoes_what_apply_did_and_prunes_last() {
         existing_ingresses: Vec::new(),
         labelled: vec![ours(gateway, "u1"), foreign],
         state_configmap: Some(ours(&record.to_configmap(), "u3")),
+        adopted_live: Vec::new(),
     };
     let prune = RollbackChoices { prune: true };
     assert_eq!(

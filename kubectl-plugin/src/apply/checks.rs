@@ -37,6 +37,9 @@ pub const VERIFY: &[&str] = &[
     "routes-not-accepted",
 ];
 
+/// What a poll keeps of the command's deadline for its last read.
+const READ_MARGIN: Duration = Duration::from_secs(1);
+
 /// Bound on one read of the cluster for the checks.
 const READ_BOUND: Duration = Duration::from_secs(60);
 
@@ -71,7 +74,7 @@ pub fn judge_then(
         dns_server: None,
         probe: false,
         probe_address: None,
-        timeout: Some(READ_BOUND),
+        timeout: Some(crate::read::deadline::left_capped(READ_BOUND)),
         dns: false,
     };
     let snap = crate::read::snapshot::live(&options, input, false)
@@ -179,7 +182,9 @@ pub fn poll<E>(
     let start = Instant::now();
     loop {
         let problems = check()?;
-        if problems.is_empty() || !wait || start.elapsed() >= timeout {
+        // Another round needs time to read: stop while the command's deadline still leaves some.
+        let ending = crate::read::deadline::left().is_some_and(|l| l < every + READ_MARGIN);
+        if problems.is_empty() || !wait || start.elapsed() >= timeout || ending {
             return Ok(problems);
         }
         std::thread::sleep(every);

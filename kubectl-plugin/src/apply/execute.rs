@@ -11,6 +11,7 @@ use runai_gateway_core::state::{ObjectRef, STATE_NAME, StateRecord};
 use runai_gateway_core::{SpecInput, Stage};
 
 use super::checks::{self, DnsRow};
+use super::order::{helm_group, stage_of};
 use super::{Out, helm, rerun, show};
 use crate::exit::Exit;
 use crate::kube_args::KubeArgs;
@@ -56,7 +57,11 @@ pub struct Runner<'a> {
     record: Option<StateRecord>,
     gateway_address: Option<String>,
     confirmed: bool,
+    /// Whether this run has changed the cluster (a stop before is exit 6, after it exit 8).
+    wrote: bool,
 }
+
+mod recover;
 
 /// How an action ended: go on, or stop the run with this exit code.
 type Step = Result<(), Exit>;
@@ -65,6 +70,8 @@ impl<'a> Runner<'a> {
     /// A runner for `actions` (the "not applied" list starts as every write they hold).
     pub fn new(out: Out, clusters: &'a mut Clusters, cx: Context<'a>, actions: &[Action]) -> Self {
         let left = actions.iter().filter_map(Action::progress_label).collect();
+        // A resumed run starts from a cluster an earlier run changed.
+        let wrote = cx.facts.state.is_some();
         Self {
             out,
             clusters,
@@ -74,10 +81,12 @@ impl<'a> Runner<'a> {
             done: Vec::new(),
             left,
             confirmed: false,
+            wrote,
         }
     }
 
     fn step_done(&mut self) {
+        self.wrote = true;
         if !self.left.is_empty() {
             self.done.push(self.left.remove(0));
         }
@@ -96,9 +105,15 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// A failed write of `apply`: what failed, the progress, and how to go on.
+    /// A failed write of `apply`: what failed, the progress, and how to go on. No answer before
+    /// this run changed anything is an unreachable cluster (exit 6, nothing changed).
     fn stop(&mut self, what: &str, e: &Failure) -> Exit {
         self.out.line(format!("✗ {what}: {e}"));
+        if e.is_transport() && !self.wrote {
+            self.out.line("Nothing was changed (the write was re-read: it did not happen). Re-run when the cluster answers:");
+            self.out.line(format!("  {}", rerun("apply")));
+            return Exit::Unreachable;
+        }
         show::progress(&mut self.out, &self.done, &self.left);
         if e.is_conflict() {
             self.out.line("");
@@ -122,15 +137,6 @@ impl<'a> Runner<'a> {
         self.out.line("Nothing after this step was done; the state record is kept. Run the rollback again:");
         self.out.line(format!("  {}", rerun("rollback")));
         Exit::Partial
-    }
-
-    /// `result` of a write; a 409 on a create means it is there already.
-    fn created(&mut self, what: &str, result: Result<serde_json::Value, Failure>, rollback: bool) -> Step {
-        match result {
-            Ok(_) | Err(Failure::Status { code: 409, .. }) => Ok(()),
-            Err(e) if rollback => Err(self.stop_rollback(what, &e)),
-            Err(e) => Err(self.stop(what, &e)),
-        }
     }
 
     /// Runs the consecutive Helm actions `group` (one stage), or prints them where helm is not
@@ -187,8 +193,18 @@ impl<'a> Runner<'a> {
     fn preflight(
         &mut self,
         permissions: &[runai_gateway_core::engine::Permission],
+        foreign: &[runai_gateway_core::engine::ownership::Foreign],
     ) -> Result<Step, ReadError> {
         let mut problems = checks::judge(self.cx.kube, self.cx.input, &self.cx.plan.spec, checks::PREFLIGHT)?;
+        for f in foreign {
+            problems.push(format!("{f}"));
+        }
+        if !foreign.is_empty() {
+            problems.push(format!(
+                "  this tool writes only what it made; to take these over (kept as they are in the state record, restored by rollback): {} --adopt (--force-conflicts adopts too, and takes conflicting fields)",
+                rerun("apply")
+            ));
+        }
         let missing = checks::missing_permissions(self.clusters, permissions)?;
         if !missing.is_empty() {
             problems.push(format!("missing permissions ({}):", missing.len()));
@@ -224,7 +240,16 @@ impl<'a> Runner<'a> {
                 return reading("the cluster CA", checks::probe_problems(kube, plan, address));
             }
             Ok(problems)
-        })?;
+        });
+        let wait = self.cx.wait;
+        let problems = match problems {
+            // A wait whose --timeout ran out mid-read: not serving yet, like one that ran out
+            // between reads (exit 7); a failed read otherwise (exit 8 after writes).
+            Err(e) if wait && crate::read::deadline::passed() => {
+                vec![format!("reading {}: {}", e.what, e.failure)]
+            }
+            other => other?,
+        };
         let spec = &plan.spec;
         if !problems.is_empty() {
             let after =
@@ -271,7 +296,7 @@ impl<'a> Runner<'a> {
                 });
                 return true;
             }
-            if !wait || start.elapsed() >= self.cx.timeout {
+            if !wait || start.elapsed() >= self.cx.timeout || crate::read::deadline::passed() {
                 show::dns_table(&mut self.out, gate, &rows);
                 return false;
             }
@@ -330,7 +355,7 @@ impl<'a> Runner<'a> {
             }
             i += 1;
             let step = match action {
-                Action::Preflight { permissions } => match self.preflight(permissions)? {
+                Action::Preflight { permissions, foreign } => match self.preflight(permissions, foreign)? {
                     Ok(()) if only == Some(Stage::Preflight) => return Ok(Exit::Success),
                     other => other,
                 },
@@ -343,9 +368,11 @@ impl<'a> Runner<'a> {
                 {
                     Ok(())
                 }
-                Action::Verify { probe } => self.verify(*probe)?,
+                Action::Verify { probe } => self.verify(*probe).or_else(|e| self.read_failed(e))?,
                 Action::AwaitDns { gate, .. } => self.switch_dns(*gate, only),
-                Action::PruneIngress { manifest, uid } => self.prune_ingress(manifest, uid)?,
+                Action::PruneIngress { manifest, uid } => {
+                    self.prune_ingress(manifest, uid).or_else(|e| self.read_failed(e))?
+                }
                 other => self.confirm(writes).and_then(|()| self.write(other)),
             };
             if let Err(exit) = step {
@@ -381,8 +408,15 @@ impl<'a> Runner<'a> {
                 if self.cx.server_dry {
                     return Ok(());
                 }
-                let result = self.clusters.main.create(&record.to_configmap());
-                self.created("recording the state (nothing else was changed)", result, false)?;
+                let cm = record.to_configmap();
+                let result = if self.cx.facts.state.is_some() {
+                    // A resumed run adds what it adopts to the first record.
+                    self.clusters.main.apply(&cm, true)
+                } else {
+                    self.clusters.main.create(&cm)
+                };
+                let at = ObjectRef::of(&cm);
+                self.created("recording the state (nothing else was changed)", &at, result, false)?;
                 let ns = &self.cx.plan.spec.gateway_namespace;
                 self.out.line(format!("✓ recorded the state in ConfigMap {ns}/{STATE_NAME}"));
             }
@@ -393,13 +427,21 @@ impl<'a> Runner<'a> {
                     Err(e) => return Err(self.stop("copying the inference secret", &e)),
                 };
                 let result = self.clusters.main.create(&secret_copy(to, &source));
-                self.created("copying the inference secret", result, false)?;
+                self.created("copying the inference secret", to, result, false)?;
                 self.out.line(format!("✓ copied Secret {}/{}", to.namespace, to.name));
                 self.step_done();
             }
             Action::Apply { object, force, .. } => {
                 if let Err(e) = self.clusters.main.apply(&object.manifest, *force) {
-                    return Err(self.stop(&format!("applying {}", object.reference()), &e));
+                    let r = ObjectRef::of(&object.manifest);
+                    let in_place = |live: Option<&serde_json::Value>| {
+                        live.is_some_and(|l| {
+                            runai_gateway_core::diff::diff(&object.manifest, Some(l)).is_empty()
+                        })
+                    };
+                    if !(e.is_transport() && self.lost_answer(&r, in_place)) {
+                        return Err(self.stop(&format!("applying {}", object.reference()), &e));
+                    }
                 }
                 self.out.line(format!("✓ applied {}", object.reference()));
                 self.step_done();
@@ -452,7 +494,7 @@ impl<'a> Runner<'a> {
                     dns_back = self.await_dns(*gate, records, target.as_deref());
                     Ok(())
                 }
-                Action::Delete { .. } if !dns_back => {
+                Action::Delete { .. } | Action::Restore { .. } if !dns_back => {
                     self.out.line("--prune waits until DNS no longer points at the Gateway (deleting it now would cut traffic); re-run after the DNS change:");
                     self.out.line(format!("  {}", rerun("rollback")));
                     Err(Exit::ManualStep)
@@ -470,6 +512,22 @@ impl<'a> Runner<'a> {
         if !dns_back {
             return Exit::ManualStep;
         }
+        let deleted: Vec<(ObjectRef, String)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Delete { object, uid, .. } => Some((object.clone(), uid.clone())),
+                _ => None,
+            })
+            .collect();
+        let remains =
+            super::remains::after_rollback(&self.clusters.main, self.cx.plan, self.record.as_ref(), &deleted);
+        if !remains.is_empty() {
+            self.out.line("✗ not everything is back as it was; what remains:");
+            remains.iter().for_each(|r| self.out.line(format!("  {r}")));
+            self.out.line("Fix these by hand (this tool changes nothing it did not make), then re-run:");
+            self.out.line(format!("  {}", rerun("rollback")));
+            return Exit::ManualStep;
+        }
         self.out.line(if writes {
             "✓ rolled back: Ingress serves, the Gateway API is off."
         } else {
@@ -485,8 +543,15 @@ impl<'a> Runner<'a> {
             Action::Recreate(m) => {
                 let r = ObjectRef::of(m);
                 let result = kube.create(m);
-                self.created(&format!("re-creating {r}"), result, true)?;
+                self.created(&format!("re-creating {r}"), &r, result, true)?;
                 self.out.line(format!("✓ re-created {r}"));
+            }
+            Action::Restore { manifest, .. } => {
+                let r = ObjectRef::of(manifest);
+                if let Err(e) = kube.replace(manifest) {
+                    return Err(self.stop_rollback(&format!("restoring {r}"), &e));
+                }
+                self.out.line(format!("✓ restored {r} as it was before apply --adopt"));
             }
             Action::RestoreKnative { manifest, .. } => {
                 if let Err(e) = kube.apply(manifest, true) {
@@ -496,7 +561,12 @@ impl<'a> Runner<'a> {
             }
             Action::Delete { object, uid, .. } => {
                 if let Err(e) = kube.delete(object, uid) {
-                    return Err(self.stop_rollback(&format!("deleting {object}"), &e));
+                    let gone = |live: Option<&serde_json::Value>| {
+                        live.is_none_or(|l| l["metadata"]["uid"].as_str() != Some(uid.as_str()))
+                    };
+                    if !(e.is_transport() && self.lost_answer(object, gone)) {
+                        return Err(self.stop_rollback(&format!("deleting {object}"), &e));
+                    }
                 }
                 self.out.line(format!("✓ deleted {object}"));
             }
@@ -504,25 +574,4 @@ impl<'a> Runner<'a> {
         }
         Ok(())
     }
-}
-
-/// The stage an action belongs to, for the "✓ prepare" line.
-fn stage_of(action: &Action) -> Option<Stage> {
-    match action {
-        Action::Preflight { .. } => Some(Stage::Preflight),
-        Action::RecordState(_) | Action::CopySecret { .. } | Action::Apply { .. } => Some(Stage::Prepare),
-        Action::Helm { stage, .. } => *stage,
-        Action::Verify { .. } => Some(Stage::Verify),
-        Action::AwaitDns { .. } => Some(Stage::SwitchDns),
-        _ => Some(Stage::DisableIngress),
-    }
-}
-
-/// The Helm actions of one stage starting at `i`.
-fn helm_group(actions: &[Action], i: usize) -> Vec<&Action> {
-    let stage = match &actions[i] {
-        Action::Helm { stage, .. } => *stage,
-        _ => return Vec::new(),
-    };
-    actions[i..].iter().take_while(|a| matches!(a, Action::Helm { stage: s, .. } if *s == stage)).collect()
 }

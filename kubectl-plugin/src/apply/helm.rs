@@ -2,8 +2,10 @@
 //! talks to. (The deployed release is read from Helm's own storage by
 //! [`crate::read::observe`], so no `helm` binary is needed to decide.)
 
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use runai_gateway_core::helm::{HelmUpgrade, shell_quote};
 
@@ -40,20 +42,52 @@ pub fn command_line(args: &[String]) -> String {
     format!("helm {}", words.join(" "))
 }
 
-/// Runs `helm` with `args`; `Err` with the tail of its output when it fails.
+/// Runs `helm` with `args` within what is left of the command's deadline (`--timeout`); `Err`
+/// with the tail of its output when it fails, or when the deadline passes (helm is then
+/// stopped, and the release may be mid-upgrade: `helm history` shows it).
 ///
 /// # Errors
-/// helm could not be started or exited non-zero.
+/// helm could not be started, exited non-zero, or ran past the deadline.
 pub fn run(helm: &Path, args: &[String]) -> Result<(), String> {
-    let out = Command::new(helm)
+    let mut child = Command::new(helm)
         .args(args)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot run `{}`: {e}", helm.display()))?;
-    if out.status.success() {
+    // Read stderr aside, so a chatty helm never blocks on a full pipe; keep its tail only.
+    let stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut tail = std::collections::VecDeque::new();
+        if let Some(err) = stderr {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                tail.push_back(line);
+                if tail.len() > 5 {
+                    tail.pop_front();
+                }
+            }
+        }
+        tail.into_iter().collect::<Vec<_>>()
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if crate::read::deadline::passed() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "helm was stopped: {} (the release may be mid-upgrade; `helm history` shows it)",
+                    crate::read::deadline::message()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(format!("waiting for helm: {e}")),
+        }
+    };
+    let tail = reader.join().unwrap_or_default();
+    if status.success() {
         return Ok(());
     }
-    let text = String::from_utf8_lossy(&out.stderr);
-    let tail: Vec<&str> = text.lines().rev().take(5).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(format!("helm exited with {}: {}", out.status, tail.join(" / ")))
+    Err(format!("helm exited with {status}: {}", tail.join(" / ")))
 }

@@ -10,6 +10,9 @@
 mod checks;
 mod execute;
 pub mod helm;
+mod lease;
+mod order;
+mod remains;
 mod show;
 
 use std::path::PathBuf;
@@ -58,6 +61,10 @@ pub struct ApplyOptions {
     pub helm: Option<PathBuf>,
     /// `--force-conflicts`.
     pub force_conflicts: bool,
+    /// `--adopt`.
+    pub adopt: bool,
+    /// `--force-unlock`.
+    pub force_unlock: bool,
     /// `--wait`.
     pub wait: bool,
     /// `--timeout`.
@@ -95,6 +102,10 @@ pub struct RollbackOptions {
     pub helm: Option<PathBuf>,
     /// `--dns-server`.
     pub dns_server: Option<String>,
+    /// `--timeout`: the bound on the whole run.
+    pub timeout: Duration,
+    /// `--force-unlock`.
+    pub force_unlock: bool,
 }
 
 /// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
@@ -111,11 +122,15 @@ impl Out {
 /// The command line of this run with its subcommand replaced by `verb` and the flags `verb` does
 /// not take left out (for the "continue" and "roll back" hints). Which flags each subcommand
 /// takes, and which carry a value, is read from the command-line definition itself. A hint to
-/// roll back is for the real thing: the preview flags (`--dry-run`, `--diff`) are not carried.
+/// roll back is for the real thing, confirmed by the user: see [`NOT_CARRIED`].
 pub fn rerun(verb: &str) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     rerun_from(&args, verb)
 }
+
+/// Flags of this run that a roll-back hint leaves out although `rollback` takes them: the
+/// preview flags, the confirmation, and the permissions to take over objects or a lock.
+const NOT_CARRIED: [&str; 6] = ["dry-run", "diff", "yes", "y", "adopt", "force-unlock"];
 
 /// [`rerun`] for given arguments (without the program name).
 fn rerun_from(args: &[String], verb: &str) -> String {
@@ -135,13 +150,42 @@ fn rerun_from(args: &[String], verb: &str) -> String {
         };
         let takes_value = find_arg(from, name).is_some_and(|x| x.get_action().takes_values());
         let value = if takes_value && !inline { rest.next() } else { None };
-        let preview = verb == "rollback" && matches!(name, "dry-run" | "diff");
-        if find_arg(to, name).is_some() && !preview {
+        if find_arg(to, name).is_some() && !(verb == "rollback" && NOT_CARRIED.contains(&name)) {
             out.push(shell_quote(a));
             out.extend(value.map(|v| shell_quote(v)));
         }
     }
     out.join(" ")
+}
+
+/// Takes the run's lock when `actions` write; `Err(exit)` after saying why not. A lease this
+/// account may not touch (403) is left to preflight, which lists it among the missing permissions.
+fn lock<'a>(
+    kube: &'a Cluster,
+    namespace: &str,
+    actions: &[runai_gateway_core::engine::Action],
+    timeout: Duration,
+    force_unlock: bool,
+) -> Result<Option<lease::Lock<'a>>, Exit> {
+    if !actions.iter().any(runai_gateway_core::engine::Action::writes) {
+        return Ok(None);
+    }
+    match lease::acquire(kube, namespace, timeout, force_unlock) {
+        Ok(l) => Ok(Some(l)),
+        Err(lease::Refused::Held(why)) => {
+            crate::output::error(&anyhow::anyhow!("{why}"), false);
+            Err(Exit::Locked)
+        }
+        Err(lease::Refused::Failed(crate::read::Failure::Status { code: 403, .. })) => Ok(None),
+        Err(lease::Refused::Failed(e)) => {
+            let exit = if e.is_transport() { Exit::Unreachable } else { Exit::Failure };
+            crate::output::error(
+                &anyhow::anyhow!("taking the lock (Lease {namespace}/{}): {e}", lease::LEASE_NAME),
+                false,
+            );
+            Err(exit)
+        }
+    }
 }
 
 /// `--name[=v]` or `-n[v]`: the flag's name, and whether its value is in the same word.
@@ -179,7 +223,7 @@ mod tests {
         );
         assert_eq!(
             rerun_from(&args, "rollback"),
-            "kubectl runai-gateway rollback --config my.yaml --context prod -y --gateway-name gw"
+            "kubectl runai-gateway rollback --config my.yaml --context prod --timeout=30s --gateway-name gw"
         );
     }
 
@@ -215,6 +259,7 @@ pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
 /// # Errors
 /// Failed reads (the caller maps them to exit codes).
 pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
+    crate::read::deadline::start(opts.timeout);
     let mut out = Out;
     let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
         return Ok(Exit::Unreachable);
@@ -229,6 +274,7 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let choices = ApplyChoices {
         only: opts.phase,
         force_conflicts: opts.force_conflicts,
+        adopt: opts.adopt || opts.force_conflicts,
         force: opts.force,
         prune_ingress: opts.prune_ingress,
         probe: opts.probe,
@@ -253,6 +299,11 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: opts.probe_address.clone(),
+    };
+    let main = clusters.main.clone();
+    let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
+        Ok(l) => l,
+        Err(exit) => return Ok(exit),
     };
     Runner::new(out, &mut clusters, cx, &actions).apply(&actions, opts.phase)
 }
@@ -300,6 +351,7 @@ fn rollback_input(opts: &RollbackOptions) -> anyhow::Result<Result<RollbackInput
 /// # Errors
 /// Input errors and failed reads.
 pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
+    crate::read::deadline::start(opts.timeout);
     let (input, spec, main) = match rollback_input(opts)? {
         Ok(found) => found,
         Err(exit) => return Ok(exit),
@@ -336,9 +388,14 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         yes: opts.yes,
         wait: false,
         wait_dns: false,
-        timeout: Duration::ZERO,
+        timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: None,
+    };
+    let main = clusters.main.clone();
+    let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
+        Ok(l) => l,
+        Err(exit) => return Ok(exit),
     };
     Ok(Runner::new(out, &mut clusters, cx, &actions).rollback(&actions))
 }

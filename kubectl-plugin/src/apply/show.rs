@@ -111,6 +111,16 @@ pub fn rollback_changes(out: &mut Out, actions: &[Action], detail: bool, kube: &
                 manifest["metadata"]["namespace"].as_str().unwrap_or_default(),
                 manifest["metadata"]["name"].as_str().unwrap_or_default()
             )),
+            Action::Restore { manifest, changes } => {
+                out.line(format!(
+                    "  ~ restore {} as it was before apply --adopt ({} field(s))",
+                    ObjectRef::of(manifest),
+                    changes.len()
+                ));
+                if detail {
+                    changes.iter().for_each(|c| out.line(format!("      {c}")));
+                }
+            }
             Action::Delete { object, state_record: false, .. } => out.line(format!("  - delete {object}")),
             Action::Delete { object, state_record: true, .. } => {
                 out.line(format!("  - delete {object} (the state record, last)"));

@@ -65,11 +65,15 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force_conflicts: bool,
 
+    /// Write existing objects this tool did not make (another team's Gateway, one made by hand): each is kept as it was in the state record, and rollback restores it
+    #[arg(long)]
+    pub adopt: bool,
+
     /// Wait until the Gateway is programmed and its routes accepted (bounded by --timeout)
     #[arg(long)]
     pub wait: bool,
 
-    /// Bound on --wait and --wait-dns (1s, 2m; a bare number is seconds)
+    /// Bound on the whole run: every request, every wait (--wait, --wait-dns) and every helm run (1s, 2m; a bare number is seconds)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_request_timeout)]
     pub timeout: RequestTimeout,
 
@@ -84,6 +88,10 @@ pub struct ApplyArgs {
     /// Delete the Ingresses made by hand once Ingress is off (kept in the state record for rollback)
     #[arg(long)]
     pub prune_ingress: bool,
+
+    /// Take over the lock (Lease runai-gateway-lock) a run that did not finish left behind, once it has expired
+    #[arg(long)]
+    pub force_unlock: bool,
 
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
@@ -121,6 +129,8 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         yes: args.yes,
         helm: args.helm.clone(),
         force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
+        force_unlock: args.force_unlock,
         wait: args.wait,
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
         wait_dns: args.wait_dns,

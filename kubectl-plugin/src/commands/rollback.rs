@@ -8,7 +8,7 @@ use crate::apply::{DryRun, RollbackOptions};
 use crate::exit::Exit;
 use crate::input::InputArgs;
 use crate::input::merged_input;
-use crate::kube_args::KubeArgs;
+use crate::kube_args::{KubeArgs, RequestTimeout, parse_request_timeout};
 
 /// Examples shown by `rollback --help`.
 pub const EXAMPLES: &str = "\
@@ -49,9 +49,17 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
 
+    /// Take over the lock (Lease runai-gateway-lock) a run that did not finish left behind, once it has expired
+    #[arg(long)]
+    pub force_unlock: bool,
+
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
+
+    /// Bound on the whole run: every request and every helm run (1s, 2m; a bare number is seconds)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_request_timeout)]
+    pub timeout: RequestTimeout,
 }
 
 /// Runs `rollback`.
@@ -69,6 +77,8 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         yes: args.yes,
         helm: args.helm.clone(),
         dns_server: args.dns_server.clone(),
+        timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
+        force_unlock: args.force_unlock,
     };
     crate::apply::settle(crate::apply::rollback(&opts))
 }

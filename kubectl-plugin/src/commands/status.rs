@@ -27,7 +27,7 @@ pub use crate::read::StatusError;
 /// # Errors
 /// [`StatusError::SnapshotUnreadable`] or [`StatusError::SnapshotInvalid`].
 pub fn read_snapshot(path: &Path, input: &SpecInput) -> Result<Snapshot, StatusError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::read::bounded::read_text(path, crate::read::bounded::SNAPSHOT_CAP)
         .map_err(|source| StatusError::SnapshotUnreadable { path: path.to_owned(), source })?;
     let names = input.release_names();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -23,6 +23,7 @@ tls:
   clusterDomainSecret: a
   workloadsSecret: b
   inferenceSecret: c
+  issuer: clusterissuer/ca
 allowedRoutes:
   controlPlane: {from: Same}
   workloads: {from: Labels, labels: {team: ml, runai/queue: ''}}

@@ -37,6 +37,11 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Whether no answer came (the write may or may not have happened).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Failure::Transport(_))
+    }
+
     /// Whether this is a server-side apply conflict (409 `Conflict` on a PATCH).
     pub fn is_conflict(&self) -> bool {
         matches!(self, Failure::Status { code: 409, .. })
@@ -158,6 +163,7 @@ pub async fn for_each_page(
 }
 
 /// A connected client.
+#[derive(Clone)]
 pub struct Cluster {
     client: Client,
     /// `dryRun=All` on every write.
@@ -166,9 +172,25 @@ pub struct Cluster {
     pub server: String,
 }
 
+/// Runs `fut` on the runtime within what is left of the command's deadline
+/// ([`super::deadline`]); past it, the request is abandoned and is a transport failure.
 fn block_on<F: Future>(fut: F) -> Result<F::Output, Failure> {
+    match super::deadline::left() {
+        None => block_on_within(fut, None),
+        Some(left) => block_on_within(fut, Some(left)),
+    }
+}
+
+/// Runs `fut` on the runtime for at most `bound` (`None`: unbounded).
+fn block_on_within<F: Future>(fut: F, bound: Option<std::time::Duration>) -> Result<F::Output, Failure> {
     let runtime = crate::runtime::get().map_err(Failure::Transport)?;
-    Ok(runtime.block_on(fut))
+    match bound {
+        None => Ok(runtime.block_on(fut)),
+        Some(b) if b.is_zero() => Err(Failure::Transport(super::deadline::message())),
+        Some(b) => runtime
+            .block_on(async { tokio::time::timeout(b, fut).await })
+            .map_err(|_| Failure::Transport(super::deadline::message())),
+    }
 }
 
 impl Cluster {
@@ -186,15 +208,42 @@ impl Cluster {
             let _guard = runtime.enter();
             Client::try_from(config).map_err(|e| format!("{server}: {}", error_chain(&e)))?
         };
-        let version = runtime.block_on(async {
-            tokio::time::timeout(std::time::Duration::from_secs(30), client.apiserver_version()).await
-        });
+        let bound = super::deadline::left_capped(std::time::Duration::from_secs(30));
+        let version =
+            runtime.block_on(async { tokio::time::timeout(bound, client.apiserver_version()).await });
         match version {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(format!("{server}: {}", error_chain(&e))),
-            Err(_) => return Err(format!("{server}: no answer within 30s")),
+            Err(_) => return Err(format!("{server}: no answer within {}s", bound.as_secs())),
         }
         Ok(Self { client, server_dry_run: false, server })
+    }
+
+    /// Runs one typed request of `client` within the command's deadline (for the kinds outside
+    /// the core's table, such as the run's Lease).
+    ///
+    /// # Errors
+    /// The server's answer, or no answer.
+    pub fn call<T, F>(&self, request: impl FnOnce(Client) -> F) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        block_on(request(self.client.clone()))?.map_err(|e| Failure::of(&e))
+    }
+
+    /// [`Cluster::call`] bounded by `bound` alone, not the deadline (to release the lock).
+    ///
+    /// # Errors
+    /// The server's answer, or no answer.
+    pub fn call_within<T, F>(
+        &self,
+        bound: std::time::Duration,
+        request: impl FnOnce(Client) -> F,
+    ) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, kube::Error>>,
+    {
+        block_on_within(request(self.client.clone()), Some(bound))?.map_err(|e| Failure::of(&e))
     }
 
     fn api(&self, kind: &KindInfo, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -213,6 +262,23 @@ impl Cluster {
         let kind = kind_of(r)?;
         let api = self.api(kind, Some(&r.namespace));
         match block_on(api.get(&r.name))? {
+            Ok(obj) => Ok(Some(to_value(&obj, kind))),
+            Err(e) => match Failure::of(&e) {
+                f if f.is_not_found() => Ok(None),
+                f => Err(f),
+            },
+        }
+    }
+
+    /// [`Cluster::get`] once more after a write whose answer was lost, so the report says
+    /// whether it happened: bounded by [`super::deadline::GRACE`] even when the deadline passed.
+    ///
+    /// # Errors
+    /// The re-read failed too.
+    pub fn reread(&self, r: &ObjectRef) -> Result<Option<Value>, Failure> {
+        let kind = kind_of(r)?;
+        let api = self.api(kind, Some(&r.namespace));
+        match block_on_within(api.get(&r.name), Some(super::deadline::GRACE))? {
             Ok(obj) => Ok(Some(to_value(&obj, kind))),
             Err(e) => match Failure::of(&e) {
                 f if f.is_not_found() => Ok(None),
@@ -273,6 +339,22 @@ impl Cluster {
         let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
         let api = self.api(kind, Some(&r.namespace));
         let made = block_on(api.create(&params, &obj))?.map_err(|e| Failure::of(&e))?;
+        Ok(to_value(&made, kind))
+    }
+
+    /// Replaces `manifest` whole (a PUT as `runai-gateway`); its `resourceVersion` is the
+    /// precondition, so a change made meanwhile is a 409, not overwritten.
+    ///
+    /// # Errors
+    /// The server's answer.
+    pub fn replace(&self, manifest: &Value) -> Result<Value, Failure> {
+        let r = ObjectRef::of(manifest);
+        let kind = kind_of(&r)?;
+        let obj: DynamicObject =
+            serde_json::from_value(manifest.clone()).map_err(|e| Failure::Transport(format!("{r}: {e}")))?;
+        let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
+        let api = self.api(kind, Some(&r.namespace));
+        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(|e| Failure::of(&e))?;
         Ok(to_value(&made, kind))
     }
 

@@ -8,7 +8,9 @@
 //!
 //! Nothing here judges or decides: that is the core's.
 
+pub mod bounded;
 pub mod client;
+pub mod deadline;
 pub mod dns;
 mod narrow;
 pub mod observe;

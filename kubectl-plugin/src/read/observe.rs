@@ -175,5 +175,10 @@ pub fn rollback_facts(
         }
         state_configmap = reading("the state record", kube.get(&state_ref(&plan.spec.gateway_namespace)))?;
     }
-    Ok(RollbackFacts { knative, existing_ingresses, labelled, state_configmap })
+    let mut adopted_live = Vec::new();
+    for a in facts.state.as_ref().map(|s| s.adopted.as_slice()).unwrap_or_default() {
+        let r = ObjectRef::of(a);
+        adopted_live.push(reading(&r, kube.get(&r))?);
+    }
+    Ok(RollbackFacts { knative, existing_ingresses, labelled, state_configmap, adopted_live })
 }

@@ -52,6 +52,9 @@ pub enum FaultAction {
     Delay(Duration),
     /// Close the connection without answering.
     Drop,
+    /// Handle the request (store the write), then close the connection without answering: the
+    /// client cannot tell whether its write happened.
+    LoseAnswer,
 }
 
 /// A fault matched against each request; `None` fields match anything.

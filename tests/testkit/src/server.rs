@@ -456,6 +456,10 @@ async fn handle(
             return Ok(json_response(code, &e.to_status()));
         }
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultAction::LoseAnswer) => {
+            let _ = lock(&state).execute(&api_req);
+            return Err(Dropped);
+        }
         None => {}
     }
     let (code, body) = lock(&state).execute(&api_req);

@@ -145,6 +145,7 @@ pub fn builtins() -> Vec<ResourceType> {
         builtin("", "v1", "Namespace", "namespaces", false, true, &["ns"], false, namespace),
         builtin("", "v1", "Secret", "secrets", true, false, &[], false, secret),
         builtin("", "v1", "ConfigMap", "configmaps", true, false, &["cm"], false, configmap),
+        builtin("coordination.k8s.io", "v1", "Lease", "leases", true, false, &[], false, any.clone()),
         builtin("", "v1", "Service", "services", true, true, &["svc"], false, service),
         builtin("", "v1", "Endpoints", "endpoints", true, false, &["ep"], false, any.clone()),
         builtin(
