@@ -6,3 +6,4 @@ mod diagnose;
 mod golden;
 mod typed;
 mod validation;
+mod yaml_reader;
