@@ -87,7 +87,8 @@ fn key_matches(leaf: &Cert<'_>, key_pem: &[u8]) -> Option<bool> {
     };
     match (from_key, rsa) {
         (KeyPublic::Rsa((n, e)), Some((modulus, exponent))) => Some(
-            der::strip_zeros(modulus) == der::strip_zeros(&n) && der::strip_zeros(exponent) == der::strip_zeros(&e),
+            der::strip_zeros(modulus) == der::strip_zeros(&n)
+                && der::strip_zeros(exponent) == der::strip_zeros(&e),
         ),
         (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => Some(leaf.public_key == point.as_slice()),
         (KeyPublic::Rsa(_), None) => Some(false),

@@ -87,7 +87,10 @@ impl Time {
             _ => return Err(BAD),
         };
         let z = rest.len() - 1;
-        if rest[z] != b'Z' || (z > 10 && (z == 11 || rest[10] != b'.' || !rest[11..z].iter().all(u8::is_ascii_digit))) || z < 10 {
+        if rest[z] != b'Z'
+            || (z > 10 && (z == 11 || rest[10] != b'.' || !rest[11..z].iter().all(u8::is_ascii_digit)))
+            || z < 10
+        {
             return Err(BAD);
         }
         let field = |i: usize, max: i64, min: i64| -> Result<u8> {
@@ -100,7 +103,14 @@ impl Time {
         if day > days[usize::from(month - 1)] {
             return Err(BAD);
         }
-        Ok(Time { year, month, day, hour: field(4, 23, 0)?, minute: field(6, 59, 0)?, second: field(8, 59, 0)? })
+        Ok(Time {
+            year,
+            month,
+            day,
+            hour: field(4, 23, 0)?,
+            minute: field(6, 59, 0)?,
+            second: field(8, 59, 0)?,
+        })
     }
 }
 
@@ -191,7 +201,8 @@ pub fn parse(der: &[u8]) -> Result<Cert<'_>> {
         t = rest;
         if field.tag == 0xa3 {
             let (exts, _) = tlv(field.body)?;
-            let mut exts = if exts.tag == 0x30 { exts.body } else { return Err(X509Error("bad extensions")) };
+            let mut exts =
+                if exts.tag == 0x30 { exts.body } else { return Err(X509Error("bad extensions")) };
             while !exts.is_empty() {
                 let mut ext = expect(&mut exts, 0x30, "an extension is not a SEQUENCE")?.body;
                 let id = expect(&mut ext, 0x06, "an extension has no OID")?.body;
@@ -252,7 +263,7 @@ fn value_text(tag: u8, body: &[u8]) -> Option<String> {
         0x07 | 0x0c | 0x12 | 0x13 | 0x14 | 0x15 | 0x16 | 0x19 | 0x1a | 0x1b => {
             std::str::from_utf8(body).ok().map(str::to_owned)
         }
-        0x1e if body.len() % 2 == 0 => {
+        0x1e if body.len().is_multiple_of(2) => {
             let units = body.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
             char::decode_utf16(units).collect::<std::result::Result<String, _>>().ok()
         }
@@ -382,7 +393,9 @@ mod tests {
         assert_eq!(Time::parse(0x18, b"99991231235959Z").expect("far").rfc3339(), "9999-12-31T23:59:59Z");
         assert_eq!(Time::parse(0x18, b"19700101000000.5Z").expect("fraction").unix(), 0);
         assert_eq!(Time::parse(0x18, b"20240229000000Z").expect("leap day").day, 29);
-        for bad in [&b"230229000000Z"[..], b"2701311200Z", b"271331120000Z", b"270131240000Z", b"27013112000aZ", b""] {
+        for bad in
+            [&b"230229000000Z"[..], b"2701311200Z", b"271331120000Z", b"270131240000Z", b"27013112000aZ", b""]
+        {
             assert!(Time::parse(0x17, bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         assert!(Time::parse(0x18, b"20230229000000Z").is_err());

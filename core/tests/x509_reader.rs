@@ -64,7 +64,11 @@ fn issued_certificates_read_as_x509_parser_read_them() {
         let specs = [
             LeafSpec::for_hosts(["runai.example.com", "*.runai.example.com"]),
             LeafSpec { validity: Validity::Expired, ..LeafSpec::for_hosts(["a.example"]) },
-            LeafSpec { validity: Validity::NotYetValid, omit_chain: true, ..LeafSpec::for_hosts(["b.example"]) },
+            LeafSpec {
+                validity: Validity::NotYetValid,
+                omit_chain: true,
+                ..LeafSpec::for_hosts(["b.example"])
+            },
             LeafSpec { key_mismatch: true, ..LeafSpec::for_hosts(["c.example", "127.0.0.1"]) },
             LeafSpec::default(),
         ];
@@ -76,7 +80,8 @@ fn issued_certificates_read_as_x509_parser_read_them() {
                 checked += 1;
             }
             // The verdict on the key: the same as comparing the key's public half by hand.
-            let cert = inspect(issued.chain_pem.as_bytes(), Some(issued.key_pem.as_bytes())).expect("inspects");
+            let cert =
+                inspect(issued.chain_pem.as_bytes(), Some(issued.key_pem.as_bytes())).expect("inspects");
             assert_eq!(cert.key_matches, Some(!spec.key_mismatch), "{spec:?}");
             assert_eq!(cert.chain_length, if spec.omit_chain { 1 } else { 2 });
             assert!(cert.chain_ordered);
@@ -87,8 +92,15 @@ fn issued_certificates_read_as_x509_parser_read_them() {
 
 #[test]
 fn fixture_secrets_read_as_before() {
-    for name in ["gateway-prepared", "broken/chain-missing", "broken/key-mismatch", "broken/expired-cert", "broken/wrong-host-cert"] {
-        let fx = Fixture::load_at(name, CertClock::at(1_795_824_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for name in [
+        "gateway-prepared",
+        "broken/chain-missing",
+        "broken/key-mismatch",
+        "broken/expired-cert",
+        "broken/wrong-host-cert",
+    ] {
+        let fx =
+            Fixture::load_at(name, CertClock::at(1_795_824_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut seen = 0;
         for secret in fx.objects.iter().filter(|o| o["kind"] == "Secret") {
             let Some(crt) = secret["data"]["tls.crt"].as_str().and_then(decode_data) else { continue };
@@ -104,7 +116,8 @@ fn fixture_secrets_read_as_before() {
 #[test]
 fn names_are_shown_as_before() {
     let pki = TestPki::generate_at(CertClock::at(1_795_824_000)).expect("pki");
-    let leaf = ders(&pki.issue(&LeafSpec::for_hosts(["runai.example.com"])).expect("issues").leaf_pem).remove(0);
+    let leaf =
+        ders(&pki.issue(&LeafSpec::for_hosts(["runai.example.com"])).expect("issues").leaf_pem).remove(0);
     let c = x509::parse(&leaf).expect("reads");
     assert_eq!(x509::name_text(c.subject), "CN=runai.example.com");
     assert!(x509::name_text(c.issuer).contains(", O=runai-gateway tests"), "{}", x509::name_text(c.issuer));
@@ -153,7 +166,8 @@ fn leaf_der() -> Vec<u8> {
     static LEAF: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     LEAF.get_or_init(|| {
         let pki = TestPki::generate_at(CertClock::at(1_795_824_000)).expect("pki");
-        let issued = pki.issue(&LeafSpec::for_hosts(["runai.example.com", "*.runai.example.com"])).expect("issues");
+        let issued =
+            pki.issue(&LeafSpec::for_hosts(["runai.example.com", "*.runai.example.com"])).expect("issues");
         ders(&issued.leaf_pem).remove(0)
     })
     .clone()

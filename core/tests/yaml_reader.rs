@@ -27,7 +27,11 @@ fn difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
             x.iter().zip(y).find_map(|((ka, va), (kb, vb))| {
-                if ka == kb { difference(va, vb, &format!("{path}.{ka}")) } else { Some(format!("{path}: key {ka} / {kb}")) }
+                if ka == kb {
+                    difference(va, vb, &format!("{path}.{ka}"))
+                } else {
+                    Some(format!("{path}: key {ka} / {kb}"))
+                }
             })
         }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
@@ -58,6 +62,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+#[allow(clippy::disallowed_methods)] // The test reads the files; the core it tests does no I/O.
 fn every_yaml_file_reads_as_serde_saphyr_read_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
@@ -77,7 +82,8 @@ fn snapshots_the_cli_writes_read_back_the_same() {
     // routes, Knative); each takes a while to issue its certificates.
     let names = ["runai-introduced", "gateway-prepared", "broken/chain-missing", "status/knative-network"];
     for name in &names {
-        let fx = Fixture::load_at(name, CertClock::at(1_795_824_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let fx =
+            Fixture::load_at(name, CertClock::at(1_795_824_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
         // The objects as `kubectl get -o yaml` would list them, and the snapshot the CLI writes.
         let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": fx.objects});
         let text = yaml::to_string(&list).expect("writes");
@@ -94,7 +100,10 @@ fn snapshots_the_cli_writes_read_back_the_same() {
         let text = yaml::to_string(&snapshot).expect("writes");
         assert_eq!(ours(&text), saphyr(&text), "{name}");
         let back = runai_gateway_core::ingest::snapshot_from_text(&text, &[]).expect("reads");
-        assert_eq!(serde_json::to_value(&back).expect("json"), serde_json::to_value(&snapshot).expect("json"));
+        assert_eq!(
+            serde_json::to_value(&back).expect("json"),
+            serde_json::to_value(&snapshot).expect("json")
+        );
     }
 }
 
@@ -129,7 +138,8 @@ fn a_single_letter_is_a_string() {
 
 #[test]
 fn a_version_stays_the_string_it_was_written_as() {
-    let input = runai_gateway_core::SpecInput::from_yaml("runai:\n  cluster:\n    chartVersion: 2.21\n").expect("reads");
+    let input = runai_gateway_core::SpecInput::from_yaml("runai:\n  cluster:\n    chartVersion: 2.21\n")
+        .expect("reads");
     let cluster = input.runai.and_then(|r| r.cluster).expect("cluster");
     assert_eq!(cluster.chart_version.as_deref(), Some("2.21"));
 }
@@ -168,7 +178,9 @@ fn hostile_nesting_and_aliases_are_refused_not_fatal() {
     let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let p = i - 1;
-        laughs.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        laughs.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let err = yaml::from_multi_str::<Value>(&laughs).expect_err("a billion laughs");
     assert!(err.to_string().contains("aliases expand to more than"), "{err}");

@@ -86,7 +86,9 @@ pub(crate) fn documents(src: &str) -> Result<Vec<Node>> {
             docs.push(node);
             p.skip_blank();
             if !p.eof() && !p.marker(b"---") && !p.marker(b"...") {
-                return Err(p.error_here("expected the end of the document; a new document starts with `---`"));
+                return Err(
+                    p.error_here("expected the end of the document; a new document starts with `---`")
+                );
             }
         }
         if p.marker(b"...") {
@@ -225,7 +227,11 @@ impl Parser<'_> {
         if self.peek() == Some(b'#') && self.pos > before {
             self.skip_comment();
         }
-        if self.at_line_end() { Ok(()) } else { Err(self.error_here(format!("unexpected text after {after}"))) }
+        if self.at_line_end() {
+            Ok(())
+        } else {
+            Err(self.error_here(format!("unexpected text after {after}")))
+        }
     }
 
     fn enter(&mut self) -> Result<()> {
@@ -386,7 +392,9 @@ impl Parser<'_> {
         self.skip_space();
         if self.peek() == Some(b':') && is_blank_or_end(self.peek_at(1)) {
             if ctx == Ctx::MapValue {
-                return Err(self.error_here("mapping values are not allowed here (quote a value that has `: `)"));
+                return Err(
+                    self.error_here("mapping values are not allowed here (quote a value that has `: `)")
+                );
             }
             if col <= parent {
                 return Err(self.error_at(node.at, "bad indentation of a mapping entry"));
@@ -433,7 +441,12 @@ impl Parser<'_> {
             })
             .collect();
         keys.sort_unstable();
-        match keys.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].0, w[0].1.max(w[1].1))).min_by_key(|k| k.1) {
+        match keys
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| (w[0].0, w[0].1.max(w[1].1)))
+            .min_by_key(|k| k.1)
+        {
             Some((k, at)) => Err(self.error_at(at, format!("duplicate mapping key `{k}`"))),
             None => Ok(()),
         }
@@ -502,9 +515,7 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_space();
             self.skip_comment();
-            let item = if !self.at_line_end() {
-                self.node(col, Ctx::Block)?
-            } else if self.next_line_content(col)? {
+            let item = if !self.at_line_end() || self.next_line_content(col)? {
                 self.node(col, Ctx::Block)?
             } else {
                 Node::null(dash + 1)
@@ -584,7 +595,9 @@ impl Parser<'_> {
             let line_at = self.pos;
             let (more, key) = self.plain_line(false);
             if key {
-                return Err(self.error_at(line_at, "mapping values are not allowed in a multi-line plain scalar"));
+                return Err(
+                    self.error_at(line_at, "mapping values are not allowed in a multi-line plain scalar")
+                );
             }
             if breaks == 1 {
                 text.push(' ');
@@ -737,7 +750,8 @@ impl Parser<'_> {
             let blank = line.bytes().all(|c| c == b' ');
             if !blank {
                 let need = *indent.get_or_insert(spaces);
-                if (spaces as isize) <= parent || spaces < need || self.marker(b"---") || self.marker(b"...") {
+                if (spaces as isize) <= parent || spaces < need || self.marker(b"---") || self.marker(b"...")
+                {
                     break;
                 }
             }
@@ -814,7 +828,9 @@ impl Parser<'_> {
             self.skip_flow_blank();
             match self.peek() {
                 None => {
-                    return Err(self.error_at(start, format!("unclosed bracket '{}'", if map { '{' } else { '[' })));
+                    return Err(
+                        self.error_at(start, format!("unclosed bracket '{}'", if map { '{' } else { '[' }))
+                    );
                 }
                 Some(c) if c == close => {
                     self.pos += 1;
@@ -828,7 +844,11 @@ impl Parser<'_> {
             let value = if pair {
                 self.pos += 1;
                 self.skip_flow_blank();
-                if matches!(self.peek(), Some(b',' | b'}' | b']')) { Node::null(self.pos) } else { self.flow_item()? }
+                if matches!(self.peek(), Some(b',' | b'}' | b']')) {
+                    Node::null(self.pos)
+                } else {
+                    self.flow_item()?
+                }
             } else {
                 Node::null(self.pos)
             };
@@ -911,7 +931,8 @@ pub(crate) fn render_error(src: &str, at: usize, message: &str) -> String {
     let last = (line + 2).min(lines.len().max(line));
     let width = last.to_string().len();
     let pad = " ".repeat(width);
-    let mut out = format!("error: line {line} column {col}: {message}\n{pad}--> <input>:{line}:{col}\n{pad} |\n");
+    let mut out =
+        format!("error: line {line} column {col}: {message}\n{pad}--> <input>:{line}:{col}\n{pad} |\n");
     for n in first..=last {
         let text = lines.get(n - 1).copied().unwrap_or("");
         if n > line && text.trim().is_empty() && n == lines.len() {
