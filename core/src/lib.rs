@@ -36,6 +36,7 @@ pub mod stage;
 pub mod state;
 pub mod tls;
 pub mod validate;
+pub mod x509;
 pub mod yaml;
 
 pub use plan::{Observed, Plan, plan};

@@ -2,10 +2,9 @@
 //! certificate without the key ever leaving this module: callers get a verdict, not the key.
 
 use base64::Engine as _;
-use x509_parser::prelude::{FromDer as _, X509Certificate};
-use x509_parser::public_key::PublicKey;
 
 use crate::snapshot::Certificate;
+use crate::x509::{self, Cert};
 
 /// Why a certificate could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,10 +28,6 @@ pub fn decode_data(value: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(value.trim()).ok()
 }
 
-fn name_string(name: &x509_parser::x509::X509Name<'_>) -> String {
-    name.to_string()
-}
-
 /// Parses `tls.crt` (a PEM chain) and, when given, compares `tls.key` with the leaf's public key.
 ///
 /// # Errors
@@ -48,40 +43,26 @@ pub fn inspect(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Certificate, C
     }
     let mut certs = Vec::with_capacity(blocks.len());
     for (index, block) in blocks.iter().enumerate() {
-        let (_, cert) = X509Certificate::from_der(block.contents())
+        let cert = x509::parse(block.contents())
             .map_err(|e| CertError::BadCertificate { index, message: e.to_string() })?;
         certs.push(cert);
     }
     let leaf = &certs[0];
-    let mut dns_names: Vec<String> = Vec::new();
-    if let Ok(Some(san)) = leaf.subject_alternative_name() {
-        for name in &san.value.general_names {
-            if let x509_parser::extensions::GeneralName::DNSName(n) = name {
-                dns_names.push((*n).to_owned());
-            }
-        }
-    }
+    let mut dns_names = leaf.dns_names.clone();
     if dns_names.is_empty() {
         // Legacy certificates name the host only in the CN; clients ignore it, but show it.
-        dns_names
-            .extend(leaf.subject().iter_common_name().filter_map(|cn| cn.as_str().ok().map(str::to_owned)));
+        dns_names = x509::common_names(leaf.subject);
     }
-    let subject = name_string(leaf.subject());
-    let issuer = name_string(leaf.issuer());
-    let chain_ordered = certs.windows(2).all(|w| w[0].issuer() == w[1].subject());
+    let chain_ordered = certs.windows(2).all(|w| w[0].issuer == w[1].subject);
     let key_matches = key_pem.map(|k| key_matches(leaf, k)).and_then(|v| v);
-    let not_after = leaf.validity().not_after;
     Ok(Certificate {
         dns_names,
-        self_signed: leaf.subject() == leaf.issuer(),
-        subject,
-        issuer,
-        not_before: leaf.validity().not_before.timestamp(),
-        not_after: not_after.timestamp(),
-        not_after_text: not_after
-            .to_datetime()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| not_after.to_string()),
+        self_signed: leaf.subject == leaf.issuer,
+        subject: x509::name_text(leaf.subject),
+        issuer: x509::name_text(leaf.issuer),
+        not_before: leaf.not_before.unix(),
+        not_after: leaf.not_after.unix(),
+        not_after_text: leaf.not_after.rfc3339(),
         chain_length: certs.len(),
         chain_ordered,
         key_matches,
@@ -89,25 +70,28 @@ pub fn inspect(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Certificate, C
 }
 
 /// `Some(true/false)` when the key type can be compared with the certificate, `None` otherwise.
-fn key_matches(leaf: &X509Certificate<'_>, key_pem: &[u8]) -> Option<bool> {
+fn key_matches(leaf: &Cert<'_>, key_pem: &[u8]) -> Option<bool> {
     let block = pem::parse(key_pem).ok()?;
     let der = block.contents();
-    let public = leaf.public_key();
     let from_key = match block.tag() {
         "RSA PRIVATE KEY" => der::rsa_private(der).map(KeyPublic::Rsa),
         "EC PRIVATE KEY" => der::sec1_public(der).map(KeyPublic::Ec),
         "PRIVATE KEY" => der::pkcs8_public(der),
         _ => None,
     }?;
-    match (from_key, public.parsed().ok()?) {
-        (KeyPublic::Rsa((n, e)), PublicKey::RSA(rsa)) => Some(
-            der::strip_zeros(rsa.modulus) == der::strip_zeros(&n)
-                && der::strip_zeros(rsa.exponent) == der::strip_zeros(&e),
+    let rsa = if leaf.key_algorithm == x509::OID_RSA {
+        // An RSA certificate whose key does not parse cannot be compared.
+        Some(x509::rsa_public_key(leaf.public_key)?)
+    } else {
+        None
+    };
+    match (from_key, rsa) {
+        (KeyPublic::Rsa((n, e)), Some((modulus, exponent))) => Some(
+            der::strip_zeros(modulus) == der::strip_zeros(&n)
+                && der::strip_zeros(exponent) == der::strip_zeros(&e),
         ),
-        (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => {
-            Some(public.subject_public_key.data.as_ref() == point.as_slice())
-        }
-        (KeyPublic::Rsa(_), _) => Some(false),
+        (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => Some(leaf.public_key == point.as_slice()),
+        (KeyPublic::Rsa(_), None) => Some(false),
     }
 }
 

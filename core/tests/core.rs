@@ -6,3 +6,5 @@ mod diagnose;
 mod golden;
 mod typed;
 mod validation;
+mod x509_reader;
+mod yaml_reader;

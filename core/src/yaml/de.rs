@@ -1,0 +1,241 @@
+//! `serde` over the reader's [`Node`]s: a string field takes a plain scalar's text as written
+//! (`chartVersion: 2.21` is the string `"2.21"`), anything else resolves plain scalars by the
+//! YAML core schema (null, booleans, integers, floats). Errors carry the offset of the node they
+//! are about, so the message names its line and column.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+
+use super::read::{Kind, Node};
+
+/// A deserialization error, at the node it is about once known.
+#[derive(Debug)]
+pub(crate) struct DeError {
+    pub(crate) at: Option<usize>,
+    pub(crate) message: String,
+}
+
+impl DeError {
+    fn or_at(mut self, at: usize) -> Self {
+        self.at.get_or_insert(at);
+        self
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError { at: None, message: msg.to_string() }
+    }
+}
+
+/// A plain scalar's value by the core schema (and the YAML 1.1 booleans `yes`/`no`/`on`/`off`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Plain<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(&'a str),
+}
+
+/// Resolves a plain scalar's text.
+pub(crate) fn resolve(text: &str) -> Plain<'_> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Plain::Bool(true),
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+            return Plain::Bool(false);
+        }
+        _ => {}
+    }
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)].into_iter().find(|(p, _)| digits.starts_with(p));
+    if let Some((prefix, radix)) = radix {
+        let body = &digits[prefix.len()..];
+        if !body.is_empty() && body.bytes().all(|c| c == b'_' || char::from(c).is_digit(radix)) {
+            let body: String = body.chars().filter(|&c| c != '_').collect();
+            if let Ok(n) = u64::from_str_radix(&body, radix) {
+                return int(negative, n, text);
+            }
+        }
+        return Plain::Str(text);
+    }
+    let decimal = !digits.is_empty()
+        && digits.as_bytes()[0].is_ascii_digit()
+        && digits.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+    if decimal {
+        let body: String = digits.chars().filter(|&c| c != '_').collect();
+        // A leading zero is no YAML 1.2 integer; read it as a number all the same (as before).
+        if !(body.len() > 1 && body.starts_with('0'))
+            && let Ok(n) = body.parse::<u64>()
+        {
+            return int(negative, n, text);
+        }
+        return body.parse::<f64>().map_or(Plain::Str(text), |f| Plain::Float(if negative { -f } else { f }));
+    }
+    let float = digits.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits.bytes().any(|c| c.is_ascii_digit())
+        && (digits.as_bytes()[0].is_ascii_digit() || digits.as_bytes()[0] == b'.');
+    if float && let Ok(f) = text.parse::<f64>() {
+        return Plain::Float(f);
+    }
+    Plain::Str(text)
+}
+
+fn int(negative: bool, n: u64, text: &str) -> Plain<'_> {
+    if !negative {
+        return i64::try_from(n).map_or(Plain::Uint(n), Plain::Int);
+    }
+    if n <= i64::MAX as u64 + 1 {
+        return Plain::Int((n as i128).wrapping_neg() as i64);
+    }
+    text.parse::<f64>().map_or(Plain::Str(text), Plain::Float)
+}
+
+/// Reads a value of type `T` from a node.
+pub(crate) fn from_node<'de, T: de::Deserialize<'de>>(node: &Node) -> Result<T, DeError> {
+    T::deserialize(node)
+}
+
+fn invalid(node: &Node, what: &str) -> DeError {
+    let found = match &node.kind {
+        Kind::Scalar(t, true) if resolve(t) == Plain::Null => "null".to_owned(),
+        Kind::Scalar(t, _) => format!("the scalar `{t}`"),
+        Kind::Seq(_) => "a sequence".to_owned(),
+        Kind::Map(_) => "a mapping".to_owned(),
+    };
+    DeError { at: Some(node.at), message: format!("expected {what}, found {found}") }
+}
+
+impl<'de> de::Deserializer<'de> for &Node {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let r = match &self.kind {
+            Kind::Scalar(text, true) => match resolve(text) {
+                Plain::Null => visitor.visit_unit(),
+                Plain::Bool(b) => visitor.visit_bool(b),
+                Plain::Int(n) => visitor.visit_i64(n),
+                Plain::Uint(n) => visitor.visit_u64(n),
+                Plain::Float(f) if f.is_finite() => visitor.visit_f64(f),
+                Plain::Float(_) => Err(invalid(self, "a finite number")),
+                Plain::Str(s) => visitor.visit_str(s),
+            },
+            Kind::Scalar(text, false) => visitor.visit_str(text),
+            Kind::Seq(items) => visitor.visit_seq(Items(items.iter())),
+            Kind::Map(entries) => visitor.visit_map(Entries { iter: entries.iter(), value: None }),
+        };
+        r.map_err(|e| e.or_at(self.at))
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Scalar(text, plain) if !*plain || resolve(text) != Plain::Null => {
+                visitor.visit_str::<DeError>(text).map_err(|e| e.or_at(self.at))
+            }
+            _ => Err(invalid(self, "a string")),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Scalar(text, _) => visitor.visit_str::<DeError>(text).map_err(|e| e.or_at(self.at)),
+            _ => Err(invalid(self, "a name")),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Scalar(text, true) if resolve(text) == Plain::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Scalar(text, _) => {
+                let name: de::value::StrDeserializer<'_, DeError> = text.as_str().into_deserializer();
+                visitor.visit_enum(name).map_err(|e| e.or_at(self.at))
+            }
+            _ => Err(invalid(self, "one of the names listed")),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
+        seq tuple tuple_struct map struct
+    }
+}
+
+struct Items<'a>(std::slice::Iter<'a, Node>);
+
+impl<'de> SeqAccess<'de> for Items<'_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+        self.0.next().map(|n| seed.deserialize(n).map_err(|e| e.or_at(n.at))).transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Entries<'a> {
+    iter: std::slice::Iter<'a, (Node, Node)>,
+    value: Option<&'a Node>,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        let Some((k, v)) = self.iter.next() else { return Ok(None) };
+        self.value = Some(v);
+        seed.deserialize(k).map(Some).map_err(|e| e.or_at(k.at))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let v = self.value.take().ok_or_else(|| de::Error::custom("a value without its key"))?;
+        seed.deserialize(v).map_err(|e| e.or_at(v.at))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
+    }
+}
