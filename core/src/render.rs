@@ -10,6 +10,7 @@ use owo_colors::OwoColorize;
 use crate::manifests::FIELD_MANAGER;
 use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
 
+pub mod catalog;
 mod layout;
 use layout::{command_lines, wrap_opt};
 

@@ -57,6 +57,14 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(after_help = crate::commands::completion::EXAMPLES)]
     Completion(crate::commands::completion::CompletionArgs),
+
+    /// Print the client version and, when a cluster is reachable, the versions the migration depends on
+    #[command(after_help = crate::commands::version::EXAMPLES)]
+    Version(crate::commands::version::VersionArgs),
+
+    /// The completions for `kubectl runai-gateway <TAB>` (run by `kubectl_complete-runai_gateway`)
+    #[command(name = "__complete", hide = true)]
+    Complete(crate::commands::complete::CompleteArgs),
 }
 
 const STATUS_EXAMPLES: &str = "\
@@ -115,7 +123,7 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
 
-    /// Print the catalog of checks and exit
+    /// Print the catalog of checks and exit (`-o json|yaml` as data)
     #[arg(long)]
     pub list_checks: bool,
 
@@ -186,6 +194,9 @@ pub struct RenderArgs {
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: RenderOutput,
+
+    #[command(flatten)]
+    pub no_cluster: crate::kube_args::NoClusterArgs,
 
     /// Fit `-o plan` to N columns (0: no limit) [default: the terminal's width; no limit when
     /// piped]

@@ -14,6 +14,7 @@ mod apply_failures;
 mod completion;
 mod e2e_real_cluster;
 mod krew;
+mod kubectl_conventions;
 mod render;
 mod rollback;
 mod status;

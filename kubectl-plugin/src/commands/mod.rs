@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod apply;
+pub mod complete;
 pub mod completion;
 pub mod render;
 pub mod rollback;
 pub mod snapshot;
 pub mod status;
+pub mod version;

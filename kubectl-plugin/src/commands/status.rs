@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use runai_gateway_core::checks::{Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
+use runai_gateway_core::render::catalog::{catalog_document, catalog_json};
 use runai_gateway_core::render::{ReportFormat, catalog_table, render_report_width};
 use runai_gateway_core::snapshot::Snapshot;
 use runai_gateway_core::spec::SpecInput;
@@ -47,8 +48,18 @@ fn now_unix() -> i64 {
 /// Input errors, an unreadable snapshot, an unreachable cluster.
 pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     if args.list_checks {
-        output::print(&catalog_table())?;
+        output::print(&match args.output {
+            StatusOutput::Table => catalog_table(),
+            StatusOutput::Json => catalog_json(),
+            StatusOutput::Yaml => runai_gateway_core::yaml::to_string(&catalog_document())?,
+        })?;
         return Ok(Exit::Success);
+    }
+    if args.from_file.is_some() {
+        args.kube.refuse(
+            "`status --from-file`",
+            "The report on a file names the context the snapshot was read from; to read a cluster, drop --from-file.",
+        )?;
     }
     let (input, config) = read_input(&args.input)?;
     let snapshot = match &args.from_file {
