@@ -87,6 +87,8 @@ Examples:
 pub enum StatusOutput {
     /// Grouped by category: terse when all is well, detailed when not
     Table,
+    /// The table, and every skipped check with its reason
+    Wide,
     /// One JSON document (schema: docs/report.schema.json)
     Json,
     /// One YAML document, same content as JSON
@@ -126,6 +128,10 @@ pub struct StatusArgs {
     /// Print the catalog of checks and exit (`-o json|yaml` as data)
     #[arg(long)]
     pub list_checks: bool,
+
+    /// With the table: also list every skipped check with its reason (as `-o wide`)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]

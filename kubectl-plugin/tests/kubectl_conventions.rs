@@ -186,3 +186,34 @@ fn kubectl_completes_through_kubectl_complete_runai_gateway() {
     let flags = complete(&["status", "--fail"]);
     assert!(flags.starts_with("--fail-on"), "{flags}");
 }
+
+#[test]
+fn wide_and_verbose_list_every_skipped_check_and_docs_are_links() {
+    let home = home();
+    let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/snapshot.yaml");
+    // The example snapshot's certificates were issued for this instant.
+    let base = ["status", "--from-file", snapshot, "--now", "1767225600"];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        run(&args, home.path())
+    };
+    let report = with(&["-o", "json"]).json();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(!skipped.is_empty(), "the example skips checks (no probes)");
+    let table = with(&[]).stdout;
+    let wide = with(&["-o", "wide"]).stdout;
+    assert_eq!(with(&["-v"]).stdout, wide);
+    for s in skipped {
+        let line = format!("skipped [{}] {}", s["id"].as_str().unwrap(), s["reason"].as_str().unwrap());
+        assert!(wide.contains(&line), "`{line}` missing from:\n{wide}");
+        assert!(!table.contains(&line), "the default table lists `{line}`");
+    }
+    for f in report["findings"].as_array().unwrap() {
+        let url = format!(
+            "docs: https://github.com/runai-gateway/runai-gateway/blob/main/{}",
+            f["doc"].as_str().unwrap()
+        );
+        assert!(table.contains(&url), "`{url}` missing from:\n{table}");
+    }
+}

@@ -49,7 +49,7 @@ fn now_unix() -> i64 {
 pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     if args.list_checks {
         output::print(&match args.output {
-            StatusOutput::Table => catalog_table(),
+            StatusOutput::Table | StatusOutput::Wide => catalog_table(),
             StatusOutput::Json => catalog_json(),
             StatusOutput::Yaml => runai_gateway_core::yaml::to_string(&catalog_document())?,
         })?;
@@ -87,7 +87,9 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
     let report = diagnose_with(&spec, &snapshot, args.now.unwrap_or_else(now_unix), &invocation);
     let format = match args.output {
+        StatusOutput::Table if args.verbose => ReportFormat::Wide,
         StatusOutput::Table => ReportFormat::Table,
+        StatusOutput::Wide => ReportFormat::Wide,
         StatusOutput::Json => ReportFormat::Json,
         StatusOutput::Yaml => ReportFormat::Yaml,
     };
