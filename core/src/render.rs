@@ -11,6 +11,7 @@ use crate::manifests::FIELD_MANAGER;
 use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
 
 pub mod catalog;
+pub mod fleet;
 mod layout;
 use layout::{command_lines, wrap_opt};
 

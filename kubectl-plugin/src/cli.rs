@@ -80,6 +80,10 @@ Examples:
 
   # Every check, with its ID, category and severity:
   kubectl runai-gateway status --list-checks
+
+  # A fleet: several clusters at once, a summary row each, then each cluster's findings:
+  kubectl runai-gateway status --context eu --context us
+  kubectl runai-gateway status --all-contexts -o json
 ";
 
 /// `-o` of `status`.
@@ -128,6 +132,10 @@ pub struct StatusArgs {
     /// Print the catalog of checks and exit (`-o json|yaml` as data)
     #[arg(long)]
     pub list_checks: bool,
+
+    /// Read every context of the kubeconfig, concurrently: a summary row each, then each report
+    #[arg(long, conflicts_with = "from_file")]
+    pub all_contexts: bool,
 
     /// With the table: also list every skipped check with its reason (as `-o wide`)
     #[arg(short = 'v', long)]

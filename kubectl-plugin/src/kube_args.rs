@@ -22,9 +22,10 @@ pub struct KubeArgs {
     #[arg(long, value_name = "FILE", global = true, help_heading = "Kubernetes")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use [default: the current context]
-    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
-    pub context: Option<String>,
+    /// The kubeconfig context to use [default: the current context]; `status` takes it more than
+    /// once, one cluster each
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes", action = clap::ArgAction::Append)]
+    pub context: Vec<String>,
 
     /// The kubeconfig cluster to use [default: the context's]
     #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
@@ -118,7 +119,7 @@ pub async fn client_config(
     context: Option<&str>,
 ) -> Result<(Config, Option<String>), String> {
     let options = KubeConfigOptions {
-        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
+        context: context.or(kube.context()).map(str::to_owned),
         cluster: kube.cluster.clone(),
         user: kube.user.clone(),
     };
@@ -208,6 +209,33 @@ impl NoClusterArgs {
 }
 
 impl KubeArgs {
+    /// The one `--context` given (the first; only `status` takes several).
+    #[must_use]
+    pub fn context(&self) -> Option<&str> {
+        self.context.first().map(String::as_str)
+    }
+
+    /// These flags for one context of several.
+    #[must_use]
+    pub fn for_context(&self, context: &str) -> KubeArgs {
+        KubeArgs { context: vec![context.to_owned()], ..self.clone() }
+    }
+
+    /// Refuses a repeated `--context` where one cluster is read.
+    ///
+    /// # Errors
+    /// [`UsageError`] naming the contexts.
+    pub fn one_context(&self, verb: &str) -> Result<(), UsageError> {
+        if self.context.len() > 1 {
+            return Err(UsageError(format!(
+                "`{verb}` works on one cluster, and --context was given {} times ({}); give one, or run `status` to read them all",
+                self.context.len(),
+                self.context.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses the connection flags given to a run that reads no cluster (`status --from-file`).
     ///
     /// # Errors
@@ -215,7 +243,7 @@ impl KubeArgs {
     pub fn refuse(&self, what: &str, instead: &str) -> Result<(), UsageError> {
         let given = [
             ("--kubeconfig", self.kubeconfig.is_some()),
-            ("--context", self.context.is_some()),
+            ("--context", !self.context.is_empty()),
             ("--cluster", self.cluster.is_some()),
             ("--user", self.user.is_some()),
             ("-n/--namespace", self.namespace.is_some()),
@@ -293,7 +321,8 @@ mod tests {
             "30s",
         ]);
         assert_eq!(k.kubeconfig, Some(PathBuf::from("/tmp/kc")));
-        assert_eq!(k.context.as_deref(), Some("prod"));
+        assert_eq!(k.context(), Some("prod"));
+        assert_eq!(parse(&["--context", "a", "--context=b"]).context, ["a", "b"]);
         assert_eq!(k.cluster.as_deref(), Some("c1"));
         assert_eq!(k.user.as_deref(), Some("admin"));
         assert_eq!(k.namespace.as_deref(), Some("runai"));
@@ -304,7 +333,7 @@ mod tests {
     #[test]
     fn nothing_given_means_kubectl_defaults() {
         let k = parse(&[]);
-        assert!(k.kubeconfig.is_none() && k.context.is_none() && k.namespace.is_none());
+        assert!(k.kubeconfig.is_none() && k.context.is_empty() && k.namespace.is_none());
         assert!(k.cluster.is_none() && k.user.is_none());
         assert_eq!(k.request_timeout, RequestTimeout(None));
     }

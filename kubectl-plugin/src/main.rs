@@ -56,9 +56,14 @@ fn main() -> ExitCode {
 fn fold_namespace(command: &mut Command) -> Result<(), kube_args::UsageError> {
     match command {
         Command::Status(a) if a.from_file.is_none() => a.kube.fold_namespace(&mut a.input),
-        Command::Snapshot(a) => a.kube.fold_namespace(&mut a.input),
-        Command::Apply(a) => a.kube.fold_namespace(&mut a.input),
-        Command::Rollback(a) => a.kube.fold_namespace(&mut a.input),
+        Command::Snapshot(a) => {
+            a.kube.one_context("snapshot").and_then(|()| a.kube.fold_namespace(&mut a.input))
+        }
+        Command::Apply(a) => a.kube.one_context("apply").and_then(|()| a.kube.fold_namespace(&mut a.input)),
+        Command::Rollback(a) => {
+            a.kube.one_context("rollback").and_then(|()| a.kube.fold_namespace(&mut a.input))
+        }
+        Command::Version(a) => a.kube.one_context("version"),
         _ => Ok(()),
     }
 }

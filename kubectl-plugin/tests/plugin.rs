@@ -13,6 +13,7 @@ mod apply;
 mod apply_failures;
 mod completion;
 mod e2e_real_cluster;
+mod fleet;
 mod krew;
 mod kubectl_conventions;
 mod render;

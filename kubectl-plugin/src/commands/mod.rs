@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod complete;
 pub mod completion;
+pub mod fleet;
 pub mod render;
 pub mod rollback;
 pub mod snapshot;

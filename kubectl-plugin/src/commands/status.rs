@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use runai_gateway_core::checks::{Severity, diagnose_with, discover};
+use runai_gateway_core::checks::{Report, Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::catalog::{catalog_document, catalog_json};
@@ -42,6 +42,63 @@ fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// The live snapshot of the cluster `kube` picks.
+fn live_snapshot(
+    args: &StatusArgs,
+    kube: &crate::kube_args::KubeArgs,
+    input: &SpecInput,
+    color: bool,
+) -> Result<Snapshot, StatusError> {
+    let options = crate::read::snapshot::Options {
+        kube,
+        dns_server: args.dns_server.as_deref(),
+        probe: args.probe,
+        probe_address: args.probe_address.as_deref(),
+        timeout: args.timeout.0,
+        dns: true,
+    };
+    crate::read::snapshot::live(&options, input, color)
+}
+
+/// The report on `snapshot`: the input completed from what the cluster says, every check.
+fn judge(
+    args: &StatusArgs,
+    input: &SpecInput,
+    config: Option<runai_gateway_core::fields::ConfigLayer>,
+    snapshot: &Snapshot,
+) -> anyhow::Result<Report> {
+    let spec = discover(input, snapshot).resolve().map_err(InputError::from)?;
+    // The suggested commands repeat the config layer and name the context the snapshot was read
+    // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
+    let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
+    Ok(diagnose_with(&spec, snapshot, args.now.unwrap_or_else(now_unix), &invocation))
+}
+
+/// The live report on the cluster `kube` picks (one context of a fleet, one round of `--watch`).
+///
+/// # Errors
+/// Input errors and an unreachable cluster.
+pub fn live_report(
+    args: &StatusArgs,
+    kube: &crate::kube_args::KubeArgs,
+    color: bool,
+) -> anyhow::Result<Report> {
+    let (input, config) = read_input(&args.input)?;
+    let snapshot = live_snapshot(args, kube, &input, color)?;
+    judge(args, &input, config, &snapshot)
+}
+
+/// `-o` as the core's report format.
+#[must_use]
+pub fn report_format(args: &StatusArgs) -> ReportFormat {
+    match args.output {
+        StatusOutput::Table => ReportFormat::Table,
+        StatusOutput::Wide => ReportFormat::Wide,
+        StatusOutput::Json => ReportFormat::Json,
+        StatusOutput::Yaml => ReportFormat::Yaml,
+    }
+}
+
 /// Runs `status`.
 ///
 /// # Errors
@@ -61,37 +118,23 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             "The report on a file names the context the snapshot was read from; to read a cluster, drop --from-file.",
         )?;
     }
+    if crate::commands::fleet::wanted(args) {
+        return crate::commands::fleet::run(args, no_color);
+    }
     let (input, config) = read_input(&args.input)?;
     let snapshot = match &args.from_file {
         Some(path) => read_snapshot(path, &input)?,
-        None => {
-            let options = crate::read::snapshot::Options {
-                kube: &args.kube,
-                dns_server: args.dns_server.as_deref(),
-                probe: args.probe,
-                probe_address: args.probe_address.as_deref(),
-                timeout: args.timeout.0,
-                dns: true,
-            };
-            crate::read::snapshot::live(&options, &input, output::stderr_color(no_color))?
-        }
+        None => live_snapshot(args, &args.kube, &input, output::stderr_color(no_color))?,
     };
     if let Some(path) = &args.save_snapshot {
         let text = runai_gateway_core::yaml::to_string(&snapshot)?;
         std::fs::write(path, text)
             .with_context(|| format!("writing the snapshot to `{}`", path.display()))?;
     }
-    let spec = discover(&input, &snapshot).resolve().map_err(InputError::from)?;
-    // The suggested commands repeat the config layer and name the context the snapshot was read
-    // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
-    let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
-    let report = diagnose_with(&spec, &snapshot, args.now.unwrap_or_else(now_unix), &invocation);
-    let format = match args.output {
-        StatusOutput::Table if args.verbose => ReportFormat::Wide,
-        StatusOutput::Table => ReportFormat::Table,
-        StatusOutput::Wide => ReportFormat::Wide,
-        StatusOutput::Json => ReportFormat::Json,
-        StatusOutput::Yaml => ReportFormat::Yaml,
+    let report = judge(args, &input, config, &snapshot)?;
+    let format = match report_format(args) {
+        ReportFormat::Table if args.verbose => ReportFormat::Wide,
+        other => other,
     };
     let width = output::width(args.width);
     output::print(&render_report_width(&report, format, output::stdout_color(no_color), width))?;
