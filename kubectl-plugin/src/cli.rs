@@ -62,7 +62,7 @@ pub enum Command {
     #[command(after_help = crate::commands::version::EXAMPLES)]
     Version(crate::commands::version::VersionArgs),
 
-    /// The completions for `kubectl runai-gateway <TAB>` (run by `kubectl_complete-runai_gateway`)
+    /// Completion candidates for kubectl's plugin completion (run by `kubectl_complete-runai_gateway`)
     #[command(name = "__complete", hide = true)]
     Complete(crate::commands::complete::CompleteArgs),
 }

@@ -65,6 +65,19 @@ fn three_clusters_one_down_one_summary_and_the_worst_exit_code() {
     assert_eq!(reports[1]["report"]["phase"], "ingress-only");
     assert!(reports[2]["report"].is_null());
     assert!(reports[2]["error"].as_str().is_some_and(|e| e.contains("cannot reach")), "{}", reports[2]);
+    // The published schemas: the fleet's, and each report's.
+    let load = |name: &str| {
+        let path = format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+    };
+    let (fleet_schema, report_schema) = (load("fleet.schema.json"), load("report.schema.json"));
+    let errors: Vec<String> = fleet_schema.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    for r in reports.iter().filter(|r| r["report"].is_object()) {
+        let errors: Vec<String> = report_schema.iter_errors(&r["report"]).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
     // Each report is the one a single-context run gives.
     let alone = with(&["--context", "us", "-o", "json"]).json();
     // (DNS findings name a random label per run, for the wildcard records: compared apart.)

@@ -26,9 +26,17 @@ fn connection_flags_are_refused_where_no_cluster_is_read() {
     assert_eq!(offline.code, 2, "{offline:?}");
     assert!(offline.stdout.is_empty(), "{offline:?}");
     assert!(
-        offline.stderr.contains("`status --from-file` reads no cluster, so --context, -n/--namespace"),
+        offline.stderr.contains("`status --from-file` reads no cluster, so -n/--namespace"),
         "{}",
         offline.stderr
+    );
+    let other = run(&["status", "--from-file", snapshot, "--context", "other"], home.path());
+    assert_eq!(other.code, 2, "{other:?}");
+    assert!(other.stdout.is_empty(), "{other:?}");
+    assert!(
+        other.stderr.contains("--context `other` is not the context the snapshot was read from"),
+        "{}",
+        other.stderr
     );
     // Without them the same file is diagnosed.
     let fine = run(&["status", "--from-file", snapshot, "-o", "json"], home.path());

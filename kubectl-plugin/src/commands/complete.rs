@@ -24,7 +24,7 @@ const DEFAULT: u32 = 0;
 /// Arguments of `__complete`.
 #[derive(Debug, Args)]
 pub struct CompleteArgs {
-    /// The words after `kubectl runai-gateway`, the last one under the cursor
+    /// The words typed after the plugin's name, the last one under the cursor
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub words: Vec<OsString>,
 }

@@ -113,7 +113,10 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     if args.from_file.is_some() {
-        args.kube.refuse(
+        // `--context` may name the snapshot's own context (a suggested command copied from its
+        // report); any other is refused once the snapshot is read.
+        let kube = crate::kube_args::KubeArgs { context: Vec::new(), ..args.kube.clone() };
+        kube.refuse(
             "`status --from-file`",
             "The report on a file names the context the snapshot was read from; to read a cluster, drop --from-file.",
         )?;
@@ -123,7 +126,19 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     }
     let (input, config) = read_input(&args.input)?;
     let snapshot = match &args.from_file {
-        Some(path) => read_snapshot(path, &input)?,
+        Some(path) => {
+            let snapshot = read_snapshot(path, &input)?;
+            if let Some(given) = args.kube.context()
+                && snapshot.context.as_deref() != Some(given)
+            {
+                return Err(crate::kube_args::UsageError(format!(
+                    "`status --from-file` reads no cluster, and --context `{given}` is not the context the snapshot was read from ({}): remove it to diagnose the file, or drop --from-file to read that cluster",
+                    snapshot.context.as_deref().map_or("none recorded".to_owned(), |c| format!("`{c}`"))
+                ))
+                .into());
+            }
+            snapshot
+        }
         None => live_snapshot(args, &args.kube, &input, output::stderr_color(no_color))?,
     };
     if let Some(path) = &args.save_snapshot {
