@@ -418,7 +418,7 @@ mod tests {
             .collect();
         assert_eq!(applied.iter().filter(|r| r.starts_with("Certificate ")).count(), 3);
         assert!(!actions.iter().any(|a| matches!(a, Action::CopySecret { .. })));
-        let Some(Action::Preflight { permissions }) = actions.first() else { panic!("preflight first") };
+        let Some(Action::Preflight { permissions, .. }) = actions.first() else { panic!("preflight first") };
         assert!(permissions.iter().any(|p| p.resource == "certificates" && p.group == "cert-manager.io"));
 
         let ours = json!([{ "manager": FIELD_MANAGER }]);

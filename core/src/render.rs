@@ -10,6 +10,8 @@ use owo_colors::OwoColorize;
 use crate::manifests::FIELD_MANAGER;
 use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
 
+pub mod catalog;
+pub mod fleet;
 mod layout;
 use layout::{command_lines, wrap_opt};
 
@@ -383,6 +385,8 @@ pub enum ReportFormat {
     Json,
     /// One YAML document.
     Yaml,
+    /// [`ReportFormat::Table`], and every skipped check with its reason (`-o wide`, `-v`).
+    Wide,
 }
 
 /// Renders a diagnosis.
@@ -408,7 +412,8 @@ pub fn render_report_width(
             s
         }
         ReportFormat::Yaml => crate::yaml::to_string(report).unwrap_or_default(),
-        ReportFormat::Table => report_table(report, color, width),
+        ReportFormat::Table => report_table(report, color, width, false),
+        ReportFormat::Wide => report_table(report, color, width, true),
     }
 }
 
@@ -417,7 +422,7 @@ fn paint(text: &str, color: bool, style: fn(&str) -> String) -> String {
 }
 
 #[allow(clippy::too_many_lines)] // One pass over the report, line by line.
-fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize>) -> String {
+fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize>, wide: bool) -> String {
     use crate::checks::{CATALOG, Category, Severity};
     let mut out = String::new();
     let spec = &report.spec;
@@ -467,7 +472,11 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
                 let _ =
                     writeln!(out, "{}", command_painted(fix, width, color, "      fix:  ", "            "));
             }
-            let _ = writeln!(out, "      docs: {}", f.doc);
+            let _ = writeln!(out, "      docs: {}{}", crate::checks::catalog::DOCS_BASE, f.doc);
+        }
+        if wide {
+            skipped_lines(&mut out, &skipped, color, width);
+            continue;
         }
         // Skipped checks are listed only where nothing else in the category explains them.
         let mut reasons: Vec<&str> = skipped
@@ -502,6 +511,18 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
         let _ = writeln!(out, "{}", command_painted(cmd, width, color, "  $ ", "    "));
     }
     out
+}
+
+/// Every skipped check of a category, with its reason (`-o wide`).
+fn skipped_lines(out: &mut String, skipped: &[&crate::checks::Skipped], color: bool, width: Option<usize>) {
+    for s in skipped {
+        let line = wrap_opt(&format!("skipped [{}] {}", s.id, s.reason), width, "    ", "      ");
+        let _ = writeln!(
+            out,
+            "{}",
+            line.replacen("skipped", &paint("skipped", color, |s| s.dimmed().to_string()), 1)
+        );
+    }
 }
 
 /// A command after `first` (ASCII, as is `rest`), fitted to the width like the summary's, in

@@ -187,7 +187,9 @@ fn the_table_is_terse_when_healthy_and_names_the_next_step() {
     for r in reports("broken/key-mismatch") {
         let text = render_report(&r, ReportFormat::Table, false);
         assert!(text.contains("error [cert-key-mismatch]"), "{text}");
-        assert!(text.contains("docs: docs/checks.md#cert-key-mismatch"), "{text}");
+        assert!(text.contains(
+            "docs: https://github.com/runai-gateway/runai-gateway/blob/main/docs/checks.md#cert-key-mismatch"
+        ), "{text}");
     }
 }
 

@@ -57,6 +57,14 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(after_help = crate::commands::completion::EXAMPLES)]
     Completion(crate::commands::completion::CompletionArgs),
+
+    /// Print the client version and, when a cluster is reachable, the versions the migration depends on
+    #[command(after_help = crate::commands::version::EXAMPLES)]
+    Version(crate::commands::version::VersionArgs),
+
+    /// Completion candidates for kubectl's plugin completion (run by `kubectl_complete-runai_gateway`)
+    #[command(name = "__complete", hide = true)]
+    Complete(crate::commands::complete::CompleteArgs),
 }
 
 const STATUS_EXAMPLES: &str = "\
@@ -72,6 +80,10 @@ Examples:
 
   # Every check, with its ID, category and severity:
   kubectl runai-gateway status --list-checks
+
+  # A fleet: several clusters at once, a summary row each, then each cluster's findings:
+  kubectl runai-gateway status --context eu --context us
+  kubectl runai-gateway status --all-contexts -o json
 ";
 
 /// `-o` of `status`.
@@ -79,6 +91,8 @@ Examples:
 pub enum StatusOutput {
     /// Grouped by category: terse when all is well, detailed when not
     Table,
+    /// The table, and every skipped check with its reason
+    Wide,
     /// One JSON document (schema: docs/report.schema.json)
     Json,
     /// One YAML document, same content as JSON
@@ -115,9 +129,17 @@ pub struct StatusArgs {
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
 
-    /// Print the catalog of checks and exit
+    /// Print the catalog of checks and exit (`-o json|yaml` as data)
     #[arg(long)]
     pub list_checks: bool,
+
+    /// Read every context of the kubeconfig, concurrently: a summary row each, then each report
+    #[arg(long, conflicts_with = "from_file")]
+    pub all_contexts: bool,
+
+    /// With the table: also list every skipped check with its reason (as `-o wide`)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
@@ -186,6 +208,9 @@ pub struct RenderArgs {
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: RenderOutput,
+
+    #[command(flatten)]
+    pub no_cluster: crate::kube_args::NoClusterArgs,
 
     /// Fit `-o plan` to N columns (0: no limit) [default: the terminal's width; no limit when
     /// piped]

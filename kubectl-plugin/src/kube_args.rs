@@ -22,9 +22,10 @@ pub struct KubeArgs {
     #[arg(long, value_name = "FILE", global = true, help_heading = "Kubernetes")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use [default: the current context]
-    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
-    pub context: Option<String>,
+    /// The kubeconfig context to use [default: the current context]; `status` takes it more than
+    /// once, one cluster each
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes", action = clap::ArgAction::Append)]
+    pub context: Vec<String>,
 
     /// The kubeconfig cluster to use [default: the context's]
     #[arg(long, value_name = "NAME", global = true, help_heading = "Kubernetes")]
@@ -122,7 +123,7 @@ pub async fn client_config(
     context: Option<&str>,
 ) -> Result<(Config, Option<String>), String> {
     let options = KubeConfigOptions {
-        context: context.map(str::to_owned).or_else(|| kube.context.clone()),
+        context: context.or(kube.context()).map(str::to_owned),
         cluster: kube.cluster.clone(),
         user: kube.user.clone(),
     };
@@ -171,6 +172,125 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// A kubectl connection flag given where no cluster is read, or a `-n` that contradicts the input:
+/// exit 2, nothing printed on stdout.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The kubectl connection flags, accepted by the commands that read no cluster (`render`) only to
+/// refuse them with a sentence that says so, instead of clap's "did you mean `--controller`".
+#[derive(Debug, Clone, Default, Args)]
+pub struct NoClusterArgs {
+    #[arg(long, value_name = "FILE", hide = true)]
+    kubeconfig: Option<String>,
+    #[arg(long, value_name = "NAME", hide = true)]
+    context: Option<String>,
+    #[arg(long, value_name = "NAME", hide = true)]
+    cluster: Option<String>,
+    #[arg(long, value_name = "NAME", hide = true)]
+    user: Option<String>,
+    #[arg(short = 'n', long, value_name = "NAMESPACE", hide = true)]
+    namespace: Option<String>,
+    #[arg(long, value_name = "DURATION", hide = true)]
+    request_timeout: Option<String>,
+}
+
+impl NoClusterArgs {
+    /// Refuses the flags given, naming them: `what` reads no cluster.
+    ///
+    /// # Errors
+    /// [`UsageError`] when any was given.
+    pub fn refuse(&self, what: &str, instead: &str) -> Result<(), UsageError> {
+        let given = [
+            ("--kubeconfig", self.kubeconfig.is_some()),
+            ("--context", self.context.is_some()),
+            ("--cluster", self.cluster.is_some()),
+            ("--user", self.user.is_some()),
+            ("-n/--namespace", self.namespace.is_some()),
+            ("--request-timeout", self.request_timeout.is_some()),
+        ];
+        refuse_given(&given, what, instead)
+    }
+}
+
+impl KubeArgs {
+    /// The one `--context` given (the first; only `status` takes several).
+    #[must_use]
+    pub fn context(&self) -> Option<&str> {
+        self.context.first().map(String::as_str)
+    }
+
+    /// These flags for one context of several.
+    #[must_use]
+    pub fn for_context(&self, context: &str) -> KubeArgs {
+        KubeArgs { context: vec![context.to_owned()], ..self.clone() }
+    }
+
+    /// Refuses a repeated `--context` where one cluster is read.
+    ///
+    /// # Errors
+    /// [`UsageError`] naming the contexts.
+    pub fn one_context(&self, verb: &str) -> Result<(), UsageError> {
+        if self.context.len() > 1 {
+            return Err(UsageError(format!(
+                "`{verb}` works on one cluster, and --context was given {} times ({}); give one, or run `status` to read them all",
+                self.context.len(),
+                self.context.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses the connection flags given to a run that reads no cluster (`status --from-file`).
+    ///
+    /// # Errors
+    /// [`UsageError`] when any was given.
+    pub fn refuse(&self, what: &str, instead: &str) -> Result<(), UsageError> {
+        let given = [
+            ("--kubeconfig", self.kubeconfig.is_some()),
+            ("--context", !self.context.is_empty()),
+            ("--cluster", self.cluster.is_some()),
+            ("--user", self.user.is_some()),
+            ("-n/--namespace", self.namespace.is_some()),
+            ("--request-timeout", self.request_timeout.0.is_some()),
+        ];
+        refuse_given(&given, what, instead)
+    }
+
+    /// `-n NAMESPACE`: the namespace of the objects this tool owns, the Gateway and its state record
+    /// (the `--gateway-namespace` input field). Folded into the input's flags; a different
+    /// `--gateway-namespace` beside it is refused.
+    ///
+    /// # Errors
+    /// [`UsageError`] when `-n` and `--gateway-namespace` disagree.
+    pub fn fold_namespace(&self, input: &mut crate::input::InputArgs) -> Result<(), UsageError> {
+        use runai_gateway_core::fields::{Value, field};
+        let Some(ns) = &self.namespace else { return Ok(()) };
+        let Some(f) = field("gateway.namespace") else { return Ok(()) };
+        match f.get(&input.flags) {
+            Some(Value::Text(given)) if &given != ns => Err(UsageError(format!(
+                "`-n {ns}` and `--gateway-namespace {given}` disagree: -n is the Gateway's namespace, where this tool's objects live; give one of them"
+            ))),
+            _ => f
+                .set(&mut input.flags, Some(Value::Text(ns.clone())))
+                .map_err(|e| UsageError(format!("-n {ns}: {e}"))),
+        }
+    }
+}
+
+fn refuse_given(given: &[(&str, bool)], what: &str, instead: &str) -> Result<(), UsageError> {
+    let named: Vec<&str> = given.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let flags = named.join(", ");
+    let (verb, pronoun) = if named.len() == 1 { ("picks", "it") } else { ("pick", "them") };
+    Err(UsageError(format!(
+        "{what} reads no cluster, so {flags} (which {verb} a cluster, as in kubectl) cannot apply: remove {pronoun}. {instead}"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -207,7 +327,8 @@ mod tests {
             "30s",
         ]);
         assert_eq!(k.kubeconfig, Some(PathBuf::from("/tmp/kc")));
-        assert_eq!(k.context.as_deref(), Some("prod"));
+        assert_eq!(k.context(), Some("prod"));
+        assert_eq!(parse(&["--context", "a", "--context=b"]).context, ["a", "b"]);
         assert_eq!(k.cluster.as_deref(), Some("c1"));
         assert_eq!(k.user.as_deref(), Some("admin"));
         assert_eq!(k.namespace.as_deref(), Some("runai"));
@@ -218,7 +339,7 @@ mod tests {
     #[test]
     fn nothing_given_means_kubectl_defaults() {
         let k = parse(&[]);
-        assert!(k.kubeconfig.is_none() && k.context.is_none() && k.namespace.is_none());
+        assert!(k.kubeconfig.is_none() && k.context.is_empty() && k.namespace.is_none());
         assert!(k.cluster.is_none() && k.user.is_none());
         // Unlike kubectl, a request never waits unbounded by default.
         assert_eq!(k.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));

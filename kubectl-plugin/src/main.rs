@@ -5,7 +5,7 @@ mod cli;
 mod commands;
 mod exit;
 mod input;
-// Flattened by the commands that read the cluster; `render` and `completion` do not.
+// Flattened by the commands that read the cluster; `render` refuses them.
 mod kube_args;
 mod output;
 mod read;
@@ -20,7 +20,7 @@ use crate::exit::Exit;
 use crate::input::InputError;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` print to stdout and succeed; real usage errors exit 2.
@@ -28,6 +28,10 @@ fn main() -> ExitCode {
             return if e.use_stderr() { Exit::Usage.into() } else { Exit::Success.into() };
         }
     };
+    if let Err(err) = fold_namespace(&mut cli.command) {
+        output::error(&anyhow::Error::new(err), output::stderr_color(cli.no_color));
+        return Exit::Usage.into();
+    }
     let result = match &cli.command {
         Command::Render(args) => commands::render::run(args, cli.no_color),
         Command::Status(args) => commands::status::run(args, cli.no_color),
@@ -35,6 +39,8 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(args, cli.no_color),
         Command::Rollback(args) => commands::rollback::run(args, cli.no_color),
         Command::Completion(args) => commands::completion::run(args),
+        Command::Version(args) => commands::version::run(args, cli.no_color),
+        Command::Complete(args) => commands::complete::run(args),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -45,8 +51,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// `-n` of the commands that read a cluster is the Gateway's namespace (see
+/// [`kube_args::KubeArgs::fold_namespace`]); `status --from-file` refuses it instead.
+fn fold_namespace(command: &mut Command) -> Result<(), kube_args::UsageError> {
+    match command {
+        Command::Status(a) if a.from_file.is_none() => a.kube.fold_namespace(&mut a.input),
+        Command::Snapshot(a) => {
+            a.kube.one_context("snapshot").and_then(|()| a.kube.fold_namespace(&mut a.input))
+        }
+        Command::Apply(a) => a.kube.one_context("apply").and_then(|()| a.kube.fold_namespace(&mut a.input)),
+        Command::Rollback(a) => {
+            a.kube.one_context("rollback").and_then(|()| a.kube.fold_namespace(&mut a.input))
+        }
+        Command::Version(a) => a.kube.one_context("version"),
+        _ => Ok(()),
+    }
+}
+
 /// Maps an error to its documented exit code.
 fn exit_for(err: &anyhow::Error) -> Exit {
+    if err.downcast_ref::<kube_args::UsageError>().is_some() {
+        return Exit::Usage;
+    }
     match err.downcast_ref::<InputError>() {
         Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
         Some(InputError::Malformed { .. } | InputError::Invalid(_) | InputError::NoRecord) => {

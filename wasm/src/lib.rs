@@ -164,7 +164,7 @@ pub struct Diagnosis {
 }
 
 /// The repository the report's `docs/checks.md#…` anchors are relative to.
-pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/");
+pub const DOCS_BASE: &str = runai_gateway_core::checks::catalog::DOCS_BASE;
 
 /// What `status --from-file` does with a snapshot file: read it (a `snapshot` document or a
 /// `kubectl get -o yaml` List, decoding the input's Helm releases), fill the input from what

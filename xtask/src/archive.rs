@@ -1,4 +1,5 @@
-//! Release archives: exactly the executable and the LICENSE, at the top level.
+//! Release archives: exactly the executable, the LICENSE and the completion script kubectl runs
+//! (`kubectl_complete-runai_gateway`), at the top level.
 //!
 //! krew unpacks the archive, copies what `files` names and links `bin` onto the PATH; krew-index
 //! also refuses an archive whose LICENSE is not extracted. The archives are reproducible: fixed
@@ -29,15 +30,28 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
-/// Packs `binary` (as `target.bin()`) and `license` (as `LICENSE`) into `out`: a `.tar.gz`, or a
-/// `.zip` for Windows. `mtime` is the Unix time stamped on both files.
+/// Packs `binary` (as `target.bin()`), `license` (as `LICENSE`) and `complete` (as
+/// `target.complete_script()`) into `out`: a `.tar.gz`, or a `.zip` for Windows. `mtime` is the
+/// Unix time stamped on every file.
 ///
 /// # Errors
 /// Unreadable inputs or an unwritable `out`.
-pub fn pack(target: Target, binary: &Path, license: &Path, out: &Path, mtime: u64) -> Result<()> {
+pub fn pack(
+    target: Target,
+    binary: &Path,
+    license: &Path,
+    complete: &Path,
+    out: &Path,
+    mtime: u64,
+) -> Result<()> {
     let bin = fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
     let lic = fs::read(license).with_context(|| format!("reading {}", license.display()))?;
-    let files = [(target.bin(), 0o755, bin), ("LICENSE".to_owned(), 0o644, lic)];
+    let script = fs::read(complete).with_context(|| format!("reading {}", complete.display()))?;
+    let files = [
+        (target.bin(), 0o755, bin),
+        ("LICENSE".to_owned(), 0o644, lic),
+        (target.complete_script(), 0o755, script),
+    ];
     let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     if target.is_windows() { write_zip(file, &files, mtime) } else { write_tar_gz(file, &files, mtime) }
         .with_context(|| format!("writing {}", out.display()))
@@ -181,7 +195,8 @@ pub fn problems(path: &Path, target: Target, license: &[u8]) -> Result<Vec<Strin
     let mut names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     names.sort_unstable();
     let bin = target.bin();
-    let mut want = vec![bin.as_str(), "LICENSE"];
+    let script = target.complete_script();
+    let mut want = vec![bin.as_str(), "LICENSE", script.as_str()];
     want.sort_unstable();
     if names != want {
         problems.push(format!("holds {names:?}, expected exactly {want:?}"));
@@ -198,6 +213,12 @@ pub fn problems(path: &Path, target: Target, license: &[u8]) -> Result<Vec<Strin
             problems.push(format!("`{bin}` is not executable (mode {:o})", e.mode));
         }
         _ => {}
+    }
+    if let Some(e) = entries.iter().find(|e| e.name == script)
+        && !target.is_windows()
+        && e.mode & 0o111 == 0
+    {
+        problems.push(format!("`{script}` is not executable (mode {:o})", e.mode));
     }
     if let Some(e) = entries.iter().find(|e| e.name == "LICENSE")
         && e.data != license
@@ -225,18 +246,20 @@ mod tests {
         let lic = dir.path().join("LICENSE");
         fs::write(&bin, b"\x7fELF not really")?;
         fs::write(&lic, b"license text")?;
+        let script = dir.path().join("complete");
+        fs::write(&script, b"#!/bin/sh\n")?;
         for triple in ["x86_64-unknown-linux-musl", "x86_64-pc-windows-msvc"] {
             let t = Target::by_triple(triple).context("known target")?;
             let a = dir.path().join(t.archive_name("v1.0.0"));
             let b = dir.path().join(format!("again-{}", t.archive_name("v1.0.0")));
-            pack(t, &bin, &lic, &a, 1_700_000_000)?;
-            pack(t, &bin, &lic, &b, 1_700_000_000)?;
+            pack(t, &bin, &lic, &script, &a, 1_700_000_000)?;
+            pack(t, &bin, &lic, &script, &b, 1_700_000_000)?;
             assert_eq!(sha256_file(&a)?, sha256_file(&b)?, "{triple} is not reproducible");
             assert_eq!(problems(&a, t, b"license text")?, Vec::<String>::new());
             let other = problems(&a, t, b"another license")?;
             assert_eq!(other.len(), 1, "{other:?}");
             let names: Vec<String> = list(&a)?.into_iter().map(|e| e.name).collect();
-            assert_eq!(names, [t.bin(), "LICENSE".to_owned()]);
+            assert_eq!(names, [t.bin(), "LICENSE".to_owned(), t.complete_script()]);
         }
         Ok(())
     }

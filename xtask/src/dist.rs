@@ -127,7 +127,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<Report> {
             }
         }
         let archive = opts.out.join(target.archive_name(&tag));
-        archive::pack(target, &binary, &license, &archive, mtime)?;
+        archive::pack(target, &binary, &license, &ws.complete_script(target), &archive, mtime)?;
         let sha256 = archive::sha256_file(&archive)?;
         let name = target.archive_name(&tag);
         fs::write(opts.out.join(format!("{name}.sha256")), format!("{sha256}  {name}\n"))?;

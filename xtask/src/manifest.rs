@@ -380,7 +380,7 @@ fn check_platforms(spec: &Spec, rules: Rules, p: &mut Vec<String>) {
             p.push(format!("{at}.bin `{}` should be `{bin}` on {}", platform.bin, target.os));
         }
         match &platform.files {
-            None => {} // krew copies everything, which is exactly the binary and the LICENSE.
+            None => {} // krew copies everything: the binary, the LICENSE and the completion script.
             Some(ops) => check_files(&at, ops, &bin, p),
         }
     }
@@ -440,6 +440,14 @@ fn check_files(at: &str, ops: &[FileOperation], bin: &str, p: &mut Vec<String>) 
     }
     if !copies("LICENSE") {
         p.push(format!("{at}.files does not copy `LICENSE` (krew-index requires it)"));
+    }
+    let script = if bin.ends_with(".exe") {
+        format!("{}.cmd", crate::targets::COMPLETE)
+    } else {
+        crate::targets::COMPLETE.to_owned()
+    };
+    if !copies(&script) {
+        p.push(format!("{at}.files does not copy `{script}` (kubectl's completion of the plugin runs it)"));
     }
 }
 
@@ -521,6 +529,8 @@ spec:
           to: .
         - from: LICENSE
           to: .
+        - from: kubectl_complete-runai_gateway.cmd
+          to: .
 ";
 
     fn found(text: &str) -> Vec<String> {
@@ -560,6 +570,10 @@ spec:
         assert_one(&GOOD.replace("msvc.zip", "msvc.tar.gz"), "does not end in");
         assert_one(&GOOD.replace("https://example.com/kubectl", "http://example.com/kubectl"), "not https");
         assert_one(&GOOD.replace("        - from: LICENSE\n          to: .\n", ""), "LICENSE");
+        assert_one(
+            &GOOD.replace("        - from: kubectl_complete-runai_gateway.cmd\n          to: .\n", ""),
+            "kubectl_complete-runai_gateway.cmd",
+        );
         assert_one(&GOOD.replace("os: windows", "os: plan9"), "not a platform we ship");
         assert_one(&GOOD.replace("arch: amd64", "arch: amd64\n          distro: debian"), "distro");
         assert_one(&GOOD.replace("bin:", "binary:"), "not a krew v1alpha2 Plugin");

@@ -4,6 +4,9 @@
 /// name into an underscore).
 pub const BIN: &str = "kubectl-runai_gateway";
 
+/// The executable kubectl 1.26 and later run to complete a plugin's arguments.
+pub const COMPLETE: &str = "kubectl_complete-runai_gateway";
+
 /// The plugin's name in the krew index; the manifest file is `<PLUGIN>.yaml`.
 pub const PLUGIN: &str = "runai-gateway";
 
@@ -54,6 +57,13 @@ impl Target {
     #[must_use]
     pub fn bin(self) -> String {
         if self.is_windows() { format!("{BIN}.exe") } else { BIN.to_owned() }
+    }
+
+    /// The completion script kubectl 1.26+ runs for `kubectl runai-gateway <TAB>`
+    /// (`krew/kubectl_complete-runai_gateway`; a `.cmd` on Windows).
+    #[must_use]
+    pub fn complete_script(self) -> String {
+        if self.is_windows() { format!("{COMPLETE}.cmd") } else { COMPLETE.to_owned() }
     }
 
     /// `kubectl-runai_gateway-v0.1.0-x86_64-unknown-linux-musl.tar.gz`; `.zip` on Windows.

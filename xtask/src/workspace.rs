@@ -92,4 +92,10 @@ impl Workspace {
     pub fn license(&self) -> PathBuf {
         self.root.join("LICENSE")
     }
+
+    /// The completion script shipped for `target` (see [`Target::complete_script`]).
+    #[must_use]
+    pub fn complete_script(&self, target: crate::targets::Target) -> PathBuf {
+        self.root.join("krew").join(target.complete_script())
+    }
 }

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use xtask::archive;
 use xtask::dist::{self, Options, elf_interpreter};
 use xtask::manifest::{self, Rules};
-use xtask::targets::{BIN, TARGETS, Target};
+use xtask::targets::{BIN, COMPLETE, TARGETS, Target};
 use xtask::workspace::Workspace;
 
 const TRIPLE: &str = "x86_64-unknown-linux-musl";
@@ -106,7 +106,7 @@ fn archive_holds_exactly_the_static_binary_and_the_license() {
     let r = release();
     let entries = archive::list(&r.archive).unwrap_or_else(|e| panic!("{e:#}"));
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, [BIN, "LICENSE"]);
+    assert_eq!(names, [BIN, "LICENSE", COMPLETE]);
     let license = fs::read(r.ws.license()).unwrap_or_else(|e| panic!("LICENSE: {e}"));
     assert_eq!(entries[1].data, license);
     assert!(String::from_utf8_lossy(&license).contains("Apache License"));
@@ -143,7 +143,7 @@ fn installs_and_runs_the_way_krew_does() {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     installed.sort();
-    assert_eq!(installed, ["LICENSE", BIN]);
+    assert_eq!(installed, ["LICENSE", BIN, COMPLETE]);
     // krew names the link after the plugin, dashes turned into underscores.
     let link = bin_dir.join(format!("kubectl-{}", plugin.metadata.name.replace('-', "_")));
     std::os::unix::fs::symlink(store.join(&platform.bin), &link).unwrap_or_else(|e| panic!("{e}"));
@@ -186,7 +186,8 @@ fn template_renders_all_six_platforms() {
     for t in TARGETS {
         let name = t.archive_name(&ws.tag());
         let path = dir.path().join(&name);
-        archive::pack(t, &exe, &ws.license(), &path, 0).unwrap_or_else(|e| panic!("{e:#}"));
+        archive::pack(t, &exe, &ws.license(), &ws.complete_script(t), &path, 0)
+            .unwrap_or_else(|e| panic!("{e:#}"));
         archives.insert(name, path);
     }
     let out = dir.path().join("out");

@@ -123,6 +123,14 @@ impl PartialEq for CheckMeta {
 
 impl Eq for CheckMeta {}
 
+/// Where the `docs/checks.md#ID` anchors of findings are published: the build's
+/// `RUNAI_GATEWAY_DOCS_BASE` (a URL ending in `/`, read at compile time), else the repository's
+/// main branch. The human report prints each finding's documentation as this base and its anchor.
+pub const DOCS_BASE: &str = match option_env!("RUNAI_GATEWAY_DOCS_BASE") {
+    Some(base) => base,
+    None => concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/"),
+};
+
 impl CheckMeta {
     /// Anchor in `docs/checks.md`.
     #[must_use]

@@ -29,9 +29,9 @@ pub fn args(upgrade: &HelmUpgrade, version: &str, kube: &KubeArgs) -> Vec<String
         a.extend(["--kubeconfig".into(), k.display().to_string()]);
     }
     if upgrade.kube_context.is_none()
-        && let Some(ctx) = &kube.context
+        && let Some(ctx) = kube.context()
     {
-        a.extend(["--kube-context".into(), ctx.clone()]);
+        a.extend(["--kube-context".into(), ctx.to_owned()]);
     }
     a
 }

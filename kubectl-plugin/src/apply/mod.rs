@@ -208,35 +208,6 @@ fn find_arg<'a>(cmd: &'a clap::Command, name: &str) -> Option<&'a clap::Arg> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::rerun_from;
-
-    fn words(s: &str) -> Vec<String> {
-        s.split(' ').map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn rollback_keeps_the_input_and_connection_and_drops_what_only_apply_takes() {
-        let args = words(
-            "apply --config my.yaml --context prod --phase prepare --timeout=30s --dry-run=server -y --gateway-name gw --diff --no-probe",
-        );
-        assert_eq!(
-            rerun_from(&args, "rollback"),
-            "kubectl runai-gateway rollback --config my.yaml --context prod --timeout=30s --gateway-name gw"
-        );
-    }
-
-    #[test]
-    fn apply_is_repeated_whole_and_quoted() {
-        let args = words("apply --cluster-domain a.example.com --phase introduce --gateway-name $gw --yes");
-        assert_eq!(
-            rerun_from(&args, "apply"),
-            "kubectl runai-gateway apply --cluster-domain a.example.com --phase introduce --gateway-name '$gw' --yes"
-        );
-    }
-}
-
 /// Maps a failed read to its exit code after printing it; other errors go to `main`.
 ///
 /// # Errors
@@ -398,4 +369,33 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         Err(exit) => return Ok(exit),
     };
     Ok(Runner::new(out, &mut clusters, cx, &actions).rollback(&actions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rerun_from;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn rollback_keeps_the_input_and_connection_and_drops_what_only_apply_takes() {
+        let args = words(
+            "apply --config my.yaml --context prod --phase prepare --timeout=30s --dry-run=server -y --gateway-name gw --diff --no-probe",
+        );
+        assert_eq!(
+            rerun_from(&args, "rollback"),
+            "kubectl runai-gateway rollback --config my.yaml --context prod --timeout=30s --gateway-name gw"
+        );
+    }
+
+    #[test]
+    fn apply_is_repeated_whole_and_quoted() {
+        let args = words("apply --cluster-domain a.example.com --phase introduce --gateway-name $gw --yes");
+        assert_eq!(
+            rerun_from(&args, "apply"),
+            "kubectl runai-gateway apply --cluster-domain a.example.com --phase introduce --gateway-name '$gw' --yes"
+        );
+    }
 }

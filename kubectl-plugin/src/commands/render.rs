@@ -13,6 +13,10 @@ use crate::output;
 /// # Errors
 /// Input errors (see [`crate::input::InputError`]) and output write errors.
 pub fn run(args: &RenderArgs, no_color: bool) -> anyhow::Result<Exit> {
+    args.no_cluster.refuse(
+        "`render`",
+        "The plan depends on the input only; to read a cluster, use `status`, `snapshot` or `apply`.",
+    )?;
     let input = merged_input(&args.input)?;
     let plan = compute(&input).map_err(crate::input::InputError::from)?;
     let format = match args.output {

@@ -8,9 +8,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use runai_gateway_core::checks::{Severity, diagnose_with, discover};
+use runai_gateway_core::checks::{Report, Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
+use runai_gateway_core::render::catalog::{catalog_document, catalog_json};
 use runai_gateway_core::render::{ReportFormat, catalog_table, render_report_width};
 use runai_gateway_core::snapshot::Snapshot;
 use runai_gateway_core::spec::SpecInput;
@@ -41,44 +42,114 @@ fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// The live snapshot of the cluster `kube` picks.
+fn live_snapshot(
+    args: &StatusArgs,
+    kube: &crate::kube_args::KubeArgs,
+    input: &SpecInput,
+    color: bool,
+) -> Result<Snapshot, StatusError> {
+    let options = crate::read::snapshot::Options {
+        kube,
+        dns_server: args.dns_server.as_deref(),
+        probe: args.probe,
+        probe_address: args.probe_address.as_deref(),
+        timeout: args.timeout.0,
+        dns: true,
+    };
+    crate::read::snapshot::live(&options, input, color)
+}
+
+/// The report on `snapshot`: the input completed from what the cluster says, every check.
+fn judge(
+    args: &StatusArgs,
+    input: &SpecInput,
+    config: Option<runai_gateway_core::fields::ConfigLayer>,
+    snapshot: &Snapshot,
+) -> anyhow::Result<Report> {
+    let spec = discover(input, snapshot).resolve().map_err(InputError::from)?;
+    // The suggested commands repeat the config layer and name the context the snapshot was read
+    // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
+    let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
+    Ok(diagnose_with(&spec, snapshot, args.now.unwrap_or_else(now_unix), &invocation))
+}
+
+/// The live report on the cluster `kube` picks (one context of a fleet, one round of `--watch`).
+///
+/// # Errors
+/// Input errors and an unreachable cluster.
+pub fn live_report(
+    args: &StatusArgs,
+    kube: &crate::kube_args::KubeArgs,
+    color: bool,
+) -> anyhow::Result<Report> {
+    let (input, config) = read_input(&args.input)?;
+    let snapshot = live_snapshot(args, kube, &input, color)?;
+    judge(args, &input, config, &snapshot)
+}
+
+/// `-o` as the core's report format.
+#[must_use]
+pub fn report_format(args: &StatusArgs) -> ReportFormat {
+    match args.output {
+        StatusOutput::Table => ReportFormat::Table,
+        StatusOutput::Wide => ReportFormat::Wide,
+        StatusOutput::Json => ReportFormat::Json,
+        StatusOutput::Yaml => ReportFormat::Yaml,
+    }
+}
+
 /// Runs `status`.
 ///
 /// # Errors
 /// Input errors, an unreadable snapshot, an unreachable cluster.
 pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     if args.list_checks {
-        output::print(&catalog_table())?;
+        output::print(&match args.output {
+            StatusOutput::Table | StatusOutput::Wide => catalog_table(),
+            StatusOutput::Json => catalog_json(),
+            StatusOutput::Yaml => runai_gateway_core::yaml::to_string(&catalog_document())?,
+        })?;
         return Ok(Exit::Success);
+    }
+    if args.from_file.is_some() {
+        // `--context` may name the snapshot's own context (a suggested command copied from its
+        // report); any other is refused once the snapshot is read.
+        let kube = crate::kube_args::KubeArgs { context: Vec::new(), ..args.kube.clone() };
+        kube.refuse(
+            "`status --from-file`",
+            "The report on a file names the context the snapshot was read from; to read a cluster, drop --from-file.",
+        )?;
+    }
+    if crate::commands::fleet::wanted(args) {
+        return crate::commands::fleet::run(args, no_color);
     }
     let (input, config) = read_input(&args.input)?;
     let snapshot = match &args.from_file {
-        Some(path) => read_snapshot(path, &input)?,
-        None => {
-            let options = crate::read::snapshot::Options {
-                kube: &args.kube,
-                dns_server: args.dns_server.as_deref(),
-                probe: args.probe,
-                probe_address: args.probe_address.as_deref(),
-                timeout: args.timeout.0,
-                dns: true,
-            };
-            crate::read::snapshot::live(&options, &input, output::stderr_color(no_color))?
+        Some(path) => {
+            let snapshot = read_snapshot(path, &input)?;
+            if let Some(given) = args.kube.context()
+                && snapshot.context.as_deref() != Some(given)
+            {
+                return Err(crate::kube_args::UsageError(format!(
+                    "`status --from-file` reads no cluster, and --context `{given}` is not the context the snapshot was read from ({}): remove it to diagnose the file, or drop --from-file to read that cluster",
+                    snapshot.context.as_deref().map_or("none recorded".to_owned(), |c| format!("`{c}`"))
+                ))
+                .into());
+            }
+            snapshot
         }
+        None => live_snapshot(args, &args.kube, &input, output::stderr_color(no_color))?,
     };
     if let Some(path) = &args.save_snapshot {
         let text = runai_gateway_core::yaml::to_string(&snapshot)?;
         std::fs::write(path, text)
             .with_context(|| format!("writing the snapshot to `{}`", path.display()))?;
     }
-    let spec = discover(&input, &snapshot).resolve().map_err(InputError::from)?;
-    // The suggested commands repeat the config layer and name the context the snapshot was read
-    // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
-    let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
-    let report = diagnose_with(&spec, &snapshot, args.now.unwrap_or_else(now_unix), &invocation);
-    let format = match args.output {
-        StatusOutput::Table => ReportFormat::Table,
-        StatusOutput::Json => ReportFormat::Json,
-        StatusOutput::Yaml => ReportFormat::Yaml,
+    let report = judge(args, &input, config, &snapshot)?;
+    let format = match report_format(args) {
+        ReportFormat::Table if args.verbose => ReportFormat::Wide,
+        other => other,
     };
     let width = output::width(args.width);
     output::print(&render_report_width(&report, format, output::stdout_color(no_color), width))?;

@@ -159,6 +159,7 @@ pub fn builtins() -> Vec<ResourceType> {
             false,
             any.clone(),
         ),
+        builtin("apps", "v1", "Deployment", "deployments", true, true, &["deploy"], true, any.clone()),
         builtin("networking.k8s.io", "v1", "Ingress", "ingresses", true, true, &["ing"], true, ingress),
         builtin(
             "networking.k8s.io",
