@@ -78,7 +78,7 @@ pub fn judge_then(
         dns: false,
     };
     let snap = crate::read::snapshot::live(&options, input, false)
-        .map_err(|e| ReadError { what: "the cluster".into(), failure: Failure::Transport(e.to_string()) })?;
+        .map_err(|e| ReadError { what: "the cluster".into(), failure: Failure::transport(e.to_string()) })?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));

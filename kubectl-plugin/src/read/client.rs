@@ -4,6 +4,8 @@
 //!
 //! `--dry-run=server` sets `dryRun=All` on every write.
 
+use std::sync::Arc;
+
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, Preconditions,
 };
@@ -20,10 +22,13 @@ use crate::kube_args::{KubeArgs, error_chain};
 /// Objects per page of a LIST.
 const PAGE_SIZE: u32 = 500;
 
-/// Why one request failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why one request failed. A failure without an answer keeps the kube client's error as its
+/// source, so the whole chain (kube, hyper, the socket) is there for whoever reports it; the text
+/// already says it once, in one line, for the step lines of `apply`'s report.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Failure {
     /// The server answered with a `Status`.
+    #[error("HTTP {code} {reason}: {message}")]
     Status {
         /// HTTP code.
         code: u16,
@@ -33,13 +38,14 @@ pub enum Failure {
         message: String,
     },
     /// No answer: connection lost, refused, or `--request-timeout` passed.
-    Transport(String),
+    #[error("no answer: {0}")]
+    Transport(String, #[source] Option<Arc<kube::Error>>),
 }
 
 impl Failure {
     /// Whether no answer came (the write may or may not have happened).
     pub fn is_transport(&self) -> bool {
-        matches!(self, Failure::Transport(_))
+        matches!(self, Failure::Transport(..))
     }
 
     /// Whether this is a server-side apply conflict (409 `Conflict` on a PATCH).
@@ -47,28 +53,24 @@ impl Failure {
         matches!(self, Failure::Status { code: 409, .. })
     }
 
-    fn of(e: &kube::Error) -> Failure {
+    fn of(e: kube::Error) -> Failure {
         match e {
             kube::Error::Api(status) => Failure::Status {
                 code: status.code,
                 reason: status.reason.clone(),
                 message: status.message.clone(),
             },
-            other => Failure::Transport(error_chain(other)),
+            other => Failure::Transport(error_chain(&other), Some(Arc::new(other))),
         }
+    }
+
+    /// No answer, for a reason of this tool's own (a deadline, a kind it does not know).
+    pub fn transport(text: impl Into<String>) -> Failure {
+        Failure::Transport(text.into(), None)
     }
 
     fn is_not_found(&self) -> bool {
         matches!(self, Failure::Status { code: 404, .. })
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Status { code, reason, message } => write!(f, "HTTP {code} {reason}: {message}"),
-            Failure::Transport(m) => write!(f, "no answer: {m}"),
-        }
     }
 }
 
@@ -86,7 +88,7 @@ fn api_resource(kind: &KindInfo) -> ApiResource {
 /// The table's entry for an object's kind.
 fn kind_of(r: &ObjectRef) -> Result<&'static KindInfo, Failure> {
     kinds::lookup(&r.api_version, &r.kind).ok_or_else(|| {
-        Failure::Transport(format!("{} {} is not a kind this tool handles", r.api_version, r.kind))
+        Failure::transport(format!("{} {} is not a kind this tool handles", r.api_version, r.kind))
     })
 }
 
@@ -183,13 +185,13 @@ fn block_on<F: Future>(fut: F) -> Result<F::Output, Failure> {
 
 /// Runs `fut` on the runtime for at most `bound` (`None`: unbounded).
 fn block_on_within<F: Future>(fut: F, bound: Option<std::time::Duration>) -> Result<F::Output, Failure> {
-    let runtime = crate::runtime::get().map_err(Failure::Transport)?;
+    let runtime = crate::runtime::get().map_err(Failure::transport)?;
     match bound {
         None => Ok(runtime.block_on(fut)),
-        Some(b) if b.is_zero() => Err(Failure::Transport(super::deadline::message())),
+        Some(b) if b.is_zero() => Err(Failure::transport(super::deadline::message())),
         Some(b) => runtime
             .block_on(async { tokio::time::timeout(b, fut).await })
-            .map_err(|_| Failure::Transport(super::deadline::message())),
+            .map_err(|_| Failure::transport(super::deadline::message())),
     }
 }
 
@@ -228,7 +230,7 @@ impl Cluster {
     where
         F: Future<Output = Result<T, kube::Error>>,
     {
-        block_on(request(self.client.clone()))?.map_err(|e| Failure::of(&e))
+        block_on(request(self.client.clone()))?.map_err(Failure::of)
     }
 
     /// [`Cluster::call`] bounded by `bound` alone, not the deadline (to release the lock).
@@ -243,7 +245,7 @@ impl Cluster {
     where
         F: Future<Output = Result<T, kube::Error>>,
     {
-        block_on_within(request(self.client.clone()), Some(bound))?.map_err(|e| Failure::of(&e))
+        block_on_within(request(self.client.clone()), Some(bound))?.map_err(Failure::of)
     }
 
     fn api(&self, kind: &KindInfo, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -263,7 +265,7 @@ impl Cluster {
         let api = self.api(kind, Some(&r.namespace));
         match block_on(api.get(&r.name))? {
             Ok(obj) => Ok(Some(to_value(&obj, kind))),
-            Err(e) => match Failure::of(&e) {
+            Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(None),
                 f => Err(f),
             },
@@ -280,7 +282,7 @@ impl Cluster {
         let api = self.api(kind, Some(&r.namespace));
         match block_on_within(api.get(&r.name), Some(super::deadline::GRACE))? {
             Ok(obj) => Ok(Some(to_value(&obj, kind))),
-            Err(e) => match Failure::of(&e) {
+            Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(None),
                 f => Err(f),
             },
@@ -304,7 +306,7 @@ impl Cluster {
         }
         match block_on(list_all(&self.client, kind, namespace, params))? {
             Ok(items) => Ok(items),
-            Err(e) => match Failure::of(&e) {
+            Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(Vec::new()),
                 f => Err(f),
             },
@@ -322,8 +324,7 @@ impl Cluster {
         params.force = force;
         params.dry_run = self.server_dry_run;
         let api = self.api(kind, Some(&r.namespace));
-        let obj =
-            block_on(api.patch(&r.name, &params, &Patch::Apply(manifest)))?.map_err(|e| Failure::of(&e))?;
+        let obj = block_on(api.patch(&r.name, &params, &Patch::Apply(manifest)))?.map_err(Failure::of)?;
         Ok(to_value(&obj, kind))
     }
 
@@ -335,10 +336,10 @@ impl Cluster {
         let r = ObjectRef::of(manifest);
         let kind = kind_of(&r)?;
         let obj: DynamicObject =
-            serde_json::from_value(manifest.clone()).map_err(|e| Failure::Transport(format!("{r}: {e}")))?;
+            serde_json::from_value(manifest.clone()).map_err(|e| Failure::transport(format!("{r}: {e}")))?;
         let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
         let api = self.api(kind, Some(&r.namespace));
-        let made = block_on(api.create(&params, &obj))?.map_err(|e| Failure::of(&e))?;
+        let made = block_on(api.create(&params, &obj))?.map_err(Failure::of)?;
         Ok(to_value(&made, kind))
     }
 
@@ -351,10 +352,10 @@ impl Cluster {
         let r = ObjectRef::of(manifest);
         let kind = kind_of(&r)?;
         let obj: DynamicObject =
-            serde_json::from_value(manifest.clone()).map_err(|e| Failure::Transport(format!("{r}: {e}")))?;
+            serde_json::from_value(manifest.clone()).map_err(|e| Failure::transport(format!("{r}: {e}")))?;
         let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
         let api = self.api(kind, Some(&r.namespace));
-        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(|e| Failure::of(&e))?;
+        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(Failure::of)?;
         Ok(to_value(&made, kind))
     }
 
@@ -372,7 +373,7 @@ impl Cluster {
         let api = self.api(kind, Some(&r.namespace));
         match block_on(api.delete(&r.name, &params))? {
             Ok(_) => Ok(()),
-            Err(e) => match Failure::of(&e) {
+            Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(()),
                 f => Err(f),
             },
@@ -402,7 +403,7 @@ impl Cluster {
             ..SelfSubjectAccessReview::default()
         };
         let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
-        let answer = block_on(api.create(&PostParams::default(), &review))?.map_err(|e| Failure::of(&e))?;
+        let answer = block_on(api.create(&PostParams::default(), &review))?.map_err(Failure::of)?;
         Ok(answer.status.is_some_and(|s| s.allowed))
     }
 }
@@ -463,5 +464,37 @@ impl Clusters {
         if let Some(k) = &mut self.control_plane {
             k.server_dry_run = on;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+    use crate::read::observe::ReadError;
+
+    #[test]
+    fn no_answer_keeps_the_kube_error_and_its_chain_as_sources() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let failure = Failure::of(kube::Error::Service(Box::new(io)));
+        assert!(failure.is_transport());
+        let err = anyhow::Error::new(ReadError { what: "the Gateway".into(), failure });
+        let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+        assert!(chain[0].starts_with("reading the Gateway: no answer: "), "{chain:?}");
+        // The kube error, then the socket's, each a source of the one before.
+        assert!(chain.len() >= 3, "{chain:?}");
+        assert_eq!(chain.last().map(String::as_str), Some("connection refused"), "{chain:?}");
+        // Each is in the first line already: `output::error` prints the line once, no
+        // `caused by:` repeating it.
+        assert!(chain[1..].iter().all(|c| chain[0].contains(c.as_str())), "{chain:?}");
+    }
+
+    #[test]
+    fn an_answer_is_a_status_without_a_source() {
+        let status =
+            kube::core::Status::failure("gateways.gateway.networking.k8s.io is forbidden", "Forbidden")
+                .with_code(403);
+        let failure = Failure::of(kube::Error::Api(Box::new(status)));
+        assert!(std::error::Error::source(&failure).is_none());
+        assert!(failure.to_string().starts_with("HTTP 403 Forbidden: "), "{failure}");
     }
 }

@@ -22,7 +22,8 @@ use crate::exit::Exit;
 pub struct ReadError {
     /// What was being read.
     pub what: String,
-    /// How it failed.
+    /// How it failed (its text is in this error's; its source chain goes on to the kube client's).
+    #[source]
     pub failure: Failure,
 }
 
@@ -32,7 +33,7 @@ impl ReadError {
     pub fn exit(&self) -> Exit {
         match &self.failure {
             Failure::Status { code: 403, .. } => Exit::Refused,
-            Failure::Transport(_) => Exit::Unreachable,
+            Failure::Transport(..) => Exit::Unreachable,
             Failure::Status { .. } => Exit::Failure,
         }
     }
