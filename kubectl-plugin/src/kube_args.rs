@@ -39,16 +39,26 @@ pub struct KubeArgs {
     #[arg(short = 'n', long, value_name = "NAMESPACE", global = true, help_heading = "Kubernetes")]
     pub namespace: Option<String>,
 
-    /// How long one server request may stay silent (connect, read, write; 1s, 2m; a bare number is seconds); 0 leaves the client's own limits (30s to connect, 295s per read). The command's --timeout bounds the whole run either way
+    /// How long one server request may stay silent (connect, read, write; 1s, 2m; a bare number is seconds); 0 leaves the client's own limits (30s to connect, 295s per read). The command's --timeout bounds the whole run either way [default: 30s]
     #[arg(
         long,
         value_name = "DURATION",
-        default_value = DEFAULT_REQUEST_TIMEOUT,
         value_parser = parse_request_timeout,
         global = true,
         help_heading = "Kubernetes"
     )]
-    pub request_timeout: RequestTimeout,
+    pub request_timeout: Option<RequestTimeout>,
+}
+
+impl KubeArgs {
+    /// `--request-timeout`, or [`DEFAULT_REQUEST_TIMEOUT`] when not given. (The flag itself stays
+    /// unset when not given, so that a run reading no cluster can tell it was not given.)
+    #[must_use]
+    pub fn request_timeout(&self) -> RequestTimeout {
+        self.request_timeout
+            .or_else(|| parse_request_timeout(DEFAULT_REQUEST_TIMEOUT).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// `--request-timeout` when not given: unlike kubectl (none), a request that stays silent this
@@ -149,7 +159,7 @@ pub async fn client_config(
         }
         Err(e) => return Err(format!("kubeconfig: {e}")),
     };
-    if let Some(t) = kube.request_timeout.0 {
+    if let Some(t) = kube.request_timeout().0 {
         config.0.read_timeout = Some(t);
         config.0.write_timeout = Some(t);
         config.0.connect_timeout = Some(t);
@@ -253,7 +263,7 @@ impl KubeArgs {
             ("--cluster", self.cluster.is_some()),
             ("--user", self.user.is_some()),
             ("-n/--namespace", self.namespace.is_some()),
-            ("--request-timeout", self.request_timeout.0.is_some()),
+            ("--request-timeout", self.request_timeout.is_some()),
         ];
         refuse_given(&given, what, instead)
     }
@@ -332,7 +342,7 @@ mod tests {
         assert_eq!(k.cluster.as_deref(), Some("c1"));
         assert_eq!(k.user.as_deref(), Some("admin"));
         assert_eq!(k.namespace.as_deref(), Some("runai"));
-        assert_eq!(k.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));
+        assert_eq!(k.request_timeout(), RequestTimeout(Some(Duration::from_secs(30))));
         assert_eq!(parse(&["--namespace", "x"]).namespace.as_deref(), Some("x"));
     }
 
@@ -342,7 +352,7 @@ mod tests {
         assert!(k.kubeconfig.is_none() && k.context.is_empty() && k.namespace.is_none());
         assert!(k.cluster.is_none() && k.user.is_none());
         // Unlike kubectl, a request never waits unbounded by default.
-        assert_eq!(k.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));
+        assert_eq!(k.request_timeout(), RequestTimeout(Some(Duration::from_secs(30))));
     }
 
     #[test]
