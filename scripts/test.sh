@@ -47,7 +47,11 @@ tests "tests" env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_
 # The scale bench at 1,000 workloads, as a smoke run only (the numbers are recorded in
 # docs/performance.md from runs at 1,000, 10,000 and 50,000; nothing here asserts a time). It uses
 # the dev binary the tests above built.
-stage "bench-scale smoke (1,000 workloads)" cargo xtask bench-scale --workloads 1000 --dev
+# The binaries `cargo test --workspace` just built (the plugin for its integration tests, xtask
+# for its own): a `cargo run -p xtask` or `cargo build -p …` here would unify features per
+# package and compile the dependencies a second time.
+stage "bench-scale smoke (1,000 workloads)" target/debug/xtask bench-scale --workloads 1000 \
+  --bin target/debug/kubectl-runai_gateway
 
 # The browser tests: installs wasm-bindgen-cli, Chromium and chromedriver, then runs the
 # bindings in headless Chromium and the page end to end.
