@@ -89,7 +89,9 @@ fn flag_arg(field: &'static Field) -> Option<Arg> {
     let arg = Arg::new(field.path).long(flag.long).help(help).help_heading(flag.heading);
     let arg = match field.kind {
         Kind::Bool => arg.action(ArgAction::SetTrue),
-        Kind::Text => arg.value_parser(value_parser!(String)),
+        // A value may start with `-` (`--cluster-domain -runai.example.com`): the field's own
+        // validation then names what is wrong with it, instead of clap's "unexpected argument".
+        Kind::Text => arg.value_parser(value_parser!(String)).allow_hyphen_values(true),
         Kind::Port => arg.value_parser(value_parser!(u16)),
         Kind::Routes => arg.value_parser(RouteNamespaces::parse_flag),
         Kind::Enum { values } => arg.value_parser(PossibleValuesParser::new(values.iter().map(|c| {

@@ -267,3 +267,19 @@ fn bad_input_is_refused_once_escaped_and_cut() {
     assert!(err.contains("\\u{1b}"), "{err}");
     assert!(err.len() < 4_000, "a 50 KB value is not echoed whole: {} bytes", err.len());
 }
+
+#[test]
+fn a_value_starting_with_a_dash_is_judged_as_the_value_it_is() {
+    use assert_cmd::Command;
+    let out = Command::new(crate::apply_support::BIN)
+        .args(["render", "--cluster-domain", "-runai.example.com"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "invalid input, not a usage error: {err}");
+    assert!(!err.contains("unexpected argument"), "{err}");
+    assert!(err.contains("`clusterDomain` = `-runai.example.com`"), "names the field and value: {err}");
+    assert!(err.contains("starts or ends with `-`"), "says what is wrong: {err}");
+    assert!(out.stdout.is_empty(), "nothing printed on stdout");
+}
