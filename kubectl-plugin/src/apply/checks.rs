@@ -76,6 +76,7 @@ pub fn judge_then(
         probe_address: None,
         timeout: Some(crate::read::deadline::left_capped(READ_BOUND)),
         dns: false,
+        watch_cache: false,
     };
     let snap = crate::read::snapshot::live(&options, input, false)
         .map_err(|e| ReadError { what: "the cluster".into(), failure: Failure::transport(e.to_string()) })?;

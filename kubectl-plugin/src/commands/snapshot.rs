@@ -76,6 +76,7 @@ pub fn run(args: &SnapshotArgs, no_color: bool) -> anyhow::Result<Exit> {
         probe_address: args.probe_address.as_deref(),
         timeout: args.timeout.0,
         dns: true,
+        watch_cache: true,
     };
     let snapshot = collect::live(&options, &input, output::stderr_color(no_color))?;
     let text = match args.output {

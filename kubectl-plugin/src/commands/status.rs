@@ -56,6 +56,7 @@ fn live_snapshot(
         probe_address: args.probe_address.as_deref(),
         timeout: args.timeout.0,
         dns: true,
+        watch_cache: true,
     };
     crate::read::snapshot::live(&options, input, color)
 }

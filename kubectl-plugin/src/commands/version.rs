@@ -237,6 +237,7 @@ fn read(kube: &KubeArgs, timeout: Option<Duration>, no_color: bool) -> Result<Se
         probe_address: None,
         timeout,
         dns: false,
+        watch_cache: false,
     };
     let snapshot =
         crate::read::snapshot::live(&options, &SpecInput::default(), output::stderr_color(no_color))

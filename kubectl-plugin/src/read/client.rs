@@ -333,13 +333,9 @@ impl Cluster {
     /// # Errors
     /// The server's answer (409 when it exists).
     pub fn create(&self, manifest: &Value) -> Result<Value, Failure> {
-        let r = ObjectRef::of(manifest);
-        let kind = kind_of(&r)?;
-        let obj: DynamicObject =
-            serde_json::from_value(manifest.clone()).map_err(|e| Failure::transport(format!("{r}: {e}")))?;
-        let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
-        let api = self.api(kind, Some(&r.namespace));
-        let made = block_on(api.create(&params, &obj))?.map_err(Failure::of)?;
+        let (r, kind, obj, params) = self.whole(manifest)?;
+        let made =
+            block_on(self.api(kind, Some(&r.namespace)).create(&params, &obj))?.map_err(Failure::of)?;
         Ok(to_value(&made, kind))
     }
 
@@ -349,14 +345,24 @@ impl Cluster {
     /// # Errors
     /// The server's answer.
     pub fn replace(&self, manifest: &Value) -> Result<Value, Failure> {
+        let (r, kind, obj, params) = self.whole(manifest)?;
+        let api = self.api(kind, Some(&r.namespace));
+        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(Failure::of)?;
+        Ok(to_value(&made, kind))
+    }
+
+    /// What a write of a whole object (create, replace) sends: the object, its kind and the
+    /// parameters (field manager `runai-gateway`, `dryRun` as set).
+    fn whole(
+        &self,
+        manifest: &Value,
+    ) -> Result<(ObjectRef, &'static KindInfo, DynamicObject, PostParams), Failure> {
         let r = ObjectRef::of(manifest);
         let kind = kind_of(&r)?;
         let obj: DynamicObject =
             serde_json::from_value(manifest.clone()).map_err(|e| Failure::transport(format!("{r}: {e}")))?;
         let params = PostParams { dry_run: self.server_dry_run, field_manager: Some(FIELD_MANAGER.into()) };
-        let api = self.api(kind, Some(&r.namespace));
-        let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(Failure::of)?;
-        Ok(to_value(&made, kind))
+        Ok((r, kind, obj, params))
     }
 
     /// Deletes one object, only if its uid is still `uid` (so a re-created namesake survives).

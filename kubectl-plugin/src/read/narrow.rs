@@ -13,7 +13,7 @@
 //!
 //! Both are small, so `status` and `snapshot` take them from the API server's watch cache
 //! (`resourceVersion=0`: any recent state, no etcd read); `apply`'s checks do not (see
-//! [`cache_ok`]). When the namespaces could not be read, Services fall back to one cluster-wide
+//! `Options::watch_cache`). When the namespaces could not be read, Services fall back to one cluster-wide
 //! LIST, so that nothing is missed; when the routes could not be read, no EndpointSlice is needed.
 
 use std::cell::RefCell;
@@ -24,7 +24,7 @@ use kube::api::ListParams;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Source};
 
-use super::snapshot::{Deadline, Options, fold_list};
+use super::snapshot::{Deadline, fold_list};
 
 /// The kinds read narrowly, after the cluster-wide lists.
 pub(super) const NARROW: [Kind; 2] = [Kind::Service, Kind::EndpointSlice];
@@ -33,13 +33,6 @@ pub(super) const NARROW: [Kind; 2] = [Kind::Service, Kind::EndpointSlice];
 /// the Ingress address looks for).
 fn ingress_namespace(name: &str) -> bool {
     name.contains("ingress") || name.contains("haproxy")
-}
-
-/// Whether reads may come from the watch cache (`resourceVersion=0`): yes for `status` and
-/// `snapshot`, which report what they saw; no for `apply`'s checks (the one caller that resolves
-/// no DNS), which gate writes and must see the latest state.
-pub(super) fn cache_ok(opts: &Options<'_>) -> bool {
-    opts.dns
 }
 
 fn params(cached: bool) -> ListParams {

@@ -58,6 +58,10 @@ pub struct Options<'a> {
     pub timeout: Option<Duration>,
     /// Resolve the DNS records (`apply`'s checks read only the cluster).
     pub dns: bool,
+    /// Whether the narrow reads may come from the API server's watch cache
+    /// (`resourceVersion=0`): yes for a report of what was seen (`status`, `snapshot`); no for
+    /// reads that gate writes (`apply`'s checks), which must see the latest state.
+    pub watch_cache: bool,
 }
 
 /// Reads the live cluster into a snapshot.
@@ -271,8 +275,7 @@ async fn collect(
     }
     // Services and EndpointSlices: only those the checks judge, now that the namespaces and
     // routes are known.
-    let narrow =
-        super::narrow::read(&client, &ingest, &sources, &deadline, super::narrow::cache_ok(opts)).await;
+    let narrow = super::narrow::read(&client, &ingest, &sources, &deadline, opts.watch_cache).await;
     sources.extend(narrow);
     let mut ingest = ingest.into_inner();
     match cp {
