@@ -13,6 +13,7 @@ use crate::plan::{BUNDLE_FILE, BUNDLE_MARKER, Plan, Step};
 pub mod catalog;
 pub mod fleet;
 mod layout;
+pub mod ticket;
 use layout::{command_lines, wrap_opt};
 
 /// The output forms of `render`.
@@ -26,11 +27,14 @@ pub enum Format {
     Helm,
     /// A human summary.
     Plan,
+    /// A change ticket in Markdown (GitHub, Jira): the plan, the objects, the commands, the DNS
+    /// records and the rollback steps.
+    Markdown,
 }
 
 impl Format {
     /// The names accepted by `-o`.
-    pub const NAMES: [&'static str; 4] = ["yaml", "json", "helm", "plan"];
+    pub const NAMES: [&'static str; 5] = ["yaml", "json", "helm", "plan", "markdown"];
 
     /// Parses an `-o` value.
     #[must_use]
@@ -40,6 +44,7 @@ impl Format {
             "json" => Some(Format::Json),
             "helm" => Some(Format::Helm),
             "plan" => Some(Format::Plan),
+            "markdown" => Some(Format::Markdown),
             _ => None,
         }
     }
@@ -61,6 +66,7 @@ pub fn render_width(plan: &Plan, format: Format, color: bool, width: Option<usiz
         Format::Json => json(plan),
         Format::Helm => shell_script(plan),
         Format::Plan => summary_width(plan, color, width),
+        Format::Markdown => ticket::plan_markdown(plan),
     }
 }
 
@@ -387,6 +393,10 @@ pub enum ReportFormat {
     Yaml,
     /// [`ReportFormat::Table`], and every skipped check with its reason (`-o wide`, `-v`).
     Wide,
+    /// A change ticket in Markdown (GitHub, Jira).
+    Markdown,
+    /// A change ticket as one self-contained HTML page.
+    Html,
 }
 
 /// Renders a diagnosis.
@@ -414,6 +424,8 @@ pub fn render_report_width(
         ReportFormat::Yaml => crate::yaml::to_string(report).unwrap_or_default(),
         ReportFormat::Table => report_table(report, color, width, false),
         ReportFormat::Wide => report_table(report, color, width, true),
+        ReportFormat::Markdown => ticket::report_markdown(report),
+        ReportFormat::Html => ticket::report_html(report),
     }
 }
 

@@ -4,6 +4,7 @@ mod common;
 
 mod diagnose;
 mod golden;
+mod ticket;
 mod typed;
 mod validation;
 mod x509_reader;

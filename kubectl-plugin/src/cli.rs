@@ -97,6 +97,10 @@ pub enum StatusOutput {
     Json,
     /// One YAML document, same content as JSON
     Yaml,
+    /// A change ticket in Markdown, to paste into a GitHub issue or a Jira ticket
+    Markdown,
+    /// A change ticket as one self-contained HTML page (inline CSS, no script, no requests)
+    Html,
 }
 
 /// `--fail-on`.
@@ -197,6 +201,8 @@ pub enum RenderOutput {
     Helm,
     /// A human summary: listeners, secrets, DNS records and the numbered steps
     Plan,
+    /// A change ticket in Markdown: the plan, objects, commands, DNS records and rollback steps
+    Markdown,
 }
 
 /// Arguments of `render`.

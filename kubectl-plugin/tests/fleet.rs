@@ -100,6 +100,12 @@ fn three_clusters_one_down_one_summary_and_the_worst_exit_code() {
     assert!(table.stdout.contains("=== context eu ===\nGateway runai/runai-gateway"), "{}", table.stdout);
     assert!(table.stdout.contains("=== context down ===\nnot read: cannot reach"), "{}", table.stdout);
 
+    // The change ticket: the summary, then each context's report or why it was not read.
+    let md = with(&["--context", "eu", "--context", "down", "-o", "markdown"]);
+    assert_eq!(md.code, 6, "{md:?}");
+    assert!(md.stdout.contains("| `down` | not read |"), "{}", md.stdout);
+    assert!(md.stdout.contains("## Run:ai Gateway API migration status: context `eu`"), "{}", md.stdout);
+
     // Without the dead one the worst is the findings of the others (the two live ones differ).
     let live = with(&["--context", "eu", "--context", "us", "-o", "json"]);
     let alone_codes = [with(&["--context", "eu"]).code, with(&["--context", "us"]).code];

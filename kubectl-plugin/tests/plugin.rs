@@ -21,3 +21,4 @@ mod render;
 mod rollback;
 mod status;
 mod suggested;
+mod tickets;

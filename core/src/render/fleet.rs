@@ -43,7 +43,7 @@ impl Fleet {
     }
 }
 
-fn phase_name(report: &Report) -> String {
+pub(crate) fn phase_name(report: &Report) -> String {
     serde_json::to_value(report.phase).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
@@ -59,6 +59,8 @@ pub fn render_fleet(fleet: &Fleet, format: ReportFormat, color: bool, width: Opt
             s
         }
         ReportFormat::Yaml => crate::yaml::to_string(fleet).unwrap_or_default(),
+        ReportFormat::Markdown => super::ticket::fleet_markdown(fleet),
+        ReportFormat::Html => super::ticket::fleet_html(fleet),
         ReportFormat::Table | ReportFormat::Wide => {
             let mut out = fleet_summary(fleet, width);
             for entry in &fleet.reports {

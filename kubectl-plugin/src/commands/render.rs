@@ -24,9 +24,11 @@ pub fn run(args: &RenderArgs, no_color: bool) -> anyhow::Result<Exit> {
         RenderOutput::Json => Format::Json,
         RenderOutput::Helm => Format::Helm,
         RenderOutput::Plan => Format::Plan,
+        RenderOutput::Markdown => Format::Markdown,
     };
-    // The summary shows warnings inline; other formats are data, so warnings go to stderr.
-    if format != Format::Plan {
+    // The summary and the ticket show warnings inline; other formats are data, so warnings go
+    // to stderr.
+    if !matches!(format, Format::Plan | Format::Markdown) {
         let color = output::stderr_color(no_color);
         for w in &plan.warnings {
             output::warn(w, color);

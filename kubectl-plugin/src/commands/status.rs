@@ -97,6 +97,8 @@ pub fn report_format(args: &StatusArgs) -> ReportFormat {
         StatusOutput::Wide => ReportFormat::Wide,
         StatusOutput::Json => ReportFormat::Json,
         StatusOutput::Yaml => ReportFormat::Yaml,
+        StatusOutput::Markdown => ReportFormat::Markdown,
+        StatusOutput::Html => ReportFormat::Html,
     }
 }
 
@@ -110,6 +112,13 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             StatusOutput::Table | StatusOutput::Wide => catalog_table(),
             StatusOutput::Json => catalog_json(),
             StatusOutput::Yaml => runai_gateway_core::yaml::to_string(&catalog_document())?,
+            StatusOutput::Markdown => runai_gateway_core::render::catalog_markdown(),
+            StatusOutput::Html => {
+                return Err(crate::kube_args::UsageError(
+                    "`status --list-checks` prints the catalog as a table, JSON, YAML or Markdown, not HTML: use -o markdown".to_owned(),
+                )
+                .into());
+            }
         })?;
         return Ok(Exit::Success);
     }
