@@ -37,7 +37,7 @@ fn md_escape(text: &str) -> String {
 /// code spans, everything else escaped. Unbalanced backticks are escaped like any other text.
 fn md_prose(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return md_escape(text);
     }
     parts.iter().enumerate().map(|(i, p)| if i % 2 == 1 { md_code(p) } else { md_escape(p) }).collect()
@@ -378,7 +378,7 @@ fn esc(text: &str) -> String {
 /// The tool's prose for HTML: code spans as `<code>`, everything escaped.
 fn html_prose(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return esc(text);
     }
     parts
