@@ -20,6 +20,7 @@ pub mod certmanager;
 pub mod checks;
 pub mod controllers;
 pub mod diff;
+pub mod externaldns;
 pub mod engine;
 pub mod fields;
 pub mod helm;
