@@ -214,9 +214,9 @@ impl ExternalDns {
     /// Whether a resource with `annotations` is ignored through the `controller` annotation.
     #[must_use]
     pub fn ignores(&self, annotations: &BTreeMap<String, String>) -> bool {
-        self.prefixes().iter().any(|p| {
-            annotations.get(&format!("{p}controller")).is_some_and(|v| v != "dns-controller")
-        })
+        self.prefixes()
+            .iter()
+            .any(|p| annotations.get(&format!("{p}controller")).is_some_and(|v| v != "dns-controller"))
     }
 
     /// The `kubectl annotate` command that makes it ignore an object.
@@ -367,9 +367,18 @@ mod tests {
     fn reads_the_arguments_in_both_spellings() {
         let d = deployment(
             "registry.k8s.io/external-dns/external-dns:v0.14.2",
-            &["--source=ingress", "--source", "gateway-httproute", "--domain-filter=example.com",
-              "--exclude-domains=internal.example.com,lab.example.com", "--policy=upsert-only",
-              "--registry=txt", "--txt-owner-id=prod", "--annotation-filter=dns in (public)", "--once"],
+            &[
+                "--source=ingress",
+                "--source",
+                "gateway-httproute",
+                "--domain-filter=example.com",
+                "--exclude-domains=internal.example.com,lab.example.com",
+                "--policy=upsert-only",
+                "--registry=txt",
+                "--txt-owner-id=prod",
+                "--annotation-filter=dns in (public)",
+                "--once",
+            ],
         );
         let e = ExternalDns::from_deployment(&d).expect("external-dns");
         assert_eq!(e.sources, ["ingress", "gateway-httproute"]);
@@ -434,7 +443,10 @@ mod tests {
             tls_hosts: vec!["runai.example.com".into()],
             external_dns_annotations: ann,
         };
-        assert_eq!(ingress_hostnames(&ing, &e.prefixes()), ["a.example.com", "b.example.com", "runai.example.com"]);
+        assert_eq!(
+            ingress_hostnames(&ing, &e.prefixes()),
+            ["a.example.com", "b.example.com", "runai.example.com"]
+        );
         let mut ann = BTreeMap::new();
         assert!(!e.ignores(&ann));
         ann.insert(format!("{LEGACY_PREFIX}controller"), "dns-controller".into());

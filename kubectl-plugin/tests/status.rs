@@ -143,12 +143,20 @@ const CASES: &[Case] = &[
     case("status/healthy-migrated", &["dns-still-on-ingress"]),
     with_dns(case("status/healthy", &["dns-partly-switched"]), Dns::Split),
     with_dns(case("status/external-dns", &[]), Dns::Gateway),
-    with_dns(case("status/external-dns-no-gateway-source", &["external-dns-no-gateway-source"]), Dns::Gateway),
+    with_dns(
+        case("status/external-dns-no-gateway-source", &["external-dns-no-gateway-source"]),
+        Dns::Gateway,
+    ),
     with_dns(case("status/external-dns-domain-filtered", &["external-dns-domain-filtered"]), Dns::Gateway),
     with_dns(case("status/external-dns-gateway-filtered", &["external-dns-gateway-filtered"]), Dns::Gateway),
-    with_dns(case("status/external-dns-annotation-filter", &["external-dns-annotation-filter"]), Dns::Gateway),
+    with_dns(
+        case("status/external-dns-annotation-filter", &["external-dns-annotation-filter"]),
+        Dns::Gateway,
+    ),
     with_dns(case("status/external-dns-upsert-only", &["external-dns-upsert-only"]), Dns::Gateway),
     case("status/external-dns-ingress-claims", &["external-dns-ingress-claims"]),
+    case("status/external-dns-ingress-released", &[]),
+    case("status/external-dns-new-prefix", &["external-dns-ingress-claims"]),
 ];
 
 fn start(fixture: &str, setup: Setup) -> TestServer {
@@ -486,8 +494,11 @@ fn status_reads_most_kinds_cluster_wide_and_services_and_endpointslices_by_name(
     assert!(queries.iter().any(|q| q.contains("fieldSelector=type%3Dkubernetes.io%2Ftls")), "{queries:?}");
     assert!(queries.iter().any(|q| q.contains("labelSelector=owner%3Dhelm")), "{queries:?}");
     // Deployments: external-dns's only, by its label.
-    let deployments: Vec<String> =
-        wide.iter().filter(|r| r.resource.as_deref() == Some("deployments")).map(|r| r.query.clone()).collect();
+    let deployments: Vec<String> = wide
+        .iter()
+        .filter(|r| r.resource.as_deref() == Some("deployments"))
+        .map(|r| r.query.clone())
+        .collect();
     assert!(
         deployments.iter().all(|q| q.contains("labelSelector=app.kubernetes.io%2Fname%3Dexternal-dns")),
         "{deployments:?}"

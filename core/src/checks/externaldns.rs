@@ -180,7 +180,8 @@ fn annotation_filter(cx: &Cx<'_>) -> Outcome {
                 }
             }
             if !matched {
-                let names: Vec<String> = routes.iter().map(|r| format!("{}/{}", r.namespace, r.name)).collect();
+                let names: Vec<String> =
+                    routes.iter().map(|r| format!("{}/{}", r.namespace, r.name)).collect();
                 let first = routes[0];
                 out.push(
                     draft(
