@@ -130,6 +130,7 @@ impl Ingest {
             Kind::Ingress => self.ingress(obj),
             Kind::KnativeServing => self.knative(obj),
             Kind::RunaiConfig => self.runai_config(obj),
+            Kind::Deployment => self.deployment(obj),
         };
         if kept {
             self.count(kind);
@@ -156,6 +157,7 @@ impl Ingest {
             ("networking.k8s.io", "Ingress") => Kind::Ingress,
             ("operator.knative.dev", "KnativeServing") => Kind::KnativeServing,
             ("run.ai", "RunaiConfig") => Kind::RunaiConfig,
+            ("apps", "Deployment") => Kind::Deployment,
             _ => return None,
         })
     }
@@ -294,6 +296,15 @@ impl Ingest {
                 })
                 .collect(),
             managed_by_tool: managed_by_tool(obj),
+            annotations: obj["metadata"]["annotations"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| *k != "kubectl.kubernetes.io/last-applied-configuration")
+                        .map(|(k, v)| (k.clone(), s(v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
             namespace,
             name,
         });
@@ -422,10 +433,25 @@ impl Ingest {
                 .filter_map(|i| opt_s(&i["ip"]).or_else(|| opt_s(&i["hostname"])))
                 .collect(),
             managed,
+            tls_hosts: array(&obj["spec"]["tls"])
+                .iter()
+                .flat_map(|t| array(&t["hosts"]).iter().filter_map(opt_s))
+                .collect(),
+            external_dns_annotations: crate::externaldns::own_annotations(ann),
             namespace,
             name,
         });
         true
+    }
+
+    fn deployment(&mut self, obj: &Value) -> bool {
+        match crate::externaldns::ExternalDns::from_deployment(obj) {
+            Some(e) => {
+                self.snapshot.external_dns.push(e);
+                true
+            }
+            None => false,
+        }
     }
 
     fn knative(&mut self, obj: &Value) -> bool {
@@ -501,6 +527,7 @@ impl Ingest {
         sn.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         sn.ingresses.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         sn.knative_servings.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        sn.external_dns.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         sn.helm_releases
             .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
         self.snapshot

@@ -101,6 +101,7 @@ pub const KINDS: &[KindInfo] = &[
         false,
     ),
     kind("run.ai/v1", "RunaiConfig", "runaiconfigs", true, Some(Kind::RunaiConfig), false),
+    kind("apps/v1", "Deployment", "deployments", true, Some(Kind::Deployment), false),
 ];
 
 /// The entry for `api_version` and `kind`.

@@ -21,6 +21,7 @@ pub mod checks;
 pub mod controllers;
 pub mod diff;
 pub mod engine;
+pub mod externaldns;
 pub mod fields;
 pub mod helm;
 pub mod hostname;

@@ -42,11 +42,13 @@ pub enum Kind {
     RunaiConfig,
     /// Helm releases of the control plane when it lives in another context.
     ControlPlaneRelease,
+    /// `apps/v1` Deployments (external-dns only is kept).
+    Deployment,
 }
 
 impl Kind {
     /// Every kind, in reading order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::CustomResourceDefinition,
         Kind::GatewayClass,
         Kind::Gateway,
@@ -60,6 +62,7 @@ impl Kind {
         Kind::KnativeServing,
         Kind::RunaiConfig,
         Kind::ControlPlaneRelease,
+        Kind::Deployment,
     ];
 
     /// `resource.group` as RBAC and `kubectl` name it (from [`crate::kinds::KINDS`]).
@@ -272,6 +275,10 @@ pub struct HttpRoute {
     pub parents: Vec<RouteParentStatus>,
     /// Carries the tool's `managed-by` label.
     pub managed_by_tool: bool,
+    /// Annotations (external-dns's `--annotation-filter` reads them), without
+    /// `kubectl.kubernetes.io/last-applied-configuration`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A listener policy that may turn on WebSocket upgrades.
@@ -389,6 +396,12 @@ pub struct Ingress {
     pub addresses: Vec<String>,
     /// Owned by a Helm release or an operator (not created by hand).
     pub managed: bool,
+    /// TLS hosts (external-dns publishes them too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_hosts: Vec<String>,
+    /// The annotations external-dns reads (`external-dns.*` keys only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_dns_annotations: BTreeMap<String, String>,
 }
 
 /// Knative Serving as the operator reports it.
@@ -537,6 +550,9 @@ pub struct Snapshot {
     /// HTTPS probes (live, with `--probe`).
     #[serde(default)]
     pub probes: Vec<Probe>,
+    /// external-dns Deployments, their arguments read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_dns: Vec<crate::externaldns::ExternalDns>,
 }
 
 impl Snapshot {

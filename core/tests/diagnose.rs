@@ -220,6 +220,7 @@ fn ten_thousand_refused_routes_are_one_finding_each_check() {
                 conditions: vec![cond("Accepted"), cond("ResolvedRefs")],
             }],
             managed_by_tool: false,
+            annotations: std::collections::BTreeMap::new(),
         });
     }
     let spec = discover(&SpecInput::default(), &snap).resolve().expect("spec");

@@ -142,6 +142,21 @@ const CASES: &[Case] = &[
     with_dns(case("status/healthy", &["dns-points-elsewhere"]), Dns::Elsewhere),
     case("status/healthy-migrated", &["dns-still-on-ingress"]),
     with_dns(case("status/healthy", &["dns-partly-switched"]), Dns::Split),
+    with_dns(case("status/external-dns", &[]), Dns::Gateway),
+    with_dns(
+        case("status/external-dns-no-gateway-source", &["external-dns-no-gateway-source"]),
+        Dns::Gateway,
+    ),
+    with_dns(case("status/external-dns-domain-filtered", &["external-dns-domain-filtered"]), Dns::Gateway),
+    with_dns(case("status/external-dns-gateway-filtered", &["external-dns-gateway-filtered"]), Dns::Gateway),
+    with_dns(
+        case("status/external-dns-annotation-filter", &["external-dns-annotation-filter"]),
+        Dns::Gateway,
+    ),
+    with_dns(case("status/external-dns-upsert-only", &["external-dns-upsert-only"]), Dns::Gateway),
+    case("status/external-dns-ingress-claims", &["external-dns-ingress-claims"]),
+    case("status/external-dns-ingress-released", &[]),
+    case("status/external-dns-new-prefix", &["external-dns-ingress-claims"]),
 ];
 
 fn start(fixture: &str, setup: Setup) -> TestServer {
@@ -169,6 +184,7 @@ fn start(fixture: &str, setup: Setup) -> TestServer {
 fn everything_but_ingresses() -> Vec<Rule> {
     let mut rules: Vec<Rule> = [
         "",
+        "apps",
         "apiextensions.k8s.io",
         "gateway.networking.k8s.io",
         "gateway.kgateway.dev",
@@ -300,6 +316,46 @@ fn the_phase_follows_the_migration() {
 }
 
 #[test]
+fn external_dns_is_judged_the_same_live_and_from_file() {
+    // The Deployment's arguments are kept in the snapshot, reduced: the same findings offline.
+    for fixture in ["status/external-dns-ingress-claims", "status/external-dns-annotation-filter"] {
+        let server = TestServer::with_fixture(fixture);
+        let dns = Dns::Ingress.start();
+        let saved = server.scratch_dir().join("saved.yaml");
+        let saved_arg = saved.to_str().unwrap();
+        let live = status(&server, &dns.arg(), &["-o", "json", "--save-snapshot", saved_arg]);
+        let ids = finding_ids(&live.json());
+        assert!(ids.iter().any(|id| id.starts_with("external-dns-")), "{fixture}: {ids:?}");
+        let file = run(
+            &["status", "--from-file", saved_arg, "--now", &server.now().to_string(), "-o", "json"],
+            Path::new("."),
+        );
+        assert_eq!((file.code, &file.stdout), (live.code, &live.stdout), "{fixture}: {}", file.stderr);
+        let text = std::fs::read_to_string(&saved).unwrap();
+        assert!(text.contains("externalDns:") && text.contains("gateway-httproute"), "{text}");
+    }
+    // What the finding says: which Ingress, which hostnames, and the annotation that releases them.
+    let server = TestServer::with_fixture("status/external-dns-ingress-claims");
+    let dns = Dns::Ingress.start();
+    let report = status(&server, &dns.arg(), &["-o", "json"]).json();
+    let claims: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "external-dns-ingress-claims")
+        .collect();
+    let star = claims
+        .iter()
+        .find(|f| f["resource"] == "Ingress runai/runai-cluster-domain-star-ingress")
+        .expect("the wildcard Ingress");
+    assert!(star["message"].as_str().unwrap().contains("`*.runai.example.com`"), "{star}");
+    assert_eq!(
+        star["fix"],
+        "kubectl annotate ingress runai-cluster-domain-star-ingress -n runai external-dns.alpha.kubernetes.io/controller=runai-gateway"
+    );
+}
+
+#[test]
 fn live_and_from_file_reports_are_identical() {
     // DNS answers and a finding naming the random DNS labels: the saved snapshot must carry them.
     let server = TestServer::with_fixture("status/healthy-migrated");
@@ -403,6 +459,7 @@ fn status_reads_most_kinds_cluster_wide_and_services_and_endpointslices_by_name(
         ("ingresses", 1),
         ("knativeservings", 1),
         ("runaiconfigs", 1),
+        ("deployments", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -436,6 +493,16 @@ fn status_reads_most_kinds_cluster_wide_and_services_and_endpointslices_by_name(
         wide.iter().filter(|r| r.resource.as_deref() == Some("secrets")).map(|r| r.query.clone()).collect();
     assert!(queries.iter().any(|q| q.contains("fieldSelector=type%3Dkubernetes.io%2Ftls")), "{queries:?}");
     assert!(queries.iter().any(|q| q.contains("labelSelector=owner%3Dhelm")), "{queries:?}");
+    // Deployments: external-dns's only, by its label.
+    let deployments: Vec<String> = wide
+        .iter()
+        .filter(|r| r.resource.as_deref() == Some("deployments"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(
+        deployments.iter().all(|q| q.contains("labelSelector=app.kubernetes.io%2Fname%3Dexternal-dns")),
+        "{deployments:?}"
+    );
 }
 
 #[test]

@@ -30,13 +30,15 @@ pub enum Category {
     RunaiSettings,
     /// DNS records.
     Dns,
+    /// external-dns: whether it publishes the Gateway's hostnames.
+    ExternalDns,
     /// HTTPS through the Gateway.
     Connectivity,
 }
 
 impl Category {
     /// Every category, in report order.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::Prerequisites,
         Category::Controller,
         Category::Gateway,
@@ -45,6 +47,7 @@ impl Category {
         Category::Knative,
         Category::RunaiSettings,
         Category::Dns,
+        Category::ExternalDns,
         Category::Connectivity,
     ];
 
@@ -60,6 +63,7 @@ impl Category {
             Category::Knative => "Knative",
             Category::RunaiSettings => "Run:ai settings",
             Category::Dns => "DNS",
+            Category::ExternalDns => "external-dns",
             Category::Connectivity => "Connectivity",
         }
     }
@@ -178,6 +182,7 @@ const PARTS: [&[CheckMeta]; Category::ALL.len()] = [
     super::knative::CHECKS,
     super::runai::CHECKS,
     super::dns::CHECKS,
+    super::externaldns::CHECKS,
     super::connectivity::CHECKS,
 ];
 

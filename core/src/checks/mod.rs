@@ -30,6 +30,7 @@ mod context;
 mod controller;
 mod discover;
 mod dns;
+mod externaldns;
 mod gateway;
 mod knative;
 mod phase;

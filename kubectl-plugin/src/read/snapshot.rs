@@ -144,6 +144,9 @@ impl ListSpec {
     }
 }
 
+/// The label selector of external-dns's Deployments.
+const EXTERNAL_DNS_SELECTOR: &str = "app.kubernetes.io/name=external-dns";
+
 /// The Helm label selector for the release secrets of `names`.
 fn helm_selector(names: &[String]) -> String {
     format!("owner=helm,name in ({})", names.join(","))
@@ -161,6 +164,8 @@ fn lists(releases: &[String]) -> Vec<ListSpec> {
                 ListSpec::new(kind).fields("type=kubernetes.io/tls"),
                 ListSpec::new(kind).labels(&helm_selector(releases)),
             ],
+            // external-dns only, by the label its chart and manifests set.
+            Kind::Deployment => vec![ListSpec::new(kind).labels(EXTERNAL_DNS_SELECTOR)],
             _ => vec![ListSpec::new(kind)],
         })
         .collect()
@@ -379,7 +384,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_are_two_filtered_lists_narrow_kinds_none_and_every_other_kind_one() {
+    fn secrets_are_two_filtered_lists_deployments_one_narrow_kinds_none_and_every_other_kind_one() {
         let specs = lists(&["a".into()]);
         for kind in Kind::ALL {
             let n = specs.iter().filter(|s| s.kind == kind).count();
@@ -390,8 +395,9 @@ mod tests {
             };
             assert_eq!(n, want, "{kind:?}");
         }
-        assert!(specs.iter().filter(|s| s.kind == Kind::Secret).all(ListSpec::filtered));
-        assert!(specs.iter().filter(|s| s.kind != Kind::Secret).all(|s| !s.filtered()));
+        let filtered = [Kind::Secret, Kind::Deployment];
+        assert!(specs.iter().filter(|s| filtered.contains(&s.kind)).all(ListSpec::filtered));
+        assert!(specs.iter().filter(|s| !filtered.contains(&s.kind)).all(|s| !s.filtered()));
     }
 
     #[test]

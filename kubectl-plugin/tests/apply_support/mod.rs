@@ -223,7 +223,9 @@ impl<S: Store> Harness<S> {
                     }
                 },
             };
-            std::fs::write(req.with_extension("done"), code.to_string()).unwrap();
+            // Written whole, then renamed: the stand-in must never read a `.done` still empty.
+            std::fs::write(req.with_extension("done-tmp"), code.to_string()).unwrap();
+            std::fs::rename(req.with_extension("done-tmp"), req.with_extension("done")).unwrap();
             std::fs::remove_file(&req).unwrap();
         }
     }
