@@ -606,16 +606,16 @@ pub enum SnapshotFileError {
 /// # Errors
 /// Syntax errors, an unknown schema, or a file with nothing this tool reads.
 pub fn snapshot_from_text(text: &str, releases: &[&str]) -> Result<Snapshot, SnapshotFileError> {
-    let docs: Vec<Value> =
-        crate::yaml::from_multi_str(text).map_err(|e| SnapshotFileError::Syntax(e.to_string()))?;
-    if let [doc] = docs.as_slice()
-        && let Some(schema) = doc["schema"].as_str()
+    let stream = crate::yaml::Stream::read(text).map_err(|e| SnapshotFileError::Syntax(e.to_string()))?;
+    if stream.len() == 1
+        && let Some(schema) = stream.string_at(0, "schema")
     {
         if schema != SNAPSHOT_SCHEMA {
             return Err(SnapshotFileError::Schema(schema.to_owned()));
         }
-        return serde_json::from_value(doc.clone()).map_err(|e| SnapshotFileError::Syntax(e.to_string()));
+        return stream.get(0).map_err(|e| SnapshotFileError::Syntax(e.to_string()));
     }
+    let docs: Vec<Value> = stream.all().map_err(|e| SnapshotFileError::Syntax(e.to_string()))?;
     let mut ingest = Ingest::new(None, releases);
     // A dump is taken as the complete state: a kind without objects was empty, not unread.
     for kind in Kind::ALL {

@@ -168,6 +168,33 @@ fn errors_name_the_line_and_column_and_show_the_text() {
     }
 }
 
+/// A snapshot document is read straight from the YAML nodes into the model (not through
+/// `serde_json::Value`), so what does not fit names its line and column; and a struct is read
+/// from a mapping only (a sequence or a scalar in its place is refused, naming what was found).
+#[test]
+fn a_snapshot_document_that_does_not_fit_names_the_line() {
+    use runai_gateway_core::ingest::{SnapshotFileError, snapshot_from_text};
+    let schema = runai_gateway_core::snapshot::SNAPSHOT_SCHEMA;
+    let text = format!("schema: {schema}\ngateways: 7\n");
+    let Err(SnapshotFileError::Syntax(err)) = snapshot_from_text(&text, &[]) else {
+        panic!("{text} was read");
+    };
+    assert!(err.starts_with("error: line 2 column 11: "), "{err}");
+    assert!(err.contains("\n2 | gateways: 7"), "{err}");
+    // A quoted schema is the same schema; a number under `schema` is no schema (the file is
+    // then read as Kubernetes objects, of which it has none).
+    let quoted = format!("schema: \"{schema}\"\ngateways: 7\n");
+    assert!(matches!(snapshot_from_text(&quoted, &[]), Err(SnapshotFileError::Syntax(_))));
+    assert!(matches!(snapshot_from_text("schema: 1\n", &[]), Err(SnapshotFileError::Unrecognised)));
+    for (text, says) in [
+        ("gateway: [a, b]\n", "line 1 column 10: expected a mapping, found a sequence"),
+        ("gateway: name\n", "line 1 column 10: expected a mapping, found the scalar `name`"),
+    ] {
+        let err = runai_gateway_core::SpecInput::from_yaml(text).expect_err(text).to_string();
+        assert!(err.starts_with(&format!("error: {says}")), "{text:?}: {err}");
+    }
+}
+
 #[test]
 fn hostile_nesting_and_aliases_are_refused_not_fatal() {
     let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));

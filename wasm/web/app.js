@@ -2,7 +2,13 @@
 // No framework and no network: the only requests are for this page's own files. The calculator
 // module loads with the page; the diagnostics module (the YAML parser, the snapshot reader, the
 // certificate and gzip decoders) only when the Diagnose view opens or a config file is imported.
-import init, * as core from './pkg/calculator.js';
+'use strict';
+// A classic script (see index.html): the calculator's glue (`pkg/calculator.js`, wasm-bindgen's
+// `no-modules` target) ran just before and declared the engine as `wasm_bindgen` in the global
+// scope: calling it starts the engine, and its properties are the engine's functions.
+// eslint-disable-next-line no-undef
+const core = wasm_bindgen;
+const init = (options) => core(options);
 
 const $ = (id) => document.getElementById(id);
 const controls = () => [...document.querySelectorAll('#form [data-field]')];
@@ -866,6 +872,7 @@ async function main() {
   // The module index.html began compiling; if that failed (a server that does not send
   // `application/wasm`), the glue fetches and instantiates it itself.
   const compiled = await (window.calculatorWasm ?? Promise.reject(new Error('not started'))).catch(() => undefined);
+  performance.mark('wasm-compiled');
   await init(compiled ? { module_or_path: compiled } : undefined);
   performance.mark('engine-ready');
   $('version').textContent = ` (runai-gateway ${core.version()})`;

@@ -5,7 +5,8 @@
 //! 1. `cargo build --target wasm32-unknown-unknown --profile wasm-release -p runai-gateway-wasm
 //!    --no-default-features --features MODULE` (opt-level "z", LTO, one codegen unit,
 //!    panic=abort: see the root `Cargo.toml`);
-//! 2. `wasm-bindgen --target web --out-name MODULE`, whose version must equal the
+//! 2. `wasm-bindgen --target TARGET --out-name MODULE` ([`glue_target`]: a classic script for
+//!    the calculator, an ES module for the diagnostics), whose version must equal the
 //!    `wasm-bindgen` crate in `Cargo.lock` (the generated glue and the crate speak one protocol);
 //! 3. `wasm-opt -Oz` where the machine has it (Debian's `binaryen`), kept only when it makes the
 //!    gzipped file smaller.
@@ -215,6 +216,15 @@ pub fn build(root: &Path, target_dir: &Path, use_wasm_opt: bool) -> Result<Page>
     Ok(Page { out, modules })
 }
 
+/// The glue wasm-bindgen writes for a module. The calculator's is a classic script
+/// (`no-modules`: a global `wasm_bindgen`), run by the parser at the end of `index.html`, so the
+/// first preview does not wait for the deferred module scripts; the diagnostics' is an ES module,
+/// which `app.js` imports when the Diagnose view first opens.
+#[must_use]
+pub fn glue_target(module: &str) -> &'static str {
+    if module == "calculator" { "no-modules" } else { "web" }
+}
+
 fn build_module(
     root: &Path,
     target_dir: &Path,
@@ -243,7 +253,14 @@ fn build_module(
 
     let pkg = out.join("pkg");
     run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--remove-name-section", "--remove-producers-section", "--out-name", name])
+        .args([
+            "--target",
+            glue_target(name),
+            "--remove-name-section",
+            "--remove-producers-section",
+            "--out-name",
+            name,
+        ])
         .arg("--out-dir")
         .arg(&pkg)
         .arg(&cargo_wasm))?;

@@ -196,9 +196,38 @@ impl<'de> de::Deserializer<'de> for &Node {
         visitor.visit_unit()
     }
 
+    // A struct or map is read from a mapping only, and a sequence from a sequence: through
+    // `deserialize_any`, every struct's visitor would also be compiled for a sequence and for
+    // each kind of scalar (a copy of its fields' code that no file uses), which made this
+    // deserializer the largest part of the browser's diagnostics module.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Map(entries) => {
+                visitor.visit_map(Entries { iter: entries.iter(), value: None }).map_err(|e| e.or_at(self.at))
+            }
+            _ => Err(invalid(self, "a mapping")),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.kind {
+            Kind::Seq(items) => visitor.visit_seq(Items(items.iter())).map_err(|e| e.or_at(self.at)),
+            _ => Err(invalid(self, "a sequence")),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
-        seq tuple tuple_struct map struct
+        tuple tuple_struct
     }
 }
 
