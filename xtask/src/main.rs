@@ -105,6 +105,12 @@ enum Command {
         /// Build the binary with the dev profile (the CI smoke run), not release
         #[arg(long)]
         dev: bool,
+        /// Also run this binary (labelled `before`), alternating with the other run by run
+        #[arg(long, value_name = "PATH")]
+        compare: Option<PathBuf>,
+        /// Runs of each command per binary; the table gives the medians
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
     },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
@@ -184,16 +190,23 @@ fn run(cli: Cli) -> Result<()> {
             let visits = bench::run(&dir, runs.max(1), throttle)?;
             print!("{}", bench::report(&visits));
         }
-        Command::BenchScale { workloads, namespaces, fixture, bin, dev } => {
+        Command::BenchScale { workloads, namespaces, fixture, bin, dev, compare, runs } => {
             let binary = match bin {
                 Some(b) => std::fs::canonicalize(&b).with_context(|| format!("--bin {}", b.display()))?,
                 None => build_plugin(&ws, dev)?,
             };
+            let mut binaries = Vec::new();
+            if let Some(c) = compare {
+                let c = std::fs::canonicalize(&c).with_context(|| format!("--compare {}", c.display()))?;
+                binaries.push(("before".to_owned(), c));
+            }
+            binaries.push(("after".to_owned(), binary));
             let opts = scale::Options {
                 workloads,
                 namespaces: namespaces.unwrap_or(workloads / 33 + 1),
                 fixture,
-                binary,
+                binaries,
+                runs,
             };
             let (seed, runs) = scale::run(&opts)?;
             print!("{}", scale::report(&opts, seed, &runs));

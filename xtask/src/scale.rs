@@ -25,8 +25,10 @@ pub struct Options {
     pub namespaces: usize,
     /// The base fixture (a folder of `tests/fixtures`).
     pub fixture: String,
-    /// The plugin binary to run.
-    pub binary: PathBuf,
+    /// The plugin binaries to run, each with a label (`after`, and `before` with `--compare`).
+    pub binaries: Vec<(String, PathBuf)>,
+    /// Runs of each command per binary, the binaries alternating (the medians are reported).
+    pub runs: usize,
 }
 
 /// One measured run.
@@ -34,6 +36,8 @@ pub struct Options {
 pub struct Run {
     /// The command, as a short label.
     pub label: &'static str,
+    /// Which binary (its label in [`Options::binaries`]).
+    pub binary: String,
     /// Exit code.
     pub code: i32,
     /// Wall time, seconds.
@@ -42,10 +46,25 @@ pub struct Run {
     pub max_rss_kib: i64,
     /// Requests to the API server.
     pub requests: usize,
-    /// Bytes of the server's answers.
+    /// Bytes of the server's answers, decoded.
     pub bytes: usize,
+    /// Bytes of the server's answers on the wire (gzip where the client asked for it).
+    pub wire_bytes: usize,
+    /// CPU time of the child, user + system, seconds (10 ms resolution).
+    pub cpu: f64,
     /// Bytes on stdout (the snapshot file's size for `snapshot`).
     pub stdout_bytes: usize,
+}
+
+/// User + system CPU seconds of this process's reaped children (`cutime` + `cstime` of
+/// `/proc/self/stat`, in clock ticks of 1/100 s).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // After the command's name: field 3 (state) is index 0, so cutime (16) and cstime (17).
+    (tick(13) + tick(14)) as f64 / 100.0
 }
 
 /// `VmHWM` of a live process, KiB.
@@ -143,8 +162,15 @@ fn cluster(opts: &Options) -> Vec<Value> {
 }
 
 /// Runs `args` of the binary, measured.
-fn measure(label: &'static str, server: &TestServer, bin: &Path, args: &[&str], dir: &Path) -> Result<Run> {
+fn measure(
+    label: &'static str,
+    server: &TestServer,
+    (binary, bin): (&str, &Path),
+    args: &[&str],
+    dir: &Path,
+) -> Result<Run> {
     server.clear_requests();
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let mut child = Command::new(bin)
         .args(args)
@@ -192,6 +218,7 @@ fn measure(label: &'static str, server: &TestServer, bin: &Path, args: &[&str], 
         std::thread::sleep(std::time::Duration::from_millis(5));
     };
     let wall = started.elapsed().as_secs_f64();
+    let cpu = children_cpu() - cpu_before;
     let stdout_bytes = reader.join().unwrap_or(0);
     let stderr = err_reader.join().unwrap_or_default();
     let code = status.code().unwrap_or(-1);
@@ -202,11 +229,14 @@ fn measure(label: &'static str, server: &TestServer, bin: &Path, args: &[&str], 
     let requests = server.requests();
     Ok(Run {
         label,
+        binary: binary.to_owned(),
         code,
         wall,
+        cpu,
         max_rss_kib,
         requests: requests.len(),
         bytes: requests.iter().map(|r| r.bytes).sum(),
+        wire_bytes: requests.iter().map(|r| r.wire_bytes).sum(),
         stdout_bytes,
     })
 }
@@ -249,35 +279,79 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
     // run waits for a resolver's timeout.
     let dns_addr = nxdomain_server()?;
     let dns = ["--dns-server", dns_addr.as_str()];
-    let mut runs = Vec::new();
     let status_args = [&["status", "-o", "json", "--kubeconfig", kc][..], &dns].concat();
-    runs.push(measure("status -o json", &server, &opts.binary, &status_args, &dir)?);
     let snap_args = [&["snapshot", "-o", "yaml", "--kubeconfig", kc][..], &dns].concat();
-    runs.push(measure("snapshot", &server, &opts.binary, &snap_args, &dir)?);
-    let apply_args =
-        ["apply", "--cluster-domain", "runai.example.com", "--dry-run=server", "--yes", "--kubeconfig", kc];
-    runs.push(measure("apply --dry-run=server", &server, &opts.binary, &apply_args, &dir)?);
+    let apply_args: Vec<&str> = vec![
+        "apply",
+        "--cluster-domain",
+        "runai.example.com",
+        "--dry-run=server",
+        "--yes",
+        "--kubeconfig",
+        kc,
+    ];
+    let commands: [(&'static str, &[&str]); 3] =
+        [("status -o json", &status_args), ("snapshot", &snap_args), ("apply --dry-run=server", &apply_args)];
+    // The binaries alternate run by run, so that a change in the machine's load falls on both.
+    let mut runs = Vec::new();
+    for (label, args) in commands {
+        for _ in 0..opts.runs.max(1) {
+            for (name, bin) in &opts.binaries {
+                runs.push(measure(label, &server, (name, bin), args, &dir)?);
+            }
+        }
+    }
     Ok((seed_time, runs))
 }
 
-/// The results as a table.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// The results as a table: per command and binary, the medians of wall, CPU and peak RSS over
+/// the runs (each run's wall in brackets when there were several), and the requests and bytes
+/// of the last run (they do not vary).
 #[must_use]
 pub fn report(opts: &Options, seed_time: f64, runs: &[Run]) -> String {
     let mut out = format!(
-        "{} workloads in {} namespaces (fixture {}), seeded in {seed_time:.1}s\n",
-        opts.workloads, opts.namespaces, opts.fixture
+        "{} workloads in {} namespaces (fixture {}), seeded in {seed_time:.1}s, {} run(s) each, medians\n",
+        opts.workloads,
+        opts.namespaces,
+        opts.fixture,
+        opts.runs.max(1)
     );
-    out += "| command | exit | wall | peak RSS | requests | bytes read | stdout |\n|---|---|---|---|---|---|---|\n";
+    out += "| command | binary | exit | wall | CPU (user+sys) | peak RSS | requests | bytes read (decoded) | bytes on the wire | stdout |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    let mut seen: Vec<(&str, &str)> = Vec::new();
     for r in runs {
+        if seen.contains(&(r.label, r.binary.as_str())) {
+            continue;
+        }
+        seen.push((r.label, r.binary.as_str()));
+        let same: Vec<&Run> = runs.iter().filter(|x| x.label == r.label && x.binary == r.binary).collect();
+        let last = same.last().copied().unwrap_or(r);
+        let walls: Vec<f64> = same.iter().map(|x| x.wall).collect();
+        let each = if walls.len() > 1 {
+            format!(" ({})", walls.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", "))
+        } else {
+            String::new()
+        };
         out += &format!(
-            "| `{}` | {} | {:.2} s | {:.1} MiB | {} | {:.2} MB | {:.2} MB |\n",
+            "| `{}` | {} | {} | {:.2} s{each} | {:.2} s | {:.1} MiB | {} | {:.2} MB | {:.2} MB | {:.2} MB |\n",
             r.label,
-            r.code,
-            r.wall,
-            r.max_rss_kib as f64 / 1024.0,
-            r.requests,
-            r.bytes as f64 / 1e6,
-            r.stdout_bytes as f64 / 1e6
+            r.binary,
+            last.code,
+            median(walls),
+            median(same.iter().map(|x| x.cpu).collect()),
+            median(same.iter().map(|x| x.max_rss_kib as f64 / 1024.0).collect()),
+            last.requests,
+            last.bytes as f64 / 1e6,
+            last.wire_bytes as f64 / 1e6,
+            last.stdout_bytes as f64 / 1e6
         );
     }
     out

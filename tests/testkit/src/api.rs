@@ -37,8 +37,12 @@ pub struct RequestRecord {
     pub namespace: Option<String>,
     /// Object name in the path.
     pub name: Option<String>,
-    /// Bytes of the response body (filled in once the answer is written).
+    /// Bytes of the response body as the client decodes it (filled in once the answer is
+    /// written).
     pub bytes: usize,
+    /// Bytes of the response body on the wire: [`RequestRecord::bytes`], or fewer when the answer
+    /// was gzip-compressed (see `server.rs`).
+    pub wire_bytes: usize,
     /// Sequence number of the request (unique per server).
     pub seq: u64,
 }
@@ -458,6 +462,7 @@ impl State {
             namespace,
             name,
             bytes: 0,
+            wire_bytes: 0,
             seq: {
                 self.request_seq += 1;
                 self.request_seq
@@ -797,10 +802,11 @@ impl State {
         self.watch_cache = None;
     }
 
-    /// Records the size of the answer to request `seq`.
-    pub fn record_bytes(&mut self, seq: u64, bytes: usize) {
+    /// Records the size of the answer to request `seq`: decoded, and on the wire.
+    pub fn record_bytes(&mut self, seq: u64, bytes: usize, wire_bytes: usize) {
         if let Some(r) = self.requests.iter_mut().rev().find(|r| r.seq == seq) {
             r.bytes = bytes;
+            r.wire_bytes = wire_bytes;
         }
     }
 

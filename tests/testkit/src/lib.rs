@@ -26,5 +26,5 @@ pub use api::{Fault, FaultAction, RequestRecord};
 pub use certs::CertClock;
 pub use fixture::{Fixture, FixtureError};
 pub use rbac::Rule;
-pub use server::TestServer;
+pub use server::{GZIP_THRESHOLD_BYTES, TestServer};
 pub use skip::{skip, skip_unless_ci};

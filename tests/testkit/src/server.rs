@@ -291,9 +291,14 @@ impl TestServer {
         Ok(n)
     }
 
-    /// Bytes of every answer recorded since the last [`TestServer::clear_requests`].
+    /// Bytes of every answer recorded since the last [`TestServer::clear_requests`], decoded.
     pub fn bytes_served(&self) -> usize {
         lock(&self.state).requests.iter().map(|r| r.bytes).sum()
+    }
+
+    /// [`TestServer::bytes_served`] as they went over the wire (gzip-compressed where asked).
+    pub fn wire_bytes_served(&self) -> usize {
+        lock(&self.state).requests.iter().map(|r| r.wire_bytes).sum()
     }
 
     /// Freezes the watch cache: `resourceVersion=0` lists no longer see later writes (a lagging
@@ -412,14 +417,52 @@ async fn serve(
     }
 }
 
-fn json_response(code: u16, body: &Value) -> Response<Full<Bytes>> {
+/// Answers larger than this are gzip-compressed when the client accepts gzip, as a
+/// kube-apiserver does (`APIResponseCompression`, beta and on by default since 1.16: the
+/// apiserver's `defaultGzipThresholdBytes`, compared with the size of the serialized answer).
+pub const GZIP_THRESHOLD_BYTES: usize = 128 * 1024;
+
+/// Whether an `Accept-Encoding` value accepts gzip (a `q=0` refuses it).
+fn accepts_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused =
+            parts.any(|p| p.replace(' ', "").strip_prefix("q=").is_some_and(|q| q.parse::<f64>() == Ok(0.0)));
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+/// gzip at level 1, the kube-apiserver's `defaultGzipContentEncodingLevel`.
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut enc =
+        flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    enc.write_all(bytes).ok()?;
+    enc.finish().ok()
+}
+
+/// A JSON answer; gzip-compressed when `gzip_ok` and larger than [`GZIP_THRESHOLD_BYTES`].
+/// Also returns the decoded size.
+fn encoded_response(code: u16, body: &Value, gzip_ok: bool) -> (Response<Full<Bytes>>, usize) {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    let decoded = bytes.len();
+    let compressed = if gzip_ok && decoded > GZIP_THRESHOLD_BYTES { gzip(&bytes) } else { None };
+    let gzipped = compressed.is_some();
+    let mut resp = Response::new(Full::new(Bytes::from(compressed.unwrap_or(bytes))));
     *resp.status_mut() =
         hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-    resp
+    let headers = resp.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    if gzipped {
+        headers.insert(hyper::header::CONTENT_ENCODING, hyper::header::HeaderValue::from_static("gzip"));
+        headers.insert(hyper::header::VARY, hyper::header::HeaderValue::from_static("Accept-Encoding"));
+    }
+    (resp, decoded)
+}
+
+fn json_response(code: u16, body: &Value) -> Response<Full<Bytes>> {
+    encoded_response(code, body, false).0
 }
 
 async fn handle(
@@ -463,8 +506,10 @@ async fn handle(
         None => {}
     }
     let (code, body) = lock(&state).execute(&api_req);
-    let resp = json_response(code, &body);
+    let gzip_ok = accepts_gzip(&header(hyper::header::ACCEPT_ENCODING));
+    let (resp, decoded) = encoded_response(code, &body, gzip_ok);
     drop(body);
-    lock(&state).record_bytes(seq, hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0) as usize);
+    let wire = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0) as usize;
+    lock(&state).record_bytes(seq, decoded, wire);
     Ok(resp)
 }

@@ -261,3 +261,57 @@ async fn metadata_only_lists_carry_metadata_only() {
     let full = namespaces.list(&ListParams::default()).await.expect("list");
     assert_eq!(list.items.len(), full.items.len());
 }
+
+/// The body of an answer as the client reads it: gunzipped when it came compressed (kube's
+/// client decodes it itself when built with its `gzip` feature).
+fn decoded(body: &[u8]) -> serde_json::Value {
+    let mut text = Vec::new();
+    if body.starts_with(&[0x1f, 0x8b]) {
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut text).expect("gunzip");
+    } else {
+        text = body.to_vec();
+    }
+    serde_json::from_slice(&text).expect("JSON")
+}
+
+#[tokio::test]
+async fn answers_over_128_kib_are_gzipped_when_the_client_accepts_gzip() {
+    let server = TestServer::with_fixture("ingress-only");
+    let client = client(&server).await;
+    let filler = "x".repeat(1024);
+    let maps = (0..200).map(|i| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": format!("big-{i:03}"), "namespace": "default"},
+               "data": {"filler": filler}})
+    });
+    server.seed_all(maps).expect("seed");
+    let get = |query: &str, encoding: &str| {
+        let req = http::Request::get(format!("/api/v1/namespaces/default/configmaps{query}"))
+            .header("Accept-Encoding", encoding)
+            .body(kube::client::Body::empty())
+            .expect("request");
+        let client = client.clone();
+        async move { client.send(req).await.expect("answer").into_body().collect_bytes().await.expect("body") }
+    };
+    // The whole list (about 215 KB) is compressed, at level 1 still far smaller.
+    server.clear_requests();
+    let body = get("", "gzip").await;
+    let list = decoded(&body);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(200));
+    let r = server.requests().pop().expect("request");
+    assert!(r.bytes > runai_gateway_testkit::GZIP_THRESHOLD_BYTES, "{}", r.bytes);
+    assert_eq!(r.bytes, serde_json::to_vec(&list).expect("json").len());
+    assert!(r.wire_bytes * 10 < r.bytes, "wire {} of {}", r.wire_bytes, r.bytes);
+    assert_eq!(server.wire_bytes_served(), r.wire_bytes);
+    // A page under the threshold is not, nor is an answer to a client that refuses gzip.
+    let _ = get("?limit=10", "gzip").await;
+    let small = server.requests().pop().expect("request");
+    assert!(small.bytes < runai_gateway_testkit::GZIP_THRESHOLD_BYTES);
+    assert_eq!(small.wire_bytes, small.bytes);
+    for refused in ["identity", "gzip;q=0"] {
+        let body = get("", refused).await;
+        assert!(!body.starts_with(&[0x1f, 0x8b]), "{refused}");
+        let r = server.requests().pop().expect("request");
+        assert_eq!((r.wire_bytes, r.bytes), (body.len(), body.len()), "{refused}");
+    }
+}
