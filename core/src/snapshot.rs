@@ -42,11 +42,21 @@ pub enum Kind {
     RunaiConfig,
     /// Helm releases of the control plane when it lives in another context.
     ControlPlaneRelease,
+    /// cert-manager `Certificate`.
+    Certificate,
+    /// cert-manager `CertificateRequest`.
+    CertificateRequest,
+    /// cert-manager `Issuer`.
+    Issuer,
+    /// cert-manager `ClusterIssuer`.
+    ClusterIssuer,
+    /// cert-manager's controller Deployment (its args say whether Gateway support is on).
+    CertManagerController,
 }
 
 impl Kind {
     /// Every kind, in reading order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 18] = [
         Kind::CustomResourceDefinition,
         Kind::GatewayClass,
         Kind::Gateway,
@@ -60,6 +70,20 @@ impl Kind {
         Kind::KnativeServing,
         Kind::RunaiConfig,
         Kind::ControlPlaneRelease,
+        Kind::Certificate,
+        Kind::CertificateRequest,
+        Kind::Issuer,
+        Kind::ClusterIssuer,
+        Kind::CertManagerController,
+    ];
+
+    /// cert-manager's kinds: read when installed, judged only when cert-manager is in use.
+    pub const CERT_MANAGER: [Kind; 5] = [
+        Kind::Certificate,
+        Kind::CertificateRequest,
+        Kind::Issuer,
+        Kind::ClusterIssuer,
+        Kind::CertManagerController,
     ];
 
     /// `resource.group` as RBAC and `kubectl` name it (from [`crate::kinds::KINDS`]).
@@ -537,6 +561,9 @@ pub struct Snapshot {
     /// HTTPS probes (live, with `--probe`).
     #[serde(default)]
     pub probes: Vec<Probe>,
+    /// What cert-manager says (left out when nothing of it was read).
+    #[serde(default, skip_serializing_if = "crate::certmanager::observed::CertManager::is_empty")]
+    pub cert_manager: crate::certmanager::observed::CertManager,
 }
 
 impl Snapshot {

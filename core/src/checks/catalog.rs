@@ -22,6 +22,8 @@ pub enum Category {
     Gateway,
     /// Certificates and secrets.
     Tls,
+    /// cert-manager: the issuer and the Certificates of `--tls-issuer`.
+    CertManager,
     /// HTTPRoutes and their backends.
     Routes,
     /// Knative Serving and Kourier.
@@ -36,11 +38,12 @@ pub enum Category {
 
 impl Category {
     /// Every category, in report order.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::Prerequisites,
         Category::Controller,
         Category::Gateway,
         Category::Tls,
+        Category::CertManager,
         Category::Routes,
         Category::Knative,
         Category::RunaiSettings,
@@ -56,6 +59,7 @@ impl Category {
             Category::Controller => "Gateway controller",
             Category::Gateway => "Gateway",
             Category::Tls => "TLS",
+            Category::CertManager => "cert-manager",
             Category::Routes => "Routes",
             Category::Knative => "Knative",
             Category::RunaiSettings => "Run:ai settings",
@@ -174,6 +178,7 @@ const PARTS: [&[CheckMeta]; Category::ALL.len()] = [
     super::controller::CHECKS,
     super::gateway::CHECKS,
     super::tls::CHECKS,
+    super::certmanager::CHECKS,
     super::routes::CHECKS,
     super::knative::CHECKS,
     super::runai::CHECKS,
