@@ -11,6 +11,8 @@
 //! Gateway refers to them, carry this tool's label (so `rollback --prune` removes them and only
 //! them), and work whether or not the controller's Gateway support is on.
 
+pub mod observed;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

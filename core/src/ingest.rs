@@ -131,6 +131,11 @@ impl Ingest {
             Kind::KnativeServing => self.knative(obj),
             Kind::RunaiConfig => self.runai_config(obj),
             Kind::Deployment => self.deployment(obj),
+            Kind::Certificate
+            | Kind::CertificateRequest
+            | Kind::Issuer
+            | Kind::ClusterIssuer
+            | Kind::CertManagerController => self.cert_manager(kind, obj),
         };
         if kept {
             self.count(kind);
@@ -157,6 +162,11 @@ impl Ingest {
             ("networking.k8s.io", "Ingress") => Kind::Ingress,
             ("operator.knative.dev", "KnativeServing") => Kind::KnativeServing,
             ("run.ai", "RunaiConfig") => Kind::RunaiConfig,
+            ("cert-manager.io", "Certificate") => Kind::Certificate,
+            ("cert-manager.io", "CertificateRequest") => Kind::CertificateRequest,
+            ("cert-manager.io", "Issuer") => Kind::Issuer,
+            ("cert-manager.io", "ClusterIssuer") => Kind::ClusterIssuer,
+            ("apps", "Deployment") if is_cert_manager_controller(obj) => Kind::CertManagerController,
             ("apps", "Deployment") => Kind::Deployment,
             _ => return None,
         })
@@ -209,6 +219,10 @@ impl Ingest {
 
     fn gateway(&mut self, obj: &Value) -> bool {
         let (namespace, name) = meta(obj);
+        self.snapshot
+            .cert_manager
+            .gateway_annotations
+            .extend(crate::certmanager::observed::gateway_annotations(obj));
         let statuses = array(&obj["status"]["listeners"]);
         let listeners = array(&obj["spec"]["listeners"])
             .iter()
@@ -486,6 +500,24 @@ impl Ingest {
         true
     }
 
+    /// cert-manager's objects, reduced to what its checks read.
+    fn cert_manager(&mut self, kind: Kind, obj: &Value) -> bool {
+        use crate::certmanager::{IssuerKind, observed};
+        let conds = conditions(&obj["status"]["conditions"]);
+        let cm = &mut self.snapshot.cert_manager;
+        match kind {
+            Kind::Certificate => {
+                cm.certificates.push(observed::certificate(obj, conds, managed_by_tool(obj)))
+            }
+            Kind::CertificateRequest => cm.requests.push(observed::request(obj, conds)),
+            Kind::Issuer => cm.issuers.push(observed::issuer(obj, IssuerKind::Issuer, conds)),
+            Kind::ClusterIssuer => cm.issuers.push(observed::issuer(obj, IssuerKind::ClusterIssuer, conds)),
+            _ if is_cert_manager_controller(obj) => cm.controllers.push(observed::controller(obj)),
+            _ => return false,
+        }
+        true
+    }
+
     /// The names of the namespaces read so far.
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.snapshot.namespaces.iter().map(|n| n.name.as_str())
@@ -528,10 +560,17 @@ impl Ingest {
         sn.ingresses.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         sn.knative_servings.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         sn.external_dns.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        sn.cert_manager.sort();
         sn.helm_releases
             .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
         self.snapshot
     }
+}
+
+/// A Deployment with the labels of cert-manager's controller.
+fn is_cert_manager_controller(obj: &Value) -> bool {
+    let l = &obj["metadata"]["labels"];
+    l["app.kubernetes.io/name"] == "cert-manager" && l["app.kubernetes.io/component"] == "controller"
 }
 
 fn gateway_ref(ns: &Value, name: &Value) -> Option<(String, String)> {

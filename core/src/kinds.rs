@@ -69,7 +69,7 @@ pub const KINDS: &[KindInfo] = &[
         true,
     ),
     kind("gateway.networking.k8s.io/v1", "Gateway", "gateways", true, Some(Kind::Gateway), true),
-    kind("cert-manager.io/v1", "Certificate", "certificates", true, None, true),
+    kind("cert-manager.io/v1", "Certificate", "certificates", true, Some(Kind::Certificate), true),
     kind("v1", "Secret", "secrets", true, Some(Kind::Secret), true),
     kind("v1", "ConfigMap", "configmaps", true, None, false),
     kind(
@@ -102,6 +102,17 @@ pub const KINDS: &[KindInfo] = &[
     ),
     kind("run.ai/v1", "RunaiConfig", "runaiconfigs", true, Some(Kind::RunaiConfig), false),
     kind("apps/v1", "Deployment", "deployments", true, Some(Kind::Deployment), false),
+    kind(
+        "cert-manager.io/v1",
+        "CertificateRequest",
+        "certificaterequests",
+        true,
+        Some(Kind::CertificateRequest),
+        false,
+    ),
+    kind("cert-manager.io/v1", "Issuer", "issuers", true, Some(Kind::Issuer), false),
+    kind("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", false, Some(Kind::ClusterIssuer), false),
+    kind("apps/v1", "Deployment", "deployments", true, Some(Kind::CertManagerController), false),
 ];
 
 /// The entry for `api_version` and `kind`.

@@ -42,13 +42,23 @@ pub enum Kind {
     RunaiConfig,
     /// Helm releases of the control plane when it lives in another context.
     ControlPlaneRelease,
-    /// `apps/v1` Deployments (external-dns only is kept).
+    /// external-dns's Deployments (read by its label; the rest are not kept).
     Deployment,
+    /// cert-manager `Certificate`.
+    Certificate,
+    /// cert-manager `CertificateRequest`.
+    CertificateRequest,
+    /// cert-manager `Issuer`.
+    Issuer,
+    /// cert-manager `ClusterIssuer`.
+    ClusterIssuer,
+    /// cert-manager's controller Deployment (its args say whether Gateway support is on).
+    CertManagerController,
 }
 
 impl Kind {
     /// Every kind, in reading order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 19] = [
         Kind::CustomResourceDefinition,
         Kind::GatewayClass,
         Kind::Gateway,
@@ -63,6 +73,20 @@ impl Kind {
         Kind::RunaiConfig,
         Kind::ControlPlaneRelease,
         Kind::Deployment,
+        Kind::Certificate,
+        Kind::CertificateRequest,
+        Kind::Issuer,
+        Kind::ClusterIssuer,
+        Kind::CertManagerController,
+    ];
+
+    /// cert-manager's kinds: read when installed, judged only when cert-manager is in use.
+    pub const CERT_MANAGER: [Kind; 5] = [
+        Kind::Certificate,
+        Kind::CertificateRequest,
+        Kind::Issuer,
+        Kind::ClusterIssuer,
+        Kind::CertManagerController,
     ];
 
     /// `resource.group` as RBAC and `kubectl` name it (from [`crate::kinds::KINDS`]).
@@ -553,6 +577,9 @@ pub struct Snapshot {
     /// external-dns Deployments, their arguments read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_dns: Vec<crate::externaldns::ExternalDns>,
+    /// What cert-manager says (left out when nothing of it was read).
+    #[serde(default, skip_serializing_if = "crate::certmanager::observed::CertManager::is_empty")]
+    pub cert_manager: crate::certmanager::observed::CertManager,
 }
 
 impl Snapshot {

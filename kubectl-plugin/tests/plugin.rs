@@ -11,6 +11,7 @@ mod support;
 
 mod apply;
 mod apply_failures;
+mod certmanager;
 mod completion;
 mod e2e_real_cluster;
 mod fleet;

@@ -22,6 +22,8 @@ pub enum Category {
     Gateway,
     /// Certificates and secrets.
     Tls,
+    /// cert-manager: the issuer and the Certificates of `--tls-issuer`.
+    CertManager,
     /// HTTPRoutes and their backends.
     Routes,
     /// Knative Serving and Kourier.
@@ -43,6 +45,7 @@ impl Category {
         Category::Controller,
         Category::Gateway,
         Category::Tls,
+        Category::CertManager,
         Category::Routes,
         Category::Knative,
         Category::RunaiSettings,
@@ -59,6 +62,7 @@ impl Category {
             Category::Controller => "Gateway controller",
             Category::Gateway => "Gateway",
             Category::Tls => "TLS",
+            Category::CertManager => "cert-manager",
             Category::Routes => "Routes",
             Category::Knative => "Knative",
             Category::RunaiSettings => "Run:ai settings",
@@ -178,6 +182,7 @@ const PARTS: [&[CheckMeta]; Category::ALL.len()] = [
     super::controller::CHECKS,
     super::gateway::CHECKS,
     super::tls::CHECKS,
+    super::certmanager::CHECKS,
     super::routes::CHECKS,
     super::knative::CHECKS,
     super::runai::CHECKS,

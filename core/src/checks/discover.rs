@@ -82,6 +82,20 @@ pub(super) fn discover(input: &SpecInput, snap: &Snapshot) -> SpecInput {
             })
             .or_else(|| snap.knative_servings.first().and_then(|k| k.domains.first().cloned()));
     }
+    // The issuer of the Certificates `apply` created (they carry its label), when not given.
+    let tls = out.tls.get_or_insert_with(Default::default);
+    if tls.issuer.is_none() {
+        tls.issuer = snap
+            .cert_manager
+            .certificates
+            .iter()
+            .filter(|c| c.managed_by_tool && c.namespace == gw_ns)
+            .find_map(|c| c.issuer.as_ref())
+            .map(ToString::to_string);
+    }
+    if out.tls.as_ref().is_some_and(|t| *t == Default::default()) {
+        out.tls = None;
+    }
     if out.inference.as_ref().is_some_and(|i| *i == InferenceInput::default()) {
         out.inference = None;
     }

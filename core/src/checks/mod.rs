@@ -1,7 +1,7 @@
 //! Diagnostics: pure checks over (spec, snapshot, now), the migration phase and the next step.
 //!
 //! Each check is one entry of the [catalog](catalog) declared next to its function in its
-//! category's module (`prerequisites`, `controller`, `gateway`, `tls`, `routes`, `knative`,
+//! category's module (`prerequisites`, `controller`, `gateway`, `tls`, `certmanager`, `routes`, `knative`,
 //! `runai`, `dns`, `connectivity`): its ID, the function, the default severity, and the title,
 //! why and fix that `docs/checks.md` shows. [`CATALOG`] joins the modules' entries in
 //! [`Category::ALL`] order, which is the report order. A check is a function of the context
@@ -25,6 +25,7 @@
 //! 4. `cargo xtask gen-docs`, which rewrites `docs/checks.md`.
 
 pub mod catalog;
+mod certmanager;
 mod connectivity;
 mod context;
 mod controller;

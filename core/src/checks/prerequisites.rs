@@ -33,11 +33,14 @@ checks! { Prerequisites:
         "Pass the release names and namespaces (`--cluster-release`, `--backend-release`, …) if they differ from the defaults.";
 }
 
+/// The kinds whose reading is judged: cert-manager's only when it is in use.
+fn judged_sources<'a>(cx: &'a Cx<'_>) -> impl Iterator<Item = (&'a Kind, &'a Source)> {
+    cx.snap.sources.iter().filter(|(k, _)| cx.spec.tls_issuer.is_some() || !Kind::CERT_MANAGER.contains(k))
+}
+
 fn read_forbidden(cx: &Cx<'_>) -> Outcome {
     found(
-        cx.snap
-            .sources
-            .iter()
+        judged_sources(cx)
             .filter_map(|(kind, src)| match src {
                 Source::Forbidden { message } => Some(
                     draft(None, format!("cannot list `{}`: {message}", kind.resource()))
@@ -52,9 +55,7 @@ fn read_forbidden(cx: &Cx<'_>) -> Outcome {
 
 fn read_failed(cx: &Cx<'_>) -> Outcome {
     found(
-        cx.snap
-            .sources
-            .iter()
+        judged_sources(cx)
             .filter_map(|(kind, src)| match src {
                 Source::Failed { message } => {
                     Some(draft(None, format!("reading `{}` failed: {message}", kind.resource())))

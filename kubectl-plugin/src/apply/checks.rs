@@ -27,6 +27,21 @@ pub const PREFLIGHT: &[&str] = &[
     "runai-version-unsupported",
 ];
 
+/// With `--tls-issuer`, preflight also refuses on the issuer: missing, not Ready, or unable to
+/// issue the wildcard names (an ACME issuer with HTTP-01 solvers only).
+pub const PREFLIGHT_CERT_MANAGER: &[&str] =
+    &["cert-manager-issuer-missing", "cert-manager-issuer-not-ready", "cert-manager-wildcard-http-only"];
+
+/// The preflight checks for `spec`.
+#[must_use]
+pub fn preflight(spec: &Spec) -> Vec<&'static str> {
+    let mut ids = PREFLIGHT.to_vec();
+    if spec.tls_issuer.is_some() {
+        ids.extend(PREFLIGHT_CERT_MANAGER);
+    }
+    ids
+}
+
 /// The checks of the catalog `verify` waits on: the Gateway programmed and addressed, its
 /// listeners' certificates resolved, its routes accepted.
 pub const VERIFY: &[&str] = &[
@@ -84,8 +99,16 @@ pub fn judge_then(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let report = diagnose(spec, &snap, now);
-    let mut problems: Vec<String> =
-        report.findings.iter().filter(|f| ids.contains(&f.id)).map(|f| f.message.clone()).collect();
+    // A cert-manager finding names its fix: the issuer is not this tool's to change.
+    let mut problems: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| ids.contains(&f.id))
+        .map(|f| match &f.fix {
+            Some(fix) if PREFLIGHT_CERT_MANAGER.contains(&f.id) => format!("{}\n    fix: {fix}", f.message),
+            _ => f.message.clone(),
+        })
+        .collect();
     problems.extend(
         report
             .skipped

@@ -195,7 +195,12 @@ impl<'a> Runner<'a> {
         permissions: &[runai_gateway_core::engine::Permission],
         foreign: &[runai_gateway_core::engine::ownership::Foreign],
     ) -> Result<Step, ReadError> {
-        let mut problems = checks::judge(self.cx.kube, self.cx.input, &self.cx.plan.spec, checks::PREFLIGHT)?;
+        let mut problems = checks::judge(
+            self.cx.kube,
+            self.cx.input,
+            &self.cx.plan.spec,
+            &checks::preflight(&self.cx.plan.spec),
+        )?;
         for f in foreign {
             problems.push(format!("{f}"));
         }

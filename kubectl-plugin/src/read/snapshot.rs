@@ -14,7 +14,8 @@
 //!   request per object. Secrets are the one kind read as two filtered lists:
 //!   TLS secrets (`fieldSelector=type=kubernetes.io/tls`) and the Helm release secrets of the
 //!   Run:ai releases (`labelSelector=owner=helm,name in (…)`), so that no other secret of the
-//!   cluster is ever downloaded.
+//!   cluster is ever downloaded. Deployments are read only as cert-manager's controller
+//!   (`labelSelector=app.kubernetes.io/name=cert-manager,app.kubernetes.io/component=controller`).
 //! - A 403 becomes [`Source::Forbidden`] with the server's message, a 404 (CRD not installed)
 //!   [`Source::NotInstalled`], anything else (timeouts, 5xx, connection) [`Source::Failed`]: the
 //!   checks that need the kind are then skipped with the reason, and every other check runs.
@@ -166,6 +167,10 @@ fn lists(releases: &[String]) -> Vec<ListSpec> {
             ],
             // external-dns only, by the label its chart and manifests set.
             Kind::Deployment => vec![ListSpec::new(kind).labels(EXTERNAL_DNS_SELECTOR)],
+            // Deployments: cert-manager's controller only, by its labels.
+            Kind::CertManagerController => vec![
+                ListSpec::new(kind).labels(runai_gateway_core::certmanager::observed::CONTROLLER_SELECTOR),
+            ],
             _ => vec![ListSpec::new(kind)],
         })
         .collect()
@@ -395,7 +400,8 @@ mod tests {
             };
             assert_eq!(n, want, "{kind:?}");
         }
-        let filtered = [Kind::Secret, Kind::Deployment];
+        assert!(specs.iter().filter(|s| s.kind == Kind::Secret).all(ListSpec::filtered));
+        let filtered = [Kind::Secret, Kind::Deployment, Kind::CertManagerController];
         assert!(specs.iter().filter(|s| filtered.contains(&s.kind)).all(ListSpec::filtered));
         assert!(specs.iter().filter(|s| !filtered.contains(&s.kind)).all(|s| !s.filtered()));
     }

@@ -102,6 +102,10 @@ pub struct Harness<S: Store = TestServer> {
     pub helm_fail_next: Option<i32>,
     /// `--probe-address` for `apply`; `None` passes `--no-probe`.
     pub probe_address: Option<String>,
+    /// The testkit's stand-in cert-manager, when the cluster runs one: it issues Certificates,
+    /// and the stand-in Gateway controller then programs a Gateway only once every secret its
+    /// listeners name exists.
+    pub cert_manager: Option<runai_gateway_testkit::certmanager::CertManager>,
 }
 
 impl Harness<TestServer> {
@@ -134,6 +138,7 @@ impl<S: Store> Harness<S> {
             removed_ingresses: BTreeMap::new(),
             helm_fail_next: None,
             probe_address: None,
+            cert_manager: None,
         }
     }
 
@@ -346,9 +351,17 @@ impl<S: Store> Harness<S> {
     /// The stand-in Gateway controller: programs the Gateway, resolves its listeners, accepts
     /// every route attached to it.
     pub fn reconcile(&self) {
+        if let Some(cm) = &self.cert_manager {
+            cm.reconcile_with(&|av, kind| self.server.list(av, kind, None), &mut |obj| {
+                self.server.put(obj).unwrap();
+            });
+        }
         let gws = self.server.list("gateway.networking.k8s.io/v1", "Gateway", None);
         for mut gw in gws {
             if gw["status"]["addresses"].is_array() {
+                continue;
+            }
+            if self.cert_manager.is_some() && !self.secrets_exist(&gw) {
                 continue;
             }
             let listeners: Vec<Value> = gw["spec"]["listeners"]
@@ -402,6 +415,21 @@ impl<S: Store> Harness<S> {
             route["status"] = json!({ "parents": parents });
             self.server.put(route).unwrap();
         }
+    }
+}
+
+impl<S: Store> Harness<S> {
+    /// Whether every secret the Gateway's listeners name exists.
+    fn secrets_exist(&self, gw: &Value) -> bool {
+        let ns = gw["metadata"]["namespace"].as_str().unwrap_or_default();
+        let secrets = self.server.list("v1", "Secret", Some(ns));
+        gw["spec"]["listeners"].as_array().into_iter().flatten().all(|l| {
+            l["tls"]["certificateRefs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|r| secrets.iter().any(|s| s["metadata"]["name"] == r["name"]))
+        })
     }
 }
 

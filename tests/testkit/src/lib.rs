@@ -9,6 +9,7 @@
 
 mod api;
 mod cel_rules;
+pub mod certmanager;
 pub mod certs;
 pub mod fixture;
 pub mod helm;
