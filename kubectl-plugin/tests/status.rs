@@ -506,14 +506,19 @@ fn status_reads_most_kinds_cluster_wide_and_services_and_endpointslices_by_name(
         wide.iter().filter(|r| r.resource.as_deref() == Some("secrets")).map(|r| r.query.clone()).collect();
     assert!(queries.iter().any(|q| q.contains("fieldSelector=type%3Dkubernetes.io%2Ftls")), "{queries:?}");
     assert!(queries.iter().any(|q| q.contains("labelSelector=owner%3Dhelm")), "{queries:?}");
-    // Deployments: external-dns's only, by its label.
+    // Deployments: by label only, external-dns's and cert-manager's controller.
     let deployments: Vec<String> = wide
         .iter()
         .filter(|r| r.resource.as_deref() == Some("deployments"))
         .map(|r| r.query.clone())
         .collect();
+    assert!(deployments.iter().all(|q| q.contains("labelSelector=")), "{deployments:?}");
     assert!(
-        deployments.iter().all(|q| q.contains("labelSelector=app.kubernetes.io%2Fname%3Dexternal-dns")),
+        deployments.iter().any(|q| q.contains("labelSelector=app.kubernetes.io%2Fname%3Dexternal-dns")),
+        "{deployments:?}"
+    );
+    assert!(
+        deployments.iter().any(|q| q.contains("labelSelector=app.kubernetes.io%2Fname%3Dcert-manager")),
         "{deployments:?}"
     );
 }

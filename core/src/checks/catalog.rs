@@ -40,7 +40,7 @@ pub enum Category {
 
 impl Category {
     /// Every category, in report order.
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 11] = [
         Category::Prerequisites,
         Category::Controller,
         Category::Gateway,
