@@ -13,6 +13,7 @@ mod apply;
 mod apply_failures;
 mod completion;
 mod e2e_real_cluster;
+mod external_dns;
 mod fleet;
 mod hardening;
 mod krew;
