@@ -409,6 +409,8 @@ mod tests {
             plan: p.clone(),
             copy: None,
             hand_made_ingresses: Vec::new(),
+            external_dns: Vec::new(),
+            ingresses: Vec::new(),
         };
         let actions = engine::decide_apply(&obs, &ApplyChoices::default());
         let applied: Vec<String> = actions

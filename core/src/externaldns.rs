@@ -332,6 +332,13 @@ pub fn ingress_hostnames(ingress: &crate::snapshot::Ingress, prefixes: &[String]
     out
 }
 
+/// Whether an Ingress's `claimed` host takes (part of) the Gateway hostname `gw`: the same name,
+/// or a name under a wildcard, whose own record shadows the wildcard record.
+#[must_use]
+pub fn claims(claimed: &str, gw: &str) -> bool {
+    claimed == gw || gw.strip_prefix("*.").is_some_and(|d| claimed.ends_with(&format!(".{d}")))
+}
+
 /// The annotations external-dns reads (those of its prefixes), the only ones a snapshot keeps of
 /// an Ingress.
 #[must_use]

@@ -524,11 +524,23 @@ fn steps(
         })
         .collect();
     dns_cmds.push(format!("dig +short {first}"));
+    let (title, detail) = if spec.dns == crate::spec::DnsMode::ExternalDns {
+        dns_cmds.splice(dns_cmds.len() - 1..dns_cmds.len() - 1, external_dns_commands());
+        (
+            "Let external-dns move the records to the Gateway",
+            "external-dns keeps a record with the Ingress that created it while that Ingress claims the name. `apply` annotates each Ingress that claims one of these hostnames so that external-dns ignores it (the Ingress keeps serving), then waits for the records; `rollback` puts the annotations back as they were.",
+        )
+    } else {
+        (
+            "Point DNS at the Gateway",
+            "Lower the records' TTL a day before. Until DNS changes, Ingress serves everything and rollback costs nothing.",
+        )
+    };
     steps.push(Step {
         id: "switch-dns",
-        title: "Point DNS at the Gateway".into(),
+        title: title.into(),
         detail: format!(
-            "Lower the records' TTL a day before. Until DNS changes, Ingress serves everything and rollback costs nothing. Gateway {gw}'s address: `kubectl get gateway -n {}`.",
+            "{detail} Gateway {gw}'s address: `kubectl get gateway -n {}`.",
             spec.gateway_namespace
         ),
         commands: dns_cmds,
@@ -548,6 +560,21 @@ fn steps(
         manual: false,
     });
     steps
+}
+
+/// What `apply --dns external-dns` does at switch-dns, as commands: list the Ingresses and their
+/// hosts, then annotate each one claiming a Gateway hostname (both annotation prefixes: the one
+/// before external-dns v0.22 and the one from v0.22 on).
+fn external_dns_commands() -> Vec<String> {
+    let keys: Vec<String> = [crate::externaldns::LEGACY_PREFIX, crate::externaldns::PREFIX]
+        .iter()
+        .map(|p| format!("{p}controller={}", crate::externaldns::IGNORED_BY))
+        .collect();
+    vec![
+        "kubectl get ingress -A -o custom-columns='NAMESPACE:.metadata.namespace,NAME:.metadata.name,HOSTS:.spec.rules[*].host'".into(),
+        "# each Ingress above whose hosts include one of these names, or a name under a wildcard one:".into(),
+        format!("# kubectl annotate ingress NAME -n NAMESPACE {}", keys.join(" ")),
+    ]
 }
 
 /// The `tls-secrets` step when the secrets are provided by hand.

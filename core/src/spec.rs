@@ -118,6 +118,20 @@ pub enum Platform {
 
 spelled!(Platform, "platform" { Kubernetes => "kubernetes", Openshift => "openshift" });
 
+/// Who moves the DNS records at the switch-dns stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnsMode {
+    /// A human changes the records; `apply` waits for them.
+    #[default]
+    Manual,
+    /// external-dns moves them: `apply` makes the Ingresses that claim the Gateway's hostnames
+    /// stop claiming them (external-dns's `controller` annotation), then waits.
+    ExternalDns,
+}
+
+spelled!(DnsMode, "DNS mode" { Manual => "manual", ExternalDns => "external-dns" });
+
 /// The Gateway API implementation serving the Gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -436,6 +450,9 @@ pub struct SpecInput {
     /// `kubernetes` (default) or `openshift`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// `manual` (default) or `external-dns`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsMode>,
     /// Inference routing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference: Option<InferenceInput>,
@@ -517,6 +534,9 @@ pub struct Spec {
     pub routing_mode: RoutingMode,
     /// Distribution.
     pub platform: Platform,
+    /// Who moves the DNS records.
+    #[serde(default)]
+    pub dns: DnsMode,
     /// Inference domain (without `*.`) when inference is routed through the Gateway.
     pub inference_domain: Option<String>,
     /// Whether the inference domain was derived rather than given.
@@ -858,6 +878,7 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
         cluster_domain,
         routing_mode,
         platform,
+        dns: input.dns.unwrap_or_default(),
         inference_domain,
         inference_domain_derived,
         gateway_name,

@@ -88,6 +88,18 @@ pub struct KnativeRecord {
     pub fields: Value,
 }
 
+/// One annotation `apply --dns external-dns` set on an Ingress, and its value before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnotationRecord {
+    /// The Ingress.
+    pub object: ObjectRef,
+    /// The annotation key.
+    pub key: String,
+    /// Its value before (`None`: absent, so `rollback` removes it).
+    pub previous: Option<String>,
+}
+
 /// The record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +131,10 @@ pub struct StateRecord {
     /// (without server fields), so that `rollback` restores them field for field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<Value>,
+    /// The annotations `apply --dns external-dns` changed, each with its previous value, so that
+    /// `rollback` puts back exactly what was there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<AnnotationRecord>,
 }
 
 /// Why a stored record cannot be used.
@@ -150,6 +166,7 @@ impl StateRecord {
             pruned_ingresses: Vec::new(),
             input: None,
             adopted: Vec::new(),
+            annotations: Vec::new(),
         }
     }
 

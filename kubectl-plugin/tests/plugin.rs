@@ -14,6 +14,7 @@ mod apply_failures;
 mod certmanager;
 mod completion;
 mod e2e_real_cluster;
+mod external_dns;
 mod fleet;
 mod hardening;
 mod krew;

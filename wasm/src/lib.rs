@@ -696,6 +696,7 @@ mod tests {
             cluster_domain: Some("runai.example.com".into()),
             routing_mode: Some(RoutingMode::Host),
             platform: Some(Platform::Kubernetes),
+            dns: Some(runai_gateway_core::spec::DnsMode::ExternalDns),
             inference: Some(InferenceInput {
                 enabled: Some(true),
                 domain: Some("inference.example.com".into()),

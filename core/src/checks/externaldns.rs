@@ -5,7 +5,7 @@
 
 use super::catalog::checks;
 use super::context::{Cx, Outcome, draft, found};
-use crate::externaldns::{ExternalDns, HTTPROUTE_SOURCE, ingress_hostnames, selector_matches};
+use crate::externaldns::{ExternalDns, HTTPROUTE_SOURCE, claims, ingress_hostnames, selector_matches};
 use crate::snapshot::{HttpRoute, Kind};
 
 checks! { ExternalDns:
@@ -222,12 +222,6 @@ fn upsert_only(cx: &Cx<'_>) -> Outcome {
             })
             .collect(),
     )
-}
-
-/// Whether an Ingress's `claimed` host takes (part of) the Gateway hostname `gw`: the same name,
-/// or a name under a wildcard, whose own record shadows the wildcard record.
-fn claims(claimed: &str, gw: &str) -> bool {
-    claimed == gw || gw.strip_prefix("*.").is_some_and(|d| claimed.ends_with(&format!(".{d}")))
 }
 
 fn ingress_claims(cx: &Cx<'_>) -> Outcome {

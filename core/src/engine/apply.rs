@@ -8,6 +8,7 @@ use crate::helm::Component;
 use crate::kinds;
 use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use crate::plan::{Ownership, PlannedObject};
+use crate::spec::DnsMode;
 use crate::stage::Stage;
 use crate::state::{self, KnativeRecord, ObjectRef, StateRecord};
 
@@ -99,16 +100,25 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
     if choices.selected(Stage::Introduce) {
         writes.extend(helm(Stage::Introduce, &plan.helm.introduce));
     }
+    let annotate = if choices.selected(Stage::SwitchDns) && plan.spec.dns == DnsMode::ExternalDns {
+        super::dns::ignore_actions(
+            &obs.external_dns,
+            &obs.ingresses,
+            &crate::manifests::https_hostnames(&plan.spec),
+        )
+    } else {
+        Vec::new()
+    };
     let mut disable: Vec<Action> = Vec::new();
     if choices.selected(Stage::DisableIngress) {
         disable.extend(helm(Stage::DisableIngress, &plan.helm.disable_ingress));
     }
 
-    let any_write = !writes.is_empty() || !disable.is_empty();
+    let any_write = !writes.is_empty() || !disable.is_empty() || !annotate.is_empty();
     let foreign = ownership::foreign_objects(&plan.objects, &obs.objects, facts.state.as_ref());
     let mut actions = Vec::new();
     if any_write || choices.selected(Stage::Preflight) {
-        let all: Vec<&Action> = writes.iter().chain(&disable).collect();
+        let all: Vec<&Action> = writes.iter().chain(&annotate).chain(&disable).collect();
         let needs_record = any_write && facts.state.is_none();
         let refused =
             if choices.adopt { Vec::new() } else { foreign.iter().map(|(f, _)| f.clone()).collect() };
@@ -118,22 +128,31 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
         });
     }
     let adopting = choices.adopt && !foreign.is_empty() && choices.selected(Stage::Prepare);
+    let recorded = facts.state.as_ref().map(|s| s.annotations.as_slice()).unwrap_or_default();
+    let annotated = super::dns::records(&annotate, &obs.ingresses, recorded);
     if any_write && facts.state.is_none() {
         let mut record = state_record(obs);
         if adopting {
             record.adopted.extend(foreign.iter().map(|(_, live)| ownership::as_recorded(live)));
         }
+        record.annotations.extend(annotated);
         actions.push(Action::RecordState(Box::new(record)));
-    } else if let (true, Some(existing)) = (adopting && any_write, facts.state.as_ref()) {
-        // A resumed run adds what it adopts now to the first record.
+    } else if let (true, Some(existing)) =
+        ((adopting || !annotated.is_empty()) && any_write, facts.state.as_ref())
+    {
+        // A resumed run adds what it adopts or annotates now to the first record.
         let mut record = existing.clone();
-        record.adopted.extend(foreign.iter().map(|(_, live)| ownership::as_recorded(live)));
+        if adopting {
+            record.adopted.extend(foreign.iter().map(|(_, live)| ownership::as_recorded(live)));
+        }
+        record.annotations.extend(annotated);
         actions.push(Action::RecordState(Box::new(record)));
     }
     actions.extend(writes);
     if choices.reaches(Stage::Verify) {
         actions.push(Action::Verify { probe: choices.probe });
     }
+    actions.extend(annotate);
     if choices.reaches(Stage::SwitchDns) {
         actions.push(Action::AwaitDns {
             records: plan.dns.clone(),
@@ -198,6 +217,9 @@ pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec
                 if !exists {
                     add("create", &r, Component::Cluster, format!("creating {r}"));
                 }
+            }
+            Action::Annotate { object, .. } => {
+                add("patch", object, Component::Cluster, format!("annotating {object} for external-dns"));
             }
             Action::Helm { upgrade: u, .. } => {
                 let storage = secret_ref(&u.namespace, "");

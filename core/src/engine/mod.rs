@@ -9,6 +9,7 @@
 //! before it asks is exactly what it then does.
 
 mod apply;
+pub mod dns;
 pub mod ownership;
 mod rollback;
 mod serving;
@@ -178,6 +179,11 @@ pub struct Observation {
     pub copy: Option<(SecretRequirement, ObjectRef)>,
     /// Ingresses in the cluster's and Knative's namespaces that no Helm release manages.
     pub hand_made_ingresses: Vec<Value>,
+    /// With `--dns external-dns`: the external-dns Deployments, read from their arguments.
+    pub external_dns: Vec<crate::externaldns::ExternalDns>,
+    /// With `--dns external-dns`: every Ingress of the cluster (the ones that may claim the
+    /// Gateway's hostnames), with `apiVersion` and `kind` set.
+    pub ingresses: Vec<Value>,
 }
 
 /// One thing `apply` or `rollback` does, in order.
@@ -244,6 +250,15 @@ pub enum Action {
         /// Its uid (deleted only if still the same object).
         uid: String,
     },
+    /// Set (or, `None`, remove) annotations of an object with a JSON merge patch: external-dns's
+    /// `controller` annotation on an Ingress (`--dns external-dns`), or its previous values in a
+    /// rollback.
+    Annotate {
+        /// The object.
+        object: ObjectRef,
+        /// Each key and its new value (`None`: removed).
+        annotations: BTreeMap<String, Option<String>>,
+    },
     /// Hand-made Ingresses that stay (without `--prune-ingress`): listed, not touched.
     KeepIngresses(Vec<ObjectRef>),
     /// Re-create an Ingress `apply --prune-ingress` deleted.
@@ -306,6 +321,7 @@ impl Action {
         match self {
             Action::CopySecret { to, .. } => Some(format!("copy Secret {}/{}", to.namespace, to.name)),
             Action::Apply { object, .. } => Some(format!("apply {}", object.reference())),
+            Action::Annotate { object, .. } => Some(format!("annotate {object}")),
             Action::Helm { stage, upgrade, .. } => Some(format!(
                 "helm upgrade {} ({})",
                 upgrade.release,

@@ -31,6 +31,8 @@ pub struct RollbackFacts {
     /// The live counterpart of each object the state record adopted, in the record's order
     /// (`None`: gone).
     pub adopted_live: Vec<Option<Value>>,
+    /// The Ingresses the state record holds annotations of, those that still exist.
+    pub annotated_live: Vec<Value>,
 }
 
 /// Whether `u` has nothing to undo: every key already has its rollback value in effect, either
@@ -138,6 +140,9 @@ pub fn decide_rollback(
     if let Some((manifest, fields)) = knative_restore(state, plan, rf.knative.as_ref()) {
         actions.push(Action::RestoreKnative { manifest, fields });
     }
+    // external-dns may claim the Ingresses' hostnames again once Ingress serves again.
+    let recorded = state.map(|s| s.annotations.as_slice()).unwrap_or_default();
+    actions.extend(super::dns::restore_actions(recorded, &rf.annotated_live));
     let target = facts.ingress_address.clone().or_else(|| state.and_then(|s| s.ingress_address.clone()));
     actions.push(Action::AwaitDns { records: plan.dns.clone(), target, gate: DnsGate::Rollback });
     // The objects `apply --adopt` took over, back as they were (after DNS, like the deletions:

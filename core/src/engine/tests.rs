@@ -72,7 +72,15 @@ fn observation(at: Stage0) -> Observation {
     let plan = facts.plan(&input(), &spec);
     let objects =
         plan.objects.iter().map(|o| (at > Stage0::IngressOnly).then(|| o.manifest.clone())).collect();
-    Observation { facts, plan, objects, copy: None, hand_made_ingresses: Vec::new() }
+    Observation {
+        facts,
+        plan,
+        objects,
+        copy: None,
+        hand_made_ingresses: Vec::new(),
+        external_dns: Vec::new(),
+        ingresses: Vec::new(),
+    }
 }
 
 /// The actions as short words, for the tables.
@@ -97,6 +105,9 @@ fn words(actions: &[Action]) -> Vec<String> {
             Action::AwaitDns { .. } => "dns".into(),
             Action::PruneIngress { manifest, .. } => format!("prune {}", ObjectRef::of(manifest).name),
             Action::KeepIngresses(refs) => format!("keep {}", refs.len()),
+            Action::Annotate { object, annotations } => {
+                format!("annotate {} ({})", object.name, annotations.len())
+            }
             Action::Recreate(m) => format!("recreate {}", ObjectRef::of(m).name),
             Action::RestoreKnative { .. } => "restore knative".into(),
             Action::Restore { manifest, .. } => {
@@ -286,6 +297,7 @@ fn rollback_undoes_what_apply_did_and_prunes_last() {
         labelled: vec![ours(gateway, "u1"), foreign],
         state_configmap: Some(ours(&record.to_configmap(), "u3")),
         adopted_live: Vec::new(),
+        annotated_live: Vec::new(),
     };
     let prune = RollbackChoices { prune: true };
     assert_eq!(
@@ -359,4 +371,164 @@ fn the_newest_deployed_revision_wins() {
     .expect("deployed");
     assert_eq!((got.revision, got.chart_version.as_str()), (3, "2.25.8"));
     assert_eq!(DeployedRelease::newest(&[secret(1, "failed", "x")]), None);
+}
+
+/// An observation at `at` with `--dns external-dns`, one external-dns (`image`, reading the
+/// `ingress` source) and `ingresses`.
+fn external_dns_observation(at: Stage0, image: &str, ingresses: Vec<Value>) -> Observation {
+    let input = SpecInput::from_yaml("clusterDomain: runai.example.com\ndns: external-dns\n").expect("input");
+    let mut obs = observation(at);
+    obs.plan = obs.facts.plan(&input, &input.resolve().expect("spec"));
+    let deployment = json!({"metadata": {"namespace": "external-dns", "name": "external-dns"},
+        "spec": {"template": {"spec": {"containers": [{"image": image,
+            "args": ["--source=ingress", "--source=gateway-httproute"]}]}}}});
+    obs.external_dns = crate::externaldns::ExternalDns::from_deployment(&deployment).into_iter().collect();
+    obs.ingresses = ingresses;
+    obs
+}
+
+fn ingress(name: &str, host: &str, annotations: Value) -> Value {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": name, "namespace": "runai", "annotations": annotations},
+        "spec": {"rules": [{"host": host}]}})
+}
+
+const OLD: &str = "external-dns.alpha.kubernetes.io/controller";
+const NEW: &str = "external-dns.kubernetes.io/controller";
+
+#[test]
+fn external_dns_switch_annotates_the_claiming_ingresses_before_the_wait_and_records_them() {
+    let ingresses = vec![
+        ingress("cp", "runai.example.com", json!({OLD: "dns-controller", "team": "a"})),
+        ingress("workload", "p1-w1.runai.example.com", json!({})),
+        ingress("elsewhere", "app.other.example.org", json!({})),
+        ingress("ignored", "runai.example.com", json!({OLD: "someone", NEW: "someone"})),
+    ];
+    // An image without a version: both prefixes.
+    let obs = external_dns_observation(Stage0::Introduced, "corp/external-dns:latest", ingresses.clone());
+    let only = ApplyChoices { only: Some(Stage::SwitchDns), ..ApplyChoices::default() };
+    let actions = decide_apply(&obs, &only);
+    // After verify (the Gateway serves), before the DNS wait.
+    assert_eq!(
+        words(&actions),
+        ["preflight(5)", "record", "verify", "annotate cp (2)", "annotate workload (2)", "dns"]
+    );
+    let Some(Action::Annotate { annotations, .. }) = actions.get(3) else { panic!("annotate") };
+    let ignored = Some(crate::externaldns::IGNORED_BY.to_owned());
+    assert_eq!(annotations.values().collect::<Vec<_>>(), [&ignored, &ignored]);
+    let Some(Action::RecordState(record)) = actions.get(1) else { panic!("record") };
+    let previous: Vec<(&str, &str, Option<&str>)> = record
+        .annotations
+        .iter()
+        .map(|r| (r.object.name.as_str(), r.key.as_str(), r.previous.as_deref()))
+        .collect();
+    assert_eq!(
+        previous,
+        [
+            ("cp", OLD, Some("dns-controller")),
+            ("cp", NEW, None),
+            ("workload", OLD, None),
+            ("workload", NEW, None)
+        ]
+    );
+    let Some(Action::Preflight { permissions, .. }) = actions.first() else { panic!("preflight") };
+    assert!(permissions.iter().any(|p| p.verb == "patch" && p.resource == "ingresses"));
+    let patch = dns::merge_patch(&std::collections::BTreeMap::from([
+        (OLD.to_owned(), Some("x".to_owned())),
+        (NEW.to_owned(), None),
+    ]));
+    assert_eq!(patch, json!({"metadata": {"annotations": {OLD: "x", NEW: null}}}));
+
+    // A versioned image: its prefix only. Manual DNS: no annotation at all.
+    let v14 = external_dns_observation(
+        Stage0::Introduced,
+        "registry.k8s.io/external-dns/external-dns:v0.14.2",
+        ingresses,
+    );
+    assert_eq!(words(&decide_apply(&v14, &only))[3], "annotate cp (1)");
+    let mut manual = v14.clone();
+    manual.plan = manual.facts.plan(&input(), &input().resolve().expect("spec"));
+    assert_eq!(words(&decide_apply(&manual, &only)), ["verify", "dns"]);
+}
+
+#[test]
+fn external_dns_rerun_writes_nothing_and_keeps_the_first_values() {
+    let done = ingress("cp", "runai.example.com", json!({OLD: "runai-gateway", NEW: "runai-gateway"}));
+    let mut obs =
+        external_dns_observation(Stage0::Introduced, "corp/external-dns:latest", vec![done.clone()]);
+    let mut record = StateRecord::new("runai", "runai-gateway");
+    record.annotations = dns::records(
+        &dns::ignore_actions(
+            &obs.external_dns,
+            &[ingress("cp", "runai.example.com", json!({}))],
+            &["runai.example.com".into()],
+        ),
+        &[ingress("cp", "runai.example.com", json!({OLD: "dns-controller"}))],
+        &[],
+    );
+    obs.facts.state = Some(record.clone());
+    let only = ApplyChoices { only: Some(Stage::SwitchDns), ..ApplyChoices::default() };
+    assert_eq!(words(&decide_apply(&obs, &only)), ["verify", "dns"]);
+    // A second pass over the same actions records nothing new: the first values stay.
+    let again = dns::ignore_actions(
+        &obs.external_dns,
+        &[ingress("cp", "runai.example.com", json!({}))],
+        &["runai.example.com".into()],
+    );
+    assert!(dns::records(&again, &[done], &record.annotations).is_empty());
+}
+
+#[test]
+fn rollback_puts_the_recorded_annotations_back_on_the_ingresses_that_exist() {
+    let mut record = StateRecord::new("runai", "runai-gateway");
+    let cp =
+        ingress("cp", "runai.example.com", json!({OLD: "runai-gateway", NEW: "runai-gateway", "team": "a"}));
+    record.annotations = vec![
+        crate::state::AnnotationRecord {
+            object: ObjectRef::of(&cp),
+            key: OLD.into(),
+            previous: Some("dns-controller".into()),
+        },
+        crate::state::AnnotationRecord { object: ObjectRef::of(&cp), key: NEW.into(), previous: None },
+        crate::state::AnnotationRecord {
+            object: ObjectRef::of(&ingress("gone", "x", json!({}))),
+            key: OLD.into(),
+            previous: None,
+        },
+    ];
+    let (facts, plan) = rollback_facts(Stage0::Migrated, record);
+    let rf = RollbackFacts { annotated_live: vec![cp], ..RollbackFacts::default() };
+    let actions = decide_rollback(&facts, &plan, &rf, RollbackChoices::default());
+    let w = words(&actions);
+    let at = w.iter().position(|a| a == "annotate cp (2)").expect("annotate");
+    assert_eq!(w[at + 1], "dns", "restored before the DNS wait");
+    let Some(Action::Annotate { annotations, .. }) = actions.get(at) else { panic!() };
+    assert_eq!(annotations.get(OLD), Some(&Some("dns-controller".to_owned())));
+    assert_eq!(annotations.get(NEW), Some(&None));
+    // Already restored: nothing to do.
+    let restored = ingress("cp", "runai.example.com", json!({OLD: "dns-controller", "team": "a"}));
+    let rf = RollbackFacts { annotated_live: vec![restored], ..RollbackFacts::default() };
+    assert!(
+        !words(&decide_rollback(&facts, &plan, &rf, RollbackChoices::default()))
+            .iter()
+            .any(|a| a.starts_with("annotate"))
+    );
+}
+
+#[test]
+fn the_plan_says_what_external_dns_mode_does_at_switch_dns() {
+    let step = |yaml: &str| {
+        let input = SpecInput::from_yaml(yaml).expect("input");
+        let p = crate::plan(&input, &input.resolve().expect("spec"), &Observed::default());
+        p.steps.into_iter().find(|s| s.id == "switch-dns").expect("switch-dns step")
+    };
+    let manual = step("clusterDomain: runai.example.com\n");
+    assert_eq!(manual.title, "Point DNS at the Gateway");
+    assert!(!manual.commands.iter().any(|c| c.contains("annotate")));
+    let auto = step("clusterDomain: runai.example.com\ndns: external-dns\n");
+    assert_eq!(auto.title, "Let external-dns move the records to the Gateway");
+    assert!(auto.commands.iter().any(|c| c.contains(
+        "kubectl annotate ingress NAME -n NAMESPACE external-dns.alpha.kubernetes.io/controller=runai-gateway external-dns.kubernetes.io/controller=runai-gateway"
+    )));
+    assert_eq!(auto.commands.last(), manual.commands.last(), "the wait is the same");
 }

@@ -32,7 +32,7 @@ pub use command::{CommandLine, ConfigLayer, ConfigSource, Invocation, input_flag
 pub use table::FIELDS;
 
 use crate::spec::{
-    ControlPlaneLocation, Controller, Platform, RouteNamespaces, RoutingMode, Spec, SpecInput,
+    ControlPlaneLocation, Controller, DnsMode, Platform, RouteNamespaces, RoutingMode, Spec, SpecInput,
 };
 
 /// One input field.
@@ -346,7 +346,7 @@ macro_rules! typed_enum {
         }
     )+};
 }
-typed_enum!(RoutingMode, Platform, Controller, ControlPlaneLocation);
+typed_enum!(RoutingMode, Platform, DnsMode, Controller, ControlPlaneLocation);
 
 /// `Some(value)` as the field's Rust type.
 fn typed<T: Typed>(value: Option<Value>) -> Result<Option<T>, Refused> {

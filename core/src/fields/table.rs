@@ -1,7 +1,7 @@
 //! The table itself, in the order of `--help`.
 
 use super::{Access, Choice, Field, Flag, Kind, Shown, Typed as _, section, typed};
-use crate::spec::{ControlPlaneLocation, Controller, Platform, RoutingMode, Spec, SpecInput};
+use crate::spec::{ControlPlaneLocation, Controller, DnsMode, Platform, RoutingMode, Spec, SpecInput};
 
 /// Reads (`get`) or writes (`put`) one field of a [`SpecInput`] by its path of struct fields.
 macro_rules! lens {
@@ -156,6 +156,23 @@ pub const FIELDS: &[Field] = &[
         },
         flag: flag("platform", "PLATFORM", ROUTING),
         access: access!([platform], |s| Some(s.platform)),
+    },
+    Field {
+        path: "dns",
+        label: "Who moves the DNS records",
+        help: "Who moves the DNS records at switch-dns: by hand (manual) or external-dns, whose Ingresses apply then annotates so that they stop claiming the Gateway's hostnames (rollback restores the annotations)",
+        default: Shown::Resolved,
+        kind: Kind::Enum {
+            values: &[
+                choice(DnsMode::Manual.as_str(), "Change the records by hand; apply waits for them"),
+                choice(
+                    DnsMode::ExternalDns.as_str(),
+                    "external-dns moves them once apply annotates the Ingresses that claim them",
+                ),
+            ],
+        },
+        flag: flag("dns", "DNS", ROUTING),
+        access: access!([dns], |s| Some(s.dns)),
     },
     Field {
         path: "gateway.name",

@@ -20,6 +20,7 @@ fn every_field() -> SpecInput {
         cluster_domain: Some("runai.corp.example".into()),
         routing_mode: Some(RoutingMode::Path),
         platform: Some(Platform::Openshift),
+        dns: Some(DnsMode::ExternalDns),
         inference: Some(InferenceInput { enabled: Some(false), domain: Some("inf.corp.example".into()) }),
         gateway: Some(GatewayInput {
             name: Some("gw".into()),
@@ -162,6 +163,7 @@ fn enum_values_are_the_spellings_of_config_files() {
     };
     assert_eq!(values("routingMode"), spellings(RoutingMode::ALL, RoutingMode::as_str));
     assert_eq!(values("platform"), spellings(Platform::ALL, Platform::as_str));
+    assert_eq!(values("dns"), spellings(DnsMode::ALL, DnsMode::as_str));
     assert_eq!(values("gateway.controller"), spellings(&Controller::ALL, Controller::as_str));
     assert_eq!(
         values("runai.controlPlane"),
@@ -175,6 +177,7 @@ fn the_defaults_users_see() {
     let want: BTreeMap<&str, String> = [
         ("routingMode", "host"),
         ("platform", "kubernetes"),
+        ("dns", "manual"),
         ("inference.enabled", "true"),
         ("inference.domain", "runai-inference.<parent of the cluster domain>"),
         ("gateway.name", "runai-gateway"),

@@ -61,6 +61,7 @@ pub struct Runner<'a> {
     wrote: bool,
 }
 
+mod annotate;
 mod recover;
 
 /// How an action ended: go on, or stop the run with this exit code.
@@ -451,6 +452,7 @@ impl<'a> Runner<'a> {
                 self.out.line(format!("✓ applied {}", object.reference()));
                 self.step_done();
             }
+            Action::Annotate { object, annotations } => self.annotate(object, annotations, false)?,
             Action::KeepIngresses(refs) => {
                 self.out.line(
                     "Ingresses made by hand that Run:ai does not remove (delete them with --prune-ingress):",
@@ -558,6 +560,7 @@ impl<'a> Runner<'a> {
                 }
                 self.out.line(format!("✓ restored {r} as it was before apply --adopt"));
             }
+            Action::Annotate { object, annotations } => self.annotate(object, annotations, true)?,
             Action::RestoreKnative { manifest, .. } => {
                 if let Err(e) = kube.apply(manifest, true) {
                     return Err(self.stop_rollback("restoring KnativeServing", &e));

@@ -10,7 +10,7 @@ pub fn stage_of(action: &Action) -> Option<Stage> {
         Action::RecordState(_) | Action::CopySecret { .. } | Action::Apply { .. } => Some(Stage::Prepare),
         Action::Helm { stage, .. } => *stage,
         Action::Verify { .. } => Some(Stage::Verify),
-        Action::AwaitDns { .. } => Some(Stage::SwitchDns),
+        Action::Annotate { .. } | Action::AwaitDns { .. } => Some(Stage::SwitchDns),
         _ => Some(Stage::DisableIngress),
     }
 }

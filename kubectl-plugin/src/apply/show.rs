@@ -64,6 +64,7 @@ pub fn apply_changes(out: &mut Out, actions: &[Action], detail: bool, kube: &Kub
                     out.line(diff::render(changes).trim_end());
                 }
             }
+            Action::Annotate { object, annotations } => annotate_line(out, object, annotations),
             Action::Helm { stage, upgrade, .. } => {
                 let phase = match stage {
                     Some(Stage::DisableIngress) => "disable-ingress, once DNS resolves to the Gateway",
@@ -106,6 +107,7 @@ pub fn rollback_changes(out: &mut Out, actions: &[Action], detail: bool, kube: &
                     key_diff(out, a);
                 }
             }
+            Action::Annotate { object, annotations } => annotate_line(out, object, annotations),
             Action::RestoreKnative { manifest, fields } => out.line(format!(
                 "  ~ restore KnativeServing {}/{} ({fields} field(s))",
                 manifest["metadata"]["namespace"].as_str().unwrap_or_default(),
@@ -241,4 +243,17 @@ pub fn agreed(yes: bool, out: &mut Out) -> bool {
         out.line("Aborted: nothing was changed.");
         false
     }
+}
+
+/// The summary line of an annotation change.
+fn annotate_line(
+    out: &mut Out,
+    object: &ObjectRef,
+    annotations: &std::collections::BTreeMap<String, Option<String>>,
+) {
+    let keys: Vec<String> = annotations
+        .iter()
+        .map(|(k, v)| v.as_ref().map_or_else(|| format!("{k}-"), |v| format!("{k}={v}")))
+        .collect();
+    out.line(format!("  ~ annotate {object} {} (external-dns)", keys.join(" ")));
 }

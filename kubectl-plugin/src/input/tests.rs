@@ -9,6 +9,7 @@ const EVERY_FLAG: &str = "\
 clusterDomain: runai.corp.example
 routingMode: path
 platform: openshift
+dns: external-dns
 inference:
   enabled: false
   domain: inf.corp.example

@@ -328,6 +328,19 @@ impl Cluster {
         Ok(to_value(&obj, kind))
     }
 
+    /// A JSON merge patch of the object `r` as `runai-gateway` (`null` removes a key).
+    ///
+    /// # Errors
+    /// The server's answer (404 when it is gone).
+    pub fn merge_patch(&self, r: &ObjectRef, patch: &Value) -> Result<Value, Failure> {
+        let kind = kind_of(r)?;
+        let mut params = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..PatchParams::default() };
+        params.dry_run = self.server_dry_run;
+        let api = self.api(kind, Some(&r.namespace));
+        let obj = block_on(api.patch(&r.name, &params, &Patch::Merge(patch)))?.map_err(Failure::of)?;
+        Ok(to_value(&obj, kind))
+    }
+
     /// Creates `manifest` (as `runai-gateway`).
     ///
     /// # Errors

@@ -6,11 +6,12 @@ use runai_gateway_core::engine::{
     self, DeployedRelease, Facts, Observation, ReleaseState, RollbackFacts, gateway_ref, secret_ref,
     state_ref,
 };
+use runai_gateway_core::externaldns::ExternalDns;
 use runai_gateway_core::helm::Component;
 use runai_gateway_core::kinds;
 use runai_gateway_core::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use runai_gateway_core::plan::{Ownership, Plan};
-use runai_gateway_core::spec::{Spec, SpecInput};
+use runai_gateway_core::spec::{DnsMode, Spec, SpecInput};
 use runai_gateway_core::state::{ObjectRef, StateRecord};
 
 use super::client::{Cluster, Clusters, Failure};
@@ -130,7 +131,13 @@ pub fn observation(clusters: &Clusters, input: &SpecInput, spec: &Spec) -> anyho
         }
     }
     let hand_made_ingresses = hand_made_ingresses(kube, &plan.spec)?;
-    Ok(Observation { facts, plan, objects, copy, hand_made_ingresses })
+    let (mut external_dns, mut ingresses) = (Vec::new(), Vec::new());
+    if plan.spec.dns == DnsMode::ExternalDns {
+        let deployments = reading("Deployments", kube.list(kind("apps/v1", "Deployment"), None, None))?;
+        external_dns = deployments.iter().filter_map(ExternalDns::from_deployment).collect();
+        ingresses = reading("Ingresses", kube.list(kind("networking.k8s.io/v1", "Ingress"), None, None))?;
+    }
+    Ok(Observation { facts, plan, objects, copy, hand_made_ingresses, external_dns, ingresses })
 }
 
 /// Ingress objects in the cluster's and Knative's namespaces that no Helm release manages.
@@ -181,5 +188,13 @@ pub fn rollback_facts(
         let r = ObjectRef::of(a);
         adopted_live.push(reading(&r, kube.get(&r))?);
     }
-    Ok(RollbackFacts { knative, existing_ingresses, labelled, state_configmap, adopted_live })
+    let mut annotated: Vec<&ObjectRef> =
+        facts.state.as_ref().map(|s| s.annotations.iter().map(|a| &a.object).collect()).unwrap_or_default();
+    annotated.sort();
+    annotated.dedup();
+    let mut annotated_live = Vec::new();
+    for r in annotated {
+        annotated_live.extend(reading(r, kube.get(r))?);
+    }
+    Ok(RollbackFacts { knative, existing_ingresses, labelled, state_configmap, adopted_live, annotated_live })
 }

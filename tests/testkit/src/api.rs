@@ -939,6 +939,15 @@ impl State {
         mut obj: Value,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
+        // ObjectMeta's maps are `omitempty`: an empty map (a merge patch that removed every
+        // annotation) is not stored, as a real API server does not keep it.
+        if let Some(m) = obj["metadata"].as_object_mut() {
+            for k in ["labels", "annotations"] {
+                if m.get(k).and_then(Value::as_object).is_some_and(serde_json::Map::is_empty) {
+                    m.shift_remove(k);
+                }
+            }
+        }
         if dry_run {
             // A dry run answers what would be stored, without consuming a resourceVersion.
             if let Some(old) = self.objects.get(&key) {
