@@ -53,6 +53,43 @@ tests "tests" env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_
 stage "bench-scale smoke (1,000 workloads)" target/debug/xtask bench-scale --workloads 1000 \
   --bin target/debug/kubectl-runai_gateway
 
+# The fuzz targets (fuzz/README.md): each runs for $FUZZ_SECONDS (default 30) from its corpus in
+# target/fuzz-corpus, built with nightly and cargo-fuzz (installed when absent). Each target is
+# one test in the closing count: it passes when libFuzzer found no crash. Without a nightly
+# toolchain that rustup can install, every target is recorded as skipped (not passed).
+fuzz_targets() {
+  local targets=(config snapshot x509 helm_release hostname route_policy) seconds=${FUZZ_SECONDS:-30}
+  if ! rustup run nightly rustc --version >/dev/null 2>&1 &&
+    ! rustup toolchain install nightly --profile minimal; then
+    for t in "${targets[@]}"; do
+      printf 'fuzz %s\tno nightly toolchain (rustup toolchain install nightly failed)\n' "$t" >>"$RUNAI_GATEWAY_SKIP_LOG"
+    done
+    # Counted like a cargo test that skips itself: passed by the runner, then subtracted.
+    echo "test result: ok. ${#targets[@]} passed; 0 failed; 0 ignored"
+    return 0
+  fi
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked || return 1
+  (cd fuzz && cargo +nightly fuzz build) || return 1
+  local passed=0 failed=0
+  for t in "${targets[@]}"; do
+    mkdir -p "target/fuzz-corpus/$t"
+    local out rc=0
+    out=$(cd fuzz && cargo +nightly fuzz run "$t" "../target/fuzz-corpus/$t" -- \
+      -max_total_time="$seconds" -rss_limit_mb=2048 2>&1) || rc=$?
+    # The closing counts (cov:, ft:, corpus size), or the crash and how to reproduce it.
+    grep -E '^(#[0-9]+ +DONE|==[0-9]+==|thread .* panicked|SUMMARY|Done )|artifact' <<<"$out" || true
+    if [ "$rc" = 0 ]; then
+      passed=$((passed + 1))
+    else
+      echo "fuzz target $t failed (exit $rc): the input is in fuzz/artifacts/$t" >&2
+      failed=$((failed + 1))
+    fi
+  done
+  echo "test result: $([ "$failed" = 0 ] && echo ok || echo FAILED). $passed passed; $failed failed; 0 ignored"
+  [ "$failed" = 0 ]
+}
+tests "fuzz targets (cargo +nightly fuzz, ${FUZZ_SECONDS:-30}s each)" fuzz_targets
+
 # The browser tests: installs wasm-bindgen-cli, Chromium and chromedriver, then runs the
 # bindings in headless Chromium and the page end to end.
 stage "wasm/test.sh" bash wasm/test.sh

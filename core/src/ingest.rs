@@ -5,7 +5,6 @@
 //! certificate and whether the key matches; the key bytes are dropped before this returns.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
 use serde_json::Value;
 
@@ -13,8 +12,9 @@ use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use crate::snapshot::{
     AllowedNamespaces, Condition, Crd, Endpoints, Gateway, GatewayClass, HelmRelease, HttpRoute, Ingress,
     Kind, KnativeServing, Listener, ListenerPolicy, Namespace, ParentRef, RouteParentStatus, RunaiSettings,
-    SNAPSHOT_SCHEMA, Secret, Service, Snapshot, Source,
+    SNAPSHOT_SCHEMA, Secret, Service, Snapshot, Source, UnreadableRelease,
 };
+use crate::state::ReleaseError;
 use crate::tls;
 
 /// Gateway API group.
@@ -384,13 +384,20 @@ impl Ingest {
                 if !self.releases.contains(&release) {
                     return false;
                 }
-                match Self::data(obj, "release").as_deref().and_then(decode_release) {
-                    Some(r) => {
-                        self.snapshot.helm_releases.push(r);
-                        true
-                    }
-                    None => false,
+                let decoded = match Self::data(obj, "release") {
+                    Some(stored) => decode_release(&stored),
+                    None => Err(ReleaseError::Undecodable("the Secret has no `release` data".into())),
+                };
+                match decoded {
+                    Ok(r) => self.snapshot.helm_releases.push(r),
+                    Err(e) => self.snapshot.unreadable_releases.push(UnreadableRelease {
+                        namespace,
+                        name: release,
+                        revision: labels(obj).get("version").and_then(|v| v.parse().ok()).unwrap_or_default(),
+                        reason: e.to_string(),
+                    }),
                 }
+                true
             }
             _ => false,
         }
@@ -563,6 +570,8 @@ impl Ingest {
         sn.cert_manager.sort();
         sn.helm_releases
             .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
+        sn.unreadable_releases
+            .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
         self.snapshot
     }
 }
@@ -578,17 +587,13 @@ fn gateway_ref(ns: &Value, name: &Value) -> Option<(String, String)> {
 }
 
 /// Decodes a Helm 3 release as stored in a Secret: the API's base64 is already undone, the rest
-/// is base64 of gzip of the release JSON (Helm's storage driver).
-#[must_use]
-pub fn decode_release(stored: &[u8]) -> Option<HelmRelease> {
-    let gz = tls::decode_data(std::str::from_utf8(stored).ok()?)?;
-    let mut json = Vec::new();
-    if gz.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut json).ok()?;
-    } else {
-        json = gz;
-    }
-    let rel: Value = serde_json::from_slice(&json).ok()?;
+/// is base64 of gzip of the release JSON (Helm's storage driver), decompressed up to
+/// [`crate::state::RELEASE_CAP`].
+///
+/// # Errors
+/// Too large, or not what Helm stores.
+pub fn decode_release(stored: &[u8]) -> Result<HelmRelease, ReleaseError> {
+    let rel = crate::state::decode_release_data(stored)?;
     let chart = &rel["chart"]["metadata"];
     let values = &rel["config"];
     let chart_name = s(&chart["name"]);
@@ -612,7 +617,7 @@ pub fn decode_release(stored: &[u8]) -> Option<HelmRelease> {
             domain: host_of(&g["domain"]),
         }
     };
-    Some(HelmRelease {
+    Ok(HelmRelease {
         name: s(&rel["name"]),
         namespace: s(&rel["namespace"]),
         revision: rel["version"].as_i64().unwrap_or_default(),

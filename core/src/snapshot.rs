@@ -329,6 +329,20 @@ pub struct Namespace {
     pub labels: BTreeMap<String, String>,
 }
 
+/// A Helm release revision whose stored release could not be read (too large, or undecodable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableRelease {
+    /// Namespace of the release (and its Secret).
+    pub namespace: String,
+    /// Release name.
+    pub name: String,
+    /// Revision (the Secret's `version` label; 0 when absent).
+    pub revision: i64,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
 /// What was learnt from a certificate (never the key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -354,6 +368,9 @@ pub struct Certificate {
     pub chain_ordered: bool,
     /// Whether `tls.key` belongs to the leaf: `None` when the key type cannot be compared.
     pub key_matches: Option<bool>,
+    /// Why `tls.key` is not a private key at all (never the key itself), when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_error: Option<String>,
 }
 
 /// A Secret (TLS data parsed, key dropped).
@@ -565,6 +582,9 @@ pub struct Snapshot {
     /// Run:ai Helm releases.
     #[serde(default)]
     pub helm_releases: Vec<HelmRelease>,
+    /// Run:ai Helm release revisions whose stored release could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_releases: Vec<UnreadableRelease>,
     /// `runaiconfig` `spec.global` settings.
     #[serde(default)]
     pub runai_config: Option<RunaiSettings>,
@@ -608,6 +628,15 @@ impl Snapshot {
             .iter()
             .filter(|r| r.namespace == namespace && r.name == name)
             .max_by_key(|r| (r.status == "deployed", r.revision))
+    }
+
+    /// The newest unreadable revision of Helm release `name` in `namespace`, if any.
+    #[must_use]
+    pub fn unreadable_release(&self, namespace: &str, name: &str) -> Option<&UnreadableRelease> {
+        self.unreadable_releases
+            .iter()
+            .filter(|r| r.namespace == namespace && r.name == name)
+            .max_by_key(|r| r.revision)
     }
 
     /// How `kind` was read (`Skipped` when the snapshot does not say).

@@ -279,6 +279,9 @@ impl RouteNamespaces {
                     if labels.is_empty() {
                         return Err(format!("`{s}` names no label; {usage}"));
                     }
+                    if labels.contains_key("") {
+                        return Err(format!("`{s}` has a label with an empty key (`=VALUE`); {usage}"));
+                    }
                     Ok(RouteNamespaces::Labels { labels })
                 } else {
                     Err(format!("`{s}` is not a route namespace policy; {usage}"))

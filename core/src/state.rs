@@ -318,23 +318,53 @@ pub fn typed_value(text: &str) -> Value {
     }
 }
 
+/// Why a stored Helm release could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseError {
+    /// It decompresses past [`RELEASE_CAP`].
+    #[error("too large (it decompresses past {} MiB)", RELEASE_CAP >> 20)]
+    TooLarge,
+    /// Not the base64 of gzip of JSON that Helm stores.
+    #[error("{0}")]
+    Undecodable(String),
+}
+
+/// The release JSON of a `helm.sh/release.v1` Secret's `release` data once the API's base64 is
+/// undone: Helm's base64, then gzip (absent in old releases), decompressed to at most
+/// [`RELEASE_CAP`].
+///
+/// # Errors
+/// Too large, or not what Helm stores.
+pub fn decode_release_data(stored: &[u8]) -> Result<Value, ReleaseError> {
+    let undecodable = |what: &str| ReleaseError::Undecodable(what.to_owned());
+    let gz = std::str::from_utf8(stored)
+        .ok()
+        .and_then(crate::tls::decode_data)
+        .ok_or_else(|| undecodable("not base64"))?;
+    let mut text = Vec::new();
+    if gz.starts_with(&[0x1f, 0x8b]) {
+        // Bounded: a gzip bomb in a release Secret stops at the cap instead of filling memory.
+        flate2::read::GzDecoder::new(gz.as_slice())
+            .take(RELEASE_CAP + 1)
+            .read_to_end(&mut text)
+            .map_err(|e| ReleaseError::Undecodable(format!("not valid gzip: {e}")))?;
+        if text.len() as u64 > RELEASE_CAP {
+            return Err(ReleaseError::TooLarge);
+        }
+    } else {
+        text = gz;
+    }
+    let value: Value =
+        serde_json::from_slice(&text).map_err(|_| undecodable("not a Helm release (not JSON)"))?;
+    if value.is_object() { Ok(value) } else { Err(undecodable("not a Helm release (not a JSON object)")) }
+}
+
 /// The Helm release JSON stored in a `helm.sh/release.v1` Secret (`data.release`): the API's
 /// base64, then Helm's base64, then gzip (absent in old releases).
 #[must_use]
 pub fn release_json(secret: &Value) -> Option<Value> {
     let stored = crate::tls::decode_data(secret["data"]["release"].as_str()?)?;
-    let gz = crate::tls::decode_data(std::str::from_utf8(&stored).ok()?)?;
-    let mut text = Vec::new();
-    if gz.starts_with(&[0x1f, 0x8b]) {
-        // Bounded: a gzip bomb in a release Secret stops at the cap instead of filling memory.
-        flate2::read::GzDecoder::new(gz.as_slice()).take(RELEASE_CAP + 1).read_to_end(&mut text).ok()?;
-        if text.len() as u64 > RELEASE_CAP {
-            return None;
-        }
-    } else {
-        text = gz;
-    }
-    serde_json::from_slice(&text).ok()
+    decode_release_data(&stored).ok()
 }
 
 /// The part of `live` at the paths `shape` names (maps only; leaves and lists are taken whole).
@@ -387,6 +417,20 @@ mod tests {
         let secret = release_secret(&bomb);
         assert!(secret["data"]["release"].as_str().map_or(0, str::len) < 1 << 20);
         assert_eq!(release_json(&secret), None);
+        let stored = crate::tls::decode_data(secret["data"]["release"].as_str().unwrap_or_default());
+        assert_eq!(decode_release_data(&stored.unwrap_or_default()), Err(ReleaseError::TooLarge));
+        assert_eq!(ReleaseError::TooLarge.to_string(), "too large (it decompresses past 32 MiB)");
+    }
+
+    #[test]
+    fn an_undecodable_release_says_why() {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let why = |stored: &[u8]| decode_release_data(stored).err().map(|e| e.to_string());
+        assert_eq!(why(b"not base64!"), Some("not base64".into()));
+        assert_eq!(why(b64(b"[1]").as_bytes()), Some("not a Helm release (not a JSON object)".into()));
+        assert_eq!(why(b64(b"{").as_bytes()), Some("not a Helm release (not JSON)".into()));
+        assert!(why(b64(&[0x1f, 0x8b, 0, 0]).as_bytes()).is_some_and(|w| w.starts_with("not valid gzip")));
     }
 
     #[test]

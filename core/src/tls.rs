@@ -54,7 +54,11 @@ pub fn inspect(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Certificate, C
         dns_names = x509::common_names(leaf.subject);
     }
     let chain_ordered = certs.windows(2).all(|w| w[0].issuer == w[1].subject);
-    let key_matches = key_pem.map(|k| key_matches(leaf, k)).and_then(|v| v);
+    let (key_matches, key_error) = match key_pem.map(|k| key_matches(leaf, k)) {
+        None => (None, None),
+        Some(Ok(matches)) => (matches, None),
+        Some(Err(problem)) => (None, Some(problem.to_owned())),
+    };
     Ok(Certificate {
         dns_names,
         self_signed: leaf.subject == leaf.issuer,
@@ -66,33 +70,48 @@ pub fn inspect(cert_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Certificate, C
         chain_length: certs.len(),
         chain_ordered,
         key_matches,
+        key_error,
     })
 }
 
-/// `Some(true/false)` when the key type can be compared with the certificate, `None` otherwise.
-fn key_matches(leaf: &Cert<'_>, key_pem: &[u8]) -> Option<bool> {
-    let block = pem::parse(key_pem).ok()?;
+/// `Ok(Some(true/false))` when the key type can be compared with the certificate, `Ok(None)` for
+/// a private key whose public half cannot be found, `Err` (a reason that never quotes the key)
+/// when `tls.key` is not an unencrypted private key at all.
+fn key_matches(leaf: &Cert<'_>, key_pem: &[u8]) -> Result<Option<bool>, &'static str> {
+    let block = pem::parse(key_pem).map_err(|_| "`tls.key` holds no PEM block")?;
     let der = block.contents();
     let from_key = match block.tag() {
+        "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "PRIVATE KEY" if !der::is_private_key(der) => {
+            return Err("`tls.key` is a PEM private-key block whose contents are not a private key");
+        }
         "RSA PRIVATE KEY" => der::rsa_private(der).map(KeyPublic::Rsa),
         "EC PRIVATE KEY" => der::sec1_public(der).map(KeyPublic::Ec),
         "PRIVATE KEY" => der::pkcs8_public(der),
-        _ => None,
-    }?;
+        "ENCRYPTED PRIVATE KEY" => {
+            return Err("`tls.key` is encrypted; a Gateway needs the private key unencrypted");
+        }
+        _ => {
+            return Err(
+                "`tls.key` holds no private key (a PEM block `RSA PRIVATE KEY`, `EC PRIVATE KEY` or `PRIVATE KEY`)",
+            );
+        }
+    };
+    let Some(from_key) = from_key else { return Ok(None) };
     let rsa = if leaf.key_algorithm == x509::OID_RSA {
         // An RSA certificate whose key does not parse cannot be compared.
-        Some(x509::rsa_public_key(leaf.public_key)?)
+        let Some(rsa) = x509::rsa_public_key(leaf.public_key) else { return Ok(None) };
+        Some(rsa)
     } else {
         None
     };
-    match (from_key, rsa) {
-        (KeyPublic::Rsa((n, e)), Some((modulus, exponent))) => Some(
+    Ok(Some(match (from_key, rsa) {
+        (KeyPublic::Rsa((n, e)), Some((modulus, exponent))) => {
             der::strip_zeros(modulus) == der::strip_zeros(&n)
-                && der::strip_zeros(exponent) == der::strip_zeros(&e),
-        ),
-        (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => Some(leaf.public_key == point.as_slice()),
-        (KeyPublic::Rsa(_), None) => Some(false),
-    }
+                && der::strip_zeros(exponent) == der::strip_zeros(&e)
+        }
+        (KeyPublic::Ec(point) | KeyPublic::Raw(point), _) => leaf.public_key == point.as_slice(),
+        (KeyPublic::Rsa(_), None) => false,
+    }))
 }
 
 /// The public half found in a private key.
@@ -143,6 +162,16 @@ mod der {
         let (tag, body, _) = tlv(input)?;
         (tag == 0x30).then_some(())?;
         items(body)
+    }
+
+    /// Whether `der` has the shape every private key shares: one SEQUENCE, nothing after it,
+    /// starting with an INTEGER version.
+    pub(super) fn is_private_key(der: &[u8]) -> bool {
+        tlv(der).is_some_and(|(tag, body, rest)| {
+            tag == 0x30
+                && rest.is_empty()
+                && items(body).is_some_and(|i| i.first().is_some_and(|(t, _)| *t == 0x02))
+        })
     }
 
     pub(super) fn strip_zeros(b: &[u8]) -> &[u8] {

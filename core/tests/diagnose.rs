@@ -233,3 +233,28 @@ fn ten_thousand_refused_routes_are_one_finding_each_check() {
         assert!(message.len() < 600, "{id}: the first few names only: {message}");
     }
 }
+
+#[test]
+fn an_unreadable_release_and_a_garbage_key_are_findings_that_say_so() {
+    let (snap, r) = report("status/release-unreadable");
+    let messages: Vec<&str> =
+        r.findings.iter().filter(|f| f.id == "runai-release-missing").map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["Helm release `runai-backend` in namespace `runai-backend` is unreadable: not base64 (revision 2)"],
+        "{:#?}",
+        r.findings
+    );
+    assert!(snap.release("runai-backend", "runai-backend").is_none());
+
+    let (snap, r) = report("status/cert-key-garbage");
+    let s = snap.secret("runai", "runai-cluster-domain-star-tls-secret").expect("secret");
+    let c = s.certificate.as_ref().expect("the certificate still parses");
+    assert_eq!(c.key_matches, None);
+    let f = r.findings.iter().find(|f| f.id == "cert-key-mismatch").expect("a finding");
+    assert_eq!(
+        f.message, "`runai/runai-cluster-domain-star-tls-secret`: `tls.key` holds no PEM block",
+        "{:#?}",
+        r.findings
+    );
+}

@@ -197,3 +197,27 @@ fn leaf_der() -> Vec<u8> {
     })
     .clone()
 }
+
+#[test]
+fn a_tls_key_that_is_no_private_key_is_named_without_its_bytes() {
+    let pki = TestPki::generate_at(CertClock::at(1_795_824_000)).expect("pki");
+    let issued = pki.issue(&LeafSpec::for_hosts(["runai.example.com"])).expect("issues");
+    let pem_of = |tag: &str, body: &[u8]| pem::encode(&pem::Pem::new(tag, body.to_vec()));
+    let cases = [
+        ("SECRET-not a key at all".to_owned(), "holds no PEM block"),
+        (issued.leaf_pem.clone(), "holds no private key"),
+        (pem_of("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]), "is encrypted"),
+        (pem_of("PRIVATE KEY", b"SECRET-garbage"), "contents are not a private key"),
+        (pem_of("RSA PRIVATE KEY", &[0x30, 0x03, 0x04, 0x01, 0x00]), "contents are not a private key"),
+    ];
+    for (key, says) in cases {
+        let cert = inspect(issued.chain_pem.as_bytes(), Some(key.as_bytes())).expect("the certificate reads");
+        let problem = cert.key_error.clone().unwrap_or_default();
+        assert!(problem.contains(says), "{key:?}: {problem:?}");
+        assert!(!problem.contains("SECRET"), "{problem}");
+        assert_eq!(cert.key_matches, None);
+    }
+    // A real key: no problem, and the verdict is made.
+    let cert = inspect(issued.chain_pem.as_bytes(), Some(issued.key_pem.as_bytes())).expect("inspects");
+    assert_eq!((cert.key_error, cert.key_matches), (None, Some(true)));
+}

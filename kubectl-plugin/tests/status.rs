@@ -96,6 +96,7 @@ const CASES: &[Case] = &[
     with_setup(case("status/healthy", &["gateway-api-crds-outdated"]), Setup::OldCrds),
     case("status/runai-too-old", &["runai-version-unsupported"]),
     case("status/release-missing", &["runai-release-missing"]),
+    case("status/release-unreadable", &["runai-release-missing"]),
     case("status/class-missing", &["gatewayclass-missing"]),
     case("status/class-not-accepted", &["gatewayclass-not-accepted"]),
     with_args(
@@ -122,6 +123,7 @@ const CASES: &[Case] = &[
     case("status/cert-expiring", &["cert-expiring"]),
     case("status/cert-host-mismatch", &["cert-host-mismatch"]),
     case("status/cert-key-mismatch", &["cert-key-mismatch"]),
+    case("status/cert-key-garbage", &["cert-key-mismatch"]),
     case("status/cert-chain-incomplete", &["cert-chain-incomplete"]),
     case("status/cert-manager", &[]),
     with_args(

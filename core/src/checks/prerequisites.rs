@@ -28,8 +28,8 @@ checks! { Prerequisites:
         "Gateway API support arrived in Run:ai 2.25; older charts ignore the `gatewayAPI` values.",
         "Upgrade Run:ai to 2.25 or later before migrating.";
     "runai-release-missing" => runai_release_missing, Warning,
-        "The Run:ai Helm releases are found",
-        "The Run:ai settings are read from the releases; without them the migration state is unknown.",
+        "The Run:ai Helm releases are found and readable",
+        "The Run:ai settings are read from the releases; without them (or with a release too large or undecodable to read) the migration state is unknown.",
         "Pass the release names and namespaces (`--cluster-release`, `--backend-release`, …) if they differ from the defaults.";
 }
 
@@ -141,7 +141,33 @@ fn runai_release_missing(cx: &Cx<'_>) -> Outcome {
     }
     let mut drafts = Vec::new();
     let c = &cx.spec.cluster;
-    if cx.cluster.is_none() {
+    let b = &cx.spec.backend;
+    let backend_here = cx.spec.control_plane == ControlPlaneLocation::SameCluster;
+    // A release that is there but cannot be read is said so, not reported as missing; so is an
+    // unreadable revision newer than the one read (the settings read may be out of date).
+    let newer = |read: Option<&crate::snapshot::HelmRelease>, u: &crate::snapshot::UnreadableRelease| {
+        read.is_none_or(|r| r.revision < u.revision)
+    };
+    for (read, r, here) in [(cx.cluster, c, true), (cx.backend, b, backend_here)] {
+        if let Some(u) =
+            cx.snap.unreadable_release(&r.namespace, &r.release).filter(|u| here && newer(read, u))
+        {
+            drafts.push(
+                draft(
+                    format!("Helm release {}/{}", u.namespace, u.name),
+                    format!(
+                        "Helm release `{}` in namespace `{}` is unreadable: {} (revision {})",
+                        u.name, u.namespace, u.reason, u.revision
+                    ),
+                )
+                .hint("its settings cannot be judged; `helm history` shows the revisions, and a `helm upgrade` stores a new, readable one")
+                .fix(format!("helm history {} -n {}", shell_quote(&u.name), shell_quote(&u.namespace))),
+            );
+        }
+    }
+    let unreadable =
+        |r: &crate::spec::Release| cx.snap.unreadable_release(&r.namespace, &r.release).is_some();
+    if cx.cluster.is_none() && !unreadable(c) {
         drafts.push(
             draft(None, format!("Helm release `{}` not found in namespace `{}`", c.release, c.namespace))
                 .fix(format!(
@@ -150,8 +176,7 @@ fn runai_release_missing(cx: &Cx<'_>) -> Outcome {
                 )),
         );
     }
-    let b = &cx.spec.backend;
-    if cx.spec.control_plane == ControlPlaneLocation::SameCluster && cx.backend.is_none() {
+    if backend_here && cx.backend.is_none() && !unreadable(b) {
         drafts.push(draft(None, format!("Helm release `{}` not found in namespace `{}`", b.release, b.namespace))
             .hint("if the control plane runs elsewhere, pass `--control-plane remote --control-plane-context CTX` or `--control-plane saas`")
             .fix(format!("helm list -n {}", shell_quote(&b.namespace))));

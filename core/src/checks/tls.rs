@@ -34,8 +34,8 @@ checks! { Tls:
         "A wildcard certificate does not cover the apex, nor a name two levels down; clients refuse the mismatch.",
         "Issue a certificate whose SANs include the hostname shown.";
     "cert-key-mismatch" => cert_key, Error,
-        "Each secret's key belongs to its certificate",
-        "A key that does not match the certificate makes every TLS handshake fail.",
+        "Each secret's key is a private key that belongs to its certificate",
+        "A `tls.key` that is not an unencrypted private key, or not the certificate's, makes every TLS handshake fail.",
         "Re-create the secret from the matching certificate and key.";
     "cert-chain-incomplete" => cert_chain, Warning,
         "Each certificate comes with its intermediates, in order",
@@ -238,6 +238,9 @@ fn cert_host(cx: &Cx<'_>) -> Outcome {
 
 fn cert_key(cx: &Cx<'_>) -> Outcome {
     per_certificate(cx, |s, c, _, _| {
+        if let Some(problem) = &c.key_error {
+            return Some(format!("`{}/{}`: {problem}", s.namespace, s.name));
+        }
         (c.key_matches == Some(false))
             .then(|| format!("the key in `{}/{}` does not belong to its certificate", s.namespace, s.name))
     })

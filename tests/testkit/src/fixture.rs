@@ -20,11 +20,15 @@
 //! - `TlsSecret`: a `kubernetes.io/tls` Secret with a certificate generated at load time
 //!   by the fixture's test PKI, valid relative to the fixture's clock (`spec.hosts`, `spec.validity`
 //!   `Valid|Expired|NotYetValid`, `spec.expiresInDays`, `spec.keyMismatch`,
-//!   `spec.omitChain`). No key is ever committed.
+//!   `spec.omitChain`; `spec.keyText` puts that text in `tls.key` instead of the key). No key is
+//!   ever committed.
 //! - `CaSecret`: an Opaque Secret holding the PKI's root CA under `spec.key`.
 //! - `HelmRelease`: a `helm.sh/release.v1` Secret encoded like Helm 3
 //!   (`spec.revision`, `spec.status`, `spec.chart{name,version,appVersion}`,
-//!   `spec.values`, `spec.chartValues`, `spec.manifest`, `spec.description`).
+//!   `spec.values`, `spec.chartValues`, `spec.manifest`, `spec.description`; broken releases:
+//!   `spec.manifestPadding: N` pads the manifest with N bytes before compression (a release over
+//!   the readers' decompression cap that stays small on the wire), `spec.storedRelease` stores
+//!   that text instead of Helm's encoding).
 //! - `GatewayApiCrds`: the upstream Gateway API CRDs, read at load time from
 //!   the shared test data (`spec.files` to pick some; default all).
 
@@ -363,12 +367,13 @@ fn expand(doc: Value, pki: &TestPki) -> Result<Vec<Value>, FixtureError> {
                 omit_chain: spec["omitChain"].as_bool().unwrap_or(false),
             };
             let cert = pki.issue(&leaf).map_err(|e| gen_err(e.to_string()))?;
+            let key = spec["keyText"].as_str().unwrap_or(&cert.key_pem);
             Ok(vec![json!({
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "metadata": secret_meta(&doc),
                 "type": "kubernetes.io/tls",
-                "data": {"tls.crt": b64(&cert.chain_pem), "tls.key": b64(&cert.key_pem)},
+                "data": {"tls.crt": b64(&cert.chain_pem), "tls.key": b64(key)},
             })])
         }
         "CaSecret" => {
@@ -404,7 +409,15 @@ fn expand(doc: Value, pki: &TestPki) -> Result<Vec<Value>, FixtureError> {
             if rel.chart_name.is_empty() || rel.chart_version.is_empty() {
                 return Err(gen_err("spec.chart.name and spec.chart.version are required".into()));
             }
-            Ok(vec![rel.to_secret()])
+            let mut rel = rel;
+            if let Some(n) = spec["manifestPadding"].as_u64().and_then(|n| usize::try_from(n).ok()) {
+                rel.manifest.push_str(&" ".repeat(n));
+            }
+            let mut secret = rel.to_secret();
+            if let Some(stored) = spec["storedRelease"].as_str() {
+                secret["data"]["release"] = json!(b64(stored));
+            }
+            Ok(vec![secret])
         }
         "GatewayApiCrds" => {
             let dir = gateway_api_dir();
