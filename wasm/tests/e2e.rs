@@ -548,7 +548,7 @@ fn diagnostics_tab_reports_a_pasted_snapshot() {
     );
     assert_eq!(heading, json!("! Gateway, warning (1 finding, 9 passed)"));
     let categories = s.js("return document.querySelectorAll('#diag-categories .category').length;", vec![]);
-    assert_eq!(categories, json!(9));
+    assert_eq!(categories, json!(11));
 
     // The form is the command's flags: a cluster domain typed there wins over the snapshot's.
     let domain = s.find("#f-clusterDomain");

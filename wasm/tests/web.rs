@@ -229,7 +229,7 @@ fn diagnose_a_snapshot_document_like_status_from_file() {
     // Grouped by category in report order, every finding once.
     let categories: serde_json::Value = serde_json::from_str(&to_json(&get(&d, "categories"))).unwrap();
     let categories = categories.as_array().unwrap();
-    assert_eq!(categories.len(), 9);
+    assert_eq!(categories.len(), 11);
     assert_eq!(categories[0]["title"], "Prerequisites");
     let grouped: Vec<&serde_json::Value> =
         categories.iter().flat_map(|c| c["findings"].as_array().unwrap()).collect();
