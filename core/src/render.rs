@@ -507,16 +507,7 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
             );
         }
     }
-    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    let totals = format!(
-        "{}, {}, {} · {} checks passed, {} skipped",
-        plural(count(Severity::Error), "error"),
-        plural(count(Severity::Warning), "warning"),
-        plural(count(Severity::Info), "note"),
-        report.passed.len(),
-        report.skipped.len()
-    );
+    let totals = totals(report);
     let _ = writeln!(out, "\n{}", wrap_opt(&totals, width, "", "  "));
     let _ = writeln!(out, "{}", wrap_opt(&format!("Next: {}", report.next_step.title), width, "", "  "));
     if let Some(cmd) = &report.next_step.command {
@@ -599,4 +590,20 @@ pub fn catalog_markdown() -> String {
         }
     }
     out
+}
+
+/// The report's counts in one line: `1 error, 2 warnings, 0 notes · 43 checks passed, 3 skipped`
+/// (the table's last lines and the change tickets' header).
+fn totals(report: &crate::checks::Report) -> String {
+    use crate::checks::Severity;
+    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}, {} · {} checks passed, {} skipped",
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+        plural(count(Severity::Info), "note"),
+        report.passed.len(),
+        report.skipped.len()
+    )
 }

@@ -199,19 +199,6 @@ fn md_steps(out: &mut String, title: &str, steps: &[Step]) {
     }
 }
 
-fn counts(report: &Report) -> String {
-    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}, {} · {} checks passed, {} skipped",
-        plural(count(Severity::Error), "error"),
-        plural(count(Severity::Warning), "warning"),
-        plural(count(Severity::Info), "note"),
-        report.passed.len(),
-        report.skipped.len()
-    )
-}
-
 /// What each category gave: (category, worst severity, passed, skipped).
 fn categories(report: &Report) -> Vec<(Category, Option<Severity>, usize, usize)> {
     Category::ALL
@@ -258,7 +245,7 @@ fn report_markdown_at(report: &Report, level: usize) -> String {
             "Phase".into(),
             format!("**{}**: {}", md_escape(&phase_name(report)), md_escape(report.phase.describe())),
         ],
-        vec!["Result".into(), md_escape(&counts(report))],
+        vec!["Result".into(), md_escape(&super::totals(report))],
         vec!["Diagnosed by".into(), md_escape(&format!("runai-gateway {}", report.tool_version))],
     ];
     md_table(&mut out, &["Field", "Value"], &rows);
@@ -473,7 +460,7 @@ fn report_body(report: &Report, level: usize) -> String {
         ("Gateway", format!("<code>{}/{}</code>", esc(&spec.gateway_namespace), esc(&spec.gateway_name))),
         ("Cluster domain", format!("<code>{}</code>", esc(&spec.cluster_domain))),
         ("Phase", format!("<strong>{}</strong>: {}", esc(&phase_name(report)), esc(report.phase.describe()))),
-        ("Result", esc(&counts(report))),
+        ("Result", esc(&super::totals(report))),
         ("Diagnosed by", esc(&format!("runai-gateway {}", report.tool_version))),
     ];
     for (k, v) in rows {

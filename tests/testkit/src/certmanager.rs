@@ -82,6 +82,14 @@ impl CertManager {
             let name = cert["metadata"]["name"].as_str().unwrap_or_default().to_owned();
             let outcome = self.issue(&cert, &ns, list);
             let request_name = format!("{name}-1");
+            // The Certificate's Ready condition until its secret exists, as cert-manager sets it.
+            let not_issued = cond(
+                "Ready",
+                "False",
+                "DoesNotExist",
+                "Issuing certificate as Secret does not exist",
+                &generation,
+            );
             let (request_ready, cert_conditions) = match &outcome {
                 Outcome::Issued(secret) => {
                     put(secret.clone());
@@ -105,13 +113,7 @@ impl CertManager {
                 Outcome::Pending(message) => (
                     cond("Ready", "False", "Pending", message, &Value::Null),
                     vec![
-                        cond(
-                            "Ready",
-                            "False",
-                            "DoesNotExist",
-                            "Issuing certificate as Secret does not exist",
-                            &generation,
-                        ),
+                        not_issued.clone(),
                         cond(
                             "Issuing",
                             "True",
@@ -124,13 +126,7 @@ impl CertManager {
                 Outcome::Failed(message) => (
                     cond("Ready", "False", "Failed", message, &Value::Null),
                     vec![
-                        cond(
-                            "Ready",
-                            "False",
-                            "DoesNotExist",
-                            "Issuing certificate as Secret does not exist",
-                            &generation,
-                        ),
+                        not_issued.clone(),
                         cond(
                             "Issuing",
                             "False",
