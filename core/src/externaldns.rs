@@ -34,6 +34,9 @@ pub const LEGACY_PREFIX: &str = "external-dns.alpha.kubernetes.io/";
 pub const PREFIX: &str = "external-dns.kubernetes.io/";
 /// The source that publishes HTTPRoutes.
 pub const HTTPROUTE_SOURCE: &str = "gateway-httproute";
+/// The label selector of external-dns's Deployments (its Helm chart sets the label): the
+/// Deployments `status`, `apply` and `rollback` read external-dns's arguments from.
+pub const SELECTOR: &str = "app.kubernetes.io/name=external-dns";
 /// The value of the `controller` annotation that makes external-dns ignore an object.
 pub const IGNORED_BY: &str = "runai-gateway";
 

@@ -566,14 +566,29 @@ fn steps(
 /// hosts, then annotate each one claiming a Gateway hostname (both annotation prefixes: the one
 /// before external-dns v0.22 and the one from v0.22 on).
 fn external_dns_commands() -> Vec<String> {
+    let prefixes = [crate::externaldns::LEGACY_PREFIX, crate::externaldns::PREFIX];
+    let keys: Vec<String> =
+        prefixes.iter().map(|p| format!("{p}controller={}", crate::externaldns::IGNORED_BY)).collect();
+    let removed: Vec<String> = prefixes.iter().map(|p| format!("{p}controller-")).collect();
+    vec![
+        "# after a rollback, first let external-dns read the Gateway's HTTPRoutes again:".into(),
+        format!("# kubectl annotate httproute -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER} {}", removed.join(" ")),
+        "kubectl get ingress -A -o custom-columns='NAMESPACE:.metadata.namespace,NAME:.metadata.name,HOSTS:.spec.rules[*].host'".into(),
+        "# each Ingress above whose hosts include one of these names, or a name under a wildcard one:".into(),
+        format!("# kubectl annotate ingress NAME -n NAMESPACE {}", keys.join(" ")),
+    ]
+}
+
+/// What `rollback --dns external-dns` does at its DNS step, as commands: the Ingresses' recorded
+/// annotations back (shown by `rollback --diff`), the Gateway's HTTPRoutes ignored.
+fn external_dns_rollback_commands() -> Vec<String> {
     let keys: Vec<String> = [crate::externaldns::LEGACY_PREFIX, crate::externaldns::PREFIX]
         .iter()
         .map(|p| format!("{p}controller={}", crate::externaldns::IGNORED_BY))
         .collect();
     vec![
-        "kubectl get ingress -A -o custom-columns='NAMESPACE:.metadata.namespace,NAME:.metadata.name,HOSTS:.spec.rules[*].host'".into(),
-        "# each Ingress above whose hosts include one of these names, or a name under a wildcard one:".into(),
-        format!("# kubectl annotate ingress NAME -n NAMESPACE {}", keys.join(" ")),
+        "# the Ingresses' annotations back as they were before apply (rollback --diff lists them)".into(),
+        format!("kubectl annotate httproute -A -l {MANAGED_BY_LABEL}={FIELD_MANAGER} {}", keys.join(" ")),
     ]
 }
 
@@ -616,6 +631,13 @@ fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> 
     }
     let mut dns_cmds: Vec<String> =
         dns.iter().map(|r| format!("# {} -> {} ({})", r.name, r.ingress_target, r.serves)).collect();
+    let external_dns = spec.dns == crate::spec::DnsMode::ExternalDns;
+    let dns_detail = if external_dns {
+        dns_cmds.extend(external_dns_rollback_commands());
+        "external-dns keeps each record with the HTTPRoute that owns it now while that route claims the name. `rollback` puts the Ingresses' annotations back as they were and annotates the Gateway's HTTPRoutes so that external-dns ignores them (they keep serving until the records have moved); `--wait-dns` waits for the records, and `--prune` deletes the routes only then. A later `apply` removes the routes' annotation at switch-dns."
+    } else {
+        ""
+    };
     dns_cmds.push(format!("dig +short {}", spec.cluster_domain));
     vec![
         Step {
@@ -627,8 +649,12 @@ fn rollback_steps(spec: &Spec, helm: &HelmPlan, dns: &[DnsRecord]) -> Vec<Step> 
         },
         Step {
             id: "rollback-dns",
-            title: "Point DNS back at the Ingress".into(),
-            detail: String::new(),
+            title: if external_dns {
+                "Let external-dns move the records back to the Ingress".into()
+            } else {
+                "Point DNS back at the Ingress".into()
+            },
+            detail: dns_detail.into(),
             commands: dns_cmds,
             manual: true,
         },

@@ -12,12 +12,12 @@ use runai_gateway_testkit::fixture::{Fixture, fixtures_dir, parse_yaml_documents
 use runai_gateway_testkit::{CertClock, TestServer};
 use serde_json::{Value, json};
 
-const ISSUER: [&str; 2] = ["--tls-issuer", "clusterissuer/letsencrypt"];
+pub const ISSUER: [&str; 2] = ["--tls-issuer", "clusterissuer/letsencrypt"];
 
 /// The listeners' secrets cert-manager fills, and the Ingress's secrets that must stay.
-const ISSUED: [&str; 3] =
+pub const ISSUED: [&str; 3] =
     ["runai-gateway-cluster-domain-tls", "runai-gateway-workloads-tls", "runai-gateway-inference-tls"];
-const INGRESS_SECRETS: [(&str, &str); 3] = [
+pub const INGRESS_SECRETS: [(&str, &str); 3] = [
     ("runai", "runai-cluster-domain-tls-secret"),
     ("runai", "runai-cluster-domain-star-tls-secret"),
     ("knative-serving", "runai-cluster-inference-tls-secret"),
@@ -30,7 +30,7 @@ fn cert_manager_docs() -> Vec<Value> {
 
 /// `gateway-api-installed` plus cert-manager, the issuer patched by `issuer`, and a harness whose
 /// stand-in cert-manager issues.
-fn harness(issuer: impl FnOnce(&mut Value)) -> Harness {
+pub fn harness(issuer: impl FnOnce(&mut Value)) -> Harness {
     let mut docs = cert_manager_docs();
     let i = docs.iter_mut().find(|d| d["kind"] == "ClusterIssuer").unwrap();
     issuer(i);

@@ -7,7 +7,7 @@ use crate::diff;
 use crate::helm::Component;
 use crate::kinds;
 use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
-use crate::plan::{Ownership, PlannedObject};
+use crate::plan::{Ownership, Plan, PlannedObject};
 use crate::spec::DnsMode;
 use crate::stage::Stage;
 use crate::state::{self, KnativeRecord, ObjectRef, StateRecord};
@@ -100,15 +100,19 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
     if choices.selected(Stage::Introduce) {
         writes.extend(helm(Stage::Introduce, &plan.helm.introduce));
     }
-    let annotate = if choices.selected(Stage::SwitchDns) && plan.spec.dns == DnsMode::ExternalDns {
-        super::dns::ignore_actions(
-            &obs.external_dns,
-            &obs.ingresses,
-            &crate::manifests::https_hostnames(&plan.spec),
-        )
-    } else {
-        Vec::new()
-    };
+    let mut annotate = Vec::new();
+    if choices.selected(Stage::SwitchDns) {
+        // Routes a rollback made external-dns ignore are read again first: some object claims
+        // each name at every moment.
+        annotate.extend(super::dns::route_unignore_actions(&planned_routes(plan, &obs.objects)));
+        if plan.spec.dns == DnsMode::ExternalDns {
+            annotate.extend(super::dns::ignore_actions(
+                &obs.external_dns,
+                &obs.ingresses,
+                &crate::manifests::https_hostnames(&plan.spec),
+            ));
+        }
+    }
     let mut disable: Vec<Action> = Vec::new();
     if choices.selected(Stage::DisableIngress) {
         disable.extend(helm(Stage::DisableIngress, &plan.helm.disable_ingress));
@@ -174,6 +178,17 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
         }
     }
     actions
+}
+
+/// The live HTTPRoutes of the plan (`live` is in the plan's order), with `apiVersion` and `kind`.
+#[must_use]
+pub fn planned_routes(plan: &Plan, live: &[Option<Value>]) -> Vec<Value> {
+    plan.objects
+        .iter()
+        .zip(live)
+        .filter(|(p, _)| p.manifest["kind"] == "HTTPRoute")
+        .filter_map(|(_, l)| l.clone())
+        .collect()
 }
 
 /// The permissions the writes of `actions` need, each once.

@@ -6,13 +6,22 @@
 //! is not `dns-controller`; an Ingress it ignores keeps serving. `apply` sets that annotation to
 //! [`IGNORED_BY`] on each Ingress that claims a Gateway hostname, recording each key's previous
 //! value; `rollback` puts those values back (removing the keys that were absent).
+//!
+//! The same registry keeps a record with the HTTPRoute once it owns it, so `rollback` also sets
+//! the annotation on the Gateway's HTTPRoutes (they stay, and serve, until DNS is back or
+//! `--prune` deletes them): only then can the Ingress take its records back. A later `apply`
+//! removes it again at switch-dns, before the Ingresses stop claiming, so that some object
+//! claims each name at every moment (with `--policy=sync`, a name nobody claims is deleted).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::Action;
-use crate::externaldns::{ExternalDns, IGNORED_BY, claims, ingress_hostnames, own_annotations};
+use crate::externaldns::{
+    ExternalDns, HTTPROUTE_SOURCE, IGNORED_BY, LEGACY_PREFIX, PREFIX, claims, ingress_hostnames,
+    own_annotations,
+};
 use crate::snapshot::Ingress;
 use crate::state::{AnnotationRecord, ObjectRef};
 
@@ -86,12 +95,73 @@ pub fn ignore_actions(
 
 /// The reference of a live Ingress.
 fn ingress_ref(ing: &Value) -> ObjectRef {
+    live_ref(ing, "networking.k8s.io/v1", "Ingress")
+}
+
+/// The reference of a live object of `api_version` and `kind`.
+fn live_ref(obj: &Value, api_version: &str, kind: &str) -> ObjectRef {
     ObjectRef {
-        api_version: "networking.k8s.io/v1".into(),
-        kind: "Ingress".into(),
-        namespace: ing["metadata"]["namespace"].as_str().unwrap_or_default().into(),
-        name: ing["metadata"]["name"].as_str().unwrap_or_default().into(),
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: obj["metadata"]["namespace"].as_str().unwrap_or_default().into(),
+        name: obj["metadata"]["name"].as_str().unwrap_or_default().into(),
     }
+}
+
+/// The reference of a live HTTPRoute.
+fn route_ref(route: &Value) -> ObjectRef {
+    live_ref(route, "gateway.networking.k8s.io/v1", "HTTPRoute")
+}
+
+/// The annotate actions of `rollback` on the Gateway's HTTPRoutes (`routes`, the live ones this
+/// tool made): the `controller` annotation, under each prefix an external-dns of `external_dns`
+/// that reads HTTPRoutes reads, set to [`IGNORED_BY`], so that the records go back to the
+/// Ingresses. Routes already ignored get nothing.
+#[must_use]
+pub fn route_ignore_actions(external_dns: &[ExternalDns], routes: &[Value]) -> Vec<Action> {
+    let mut out = Vec::new();
+    for route in routes {
+        let current = annotations(route);
+        let set: BTreeMap<String, Option<String>> = external_dns
+            .iter()
+            .filter(|e| e.reads(HTTPROUTE_SOURCE) && !e.ignores(&current))
+            .flat_map(ExternalDns::prefixes)
+            .map(|p| (format!("{p}controller"), Some(IGNORED_BY.to_owned())))
+            .collect();
+        if !set.is_empty() {
+            out.push(Action::Annotate { object: route_ref(route), annotations: set });
+        }
+    }
+    out
+}
+
+/// The annotate actions of `apply`'s switch-dns stage on the Gateway's HTTPRoutes (`routes`,
+/// live): the `controller` annotations a `rollback` set to [`IGNORED_BY`], removed, so that
+/// external-dns reads the routes again. Whatever else a route carries stays.
+#[must_use]
+pub fn route_unignore_actions(routes: &[Value]) -> Vec<Action> {
+    let mut out = Vec::new();
+    for route in routes {
+        let set: BTreeMap<String, Option<String>> = annotations(route)
+            .into_iter()
+            .filter(|(k, v)| {
+                v == IGNORED_BY
+                    && [LEGACY_PREFIX, PREFIX].iter().any(|p| k.strip_prefix(p) == Some("controller"))
+            })
+            .map(|(k, _)| (k, None))
+            .collect();
+        if !set.is_empty() {
+            out.push(Action::Annotate { object: route_ref(route), annotations: set });
+        }
+    }
+    out
+}
+
+/// Whether the annotations of an [`Action::Annotate`] make external-dns ignore its object
+/// (rather than read it again).
+#[must_use]
+pub fn ignores(annotations: &BTreeMap<String, Option<String>>) -> bool {
+    !annotations.is_empty() && annotations.values().all(|v| v.as_deref() == Some(IGNORED_BY))
 }
 
 /// What `actions` change, recorded with the values `ingresses` hold now; a key `recorded`
@@ -104,7 +174,11 @@ pub fn records(
 ) -> Vec<AnnotationRecord> {
     let mut out = Vec::new();
     for a in actions {
+        // The routes' annotation is this tool's own: nothing of theirs to restore.
         let Action::Annotate { object, annotations: set } = a else { continue };
+        if object.kind != "Ingress" {
+            continue;
+        }
         let live = ingresses.iter().find(|i| ingress_ref(i) == *object).map(annotations).unwrap_or_default();
         for key in set.keys() {
             if recorded.iter().any(|r| r.object == *object && r.key == *key) {

@@ -33,6 +33,11 @@ pub struct RollbackFacts {
     pub adopted_live: Vec<Option<Value>>,
     /// The Ingresses the state record holds annotations of, those that still exist.
     pub annotated_live: Vec<Value>,
+    /// With `--dns external-dns`: the external-dns Deployments, read from their arguments.
+    pub external_dns: Vec<crate::externaldns::ExternalDns>,
+    /// With `--dns external-dns`: the live HTTPRoutes of the plan (those that exist), with
+    /// `apiVersion` and `kind` set.
+    pub routes_live: Vec<Value>,
 }
 
 /// Whether `u` has nothing to undo: every key already has its rollback value in effect, either
@@ -143,6 +148,8 @@ pub fn decide_rollback(
     // external-dns may claim the Ingresses' hostnames again once Ingress serves again.
     let recorded = state.map(|s| s.annotations.as_slice()).unwrap_or_default();
     actions.extend(super::dns::restore_actions(recorded, &rf.annotated_live));
+    // ...and the Gateway's routes, which own the records now, must stop claiming them.
+    actions.extend(super::dns::route_ignore_actions(&rf.external_dns, &rf.routes_live));
     let target = facts.ingress_address.clone().or_else(|| state.and_then(|s| s.ingress_address.clone()));
     actions.push(Action::AwaitDns { records: plan.dns.clone(), target, gate: DnsGate::Rollback });
     // The objects `apply --adopt` took over, back as they were (after DNS, like the deletions:

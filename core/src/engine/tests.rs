@@ -297,7 +297,7 @@ fn rollback_undoes_what_apply_did_and_prunes_last() {
         labelled: vec![ours(gateway, "u1"), foreign],
         state_configmap: Some(ours(&record.to_configmap(), "u3")),
         adopted_live: Vec::new(),
-        annotated_live: Vec::new(),
+        ..RollbackFacts::default()
     };
     let prune = RollbackChoices { prune: true };
     assert_eq!(
@@ -531,4 +531,84 @@ fn the_plan_says_what_external_dns_mode_does_at_switch_dns() {
         "kubectl annotate ingress NAME -n NAMESPACE external-dns.alpha.kubernetes.io/controller=runai-gateway external-dns.kubernetes.io/controller=runai-gateway"
     )));
     assert_eq!(auto.commands.last(), manual.commands.last(), "the wait is the same");
+}
+
+fn route(name: &str, annotations: Value) -> Value {
+    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": "runai", "annotations": annotations}})
+}
+
+#[test]
+fn rollback_makes_the_gateways_routes_let_go_of_the_records_after_the_ingresses_claim_them_again() {
+    let mut record = StateRecord::new("runai", "runai-gateway");
+    let cp = ingress("cp", "runai.example.com", json!({OLD: "runai-gateway"}));
+    record.annotations =
+        vec![crate::state::AnnotationRecord { object: ObjectRef::of(&cp), key: OLD.into(), previous: None }];
+    let (facts, plan) = rollback_facts(Stage0::Migrated, record);
+    let eds =
+        external_dns_observation(Stage0::Introduced, "corp/external-dns:latest", Vec::new()).external_dns;
+    let rf = RollbackFacts {
+        annotated_live: vec![cp],
+        external_dns: eds.clone(),
+        routes_live: vec![route("r1", json!({"team": "a"})), route("r2", json!({OLD: "someone"}))],
+        ..RollbackFacts::default()
+    };
+    let actions = decide_rollback(&facts, &plan, &rf, RollbackChoices::default());
+    let w = words(&actions);
+    let at = w.iter().position(|a| a == "annotate cp (1)").expect("the Ingress first");
+    // r2 is ignored already (another controller value): nothing to write.
+    assert_eq!(w[at + 1..at + 3], ["annotate r1 (2)".to_owned(), "dns".to_owned()], "{w:?}");
+    let Some(Action::Annotate { annotations, .. }) = actions.get(at + 1) else { panic!() };
+    assert!(dns::ignores(annotations));
+    // An external-dns that does not read routes: nothing to do on them.
+    let mut ingress_only = eds;
+    ingress_only[0].sources = vec!["ingress".into()];
+    let rf = RollbackFacts { external_dns: ingress_only, ..rf };
+    assert!(
+        !words(&decide_rollback(&facts, &plan, &rf, RollbackChoices::default()))
+            .contains(&"annotate r1 (2)".into())
+    );
+}
+
+#[test]
+fn apply_reads_the_routes_again_at_switch_dns_before_the_ingresses_stop_claiming() {
+    let ingresses = vec![ingress("cp", "runai.example.com", json!({}))];
+    let mut obs = external_dns_observation(Stage0::Introduced, "corp/external-dns:latest", ingresses);
+    let at =
+        obs.plan.objects.iter().position(|o| o.manifest["kind"] == "HTTPRoute").expect("a planned route");
+    let mut live = obs.plan.objects[at].manifest.clone();
+    live["metadata"]["annotations"] = json!({OLD: "runai-gateway", NEW: "runai-gateway", "keep": "me"});
+    obs.objects[at] = Some(live);
+    let only = ApplyChoices { only: Some(Stage::SwitchDns), ..ApplyChoices::default() };
+    let actions = decide_apply(&obs, &only);
+    let name = obs.plan.objects[at].manifest["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let w = words(&actions);
+    let unignore = w.iter().position(|a| *a == format!("annotate {name} (2)")).expect("route");
+    let ignore = w.iter().position(|a| a == "annotate cp (2)").expect("ingress");
+    assert!(unignore < ignore, "{w:?}");
+    let Some(Action::Annotate { annotations, .. }) = actions.get(unignore) else { panic!() };
+    assert_eq!(annotations.values().collect::<Vec<_>>(), [&None, &None], "only the two keys, removed");
+    // Not recorded: the route's annotation was this tool's own.
+    let Some(Action::RecordState(record)) = actions.iter().find(|a| matches!(a, Action::RecordState(_)))
+    else {
+        panic!("record")
+    };
+    assert!(record.annotations.iter().all(|r| r.object.kind == "Ingress"));
+}
+
+#[test]
+fn the_plan_says_what_external_dns_mode_does_at_rollback_dns() {
+    let step = |yaml: &str| {
+        let input = SpecInput::from_yaml(yaml).expect("input");
+        let p = crate::plan(&input, &input.resolve().expect("spec"), &Observed::default());
+        p.rollback.into_iter().find(|s| s.id == "rollback-dns").expect("rollback-dns step")
+    };
+    let manual = step("clusterDomain: runai.example.com\n");
+    assert_eq!(manual.title, "Point DNS back at the Ingress");
+    let auto = step("clusterDomain: runai.example.com\ndns: external-dns\n");
+    assert_eq!(auto.title, "Let external-dns move the records back to the Ingress");
+    assert!(auto.detail.contains("annotates the Gateway's HTTPRoutes"), "{}", auto.detail);
+    assert!(auto.commands.iter().any(|c| c.starts_with(
+        "kubectl annotate httproute -A -l app.kubernetes.io/managed-by=runai-gateway external-dns.alpha.kubernetes.io/controller=runai-gateway"
+    )));
 }

@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 
 use runai_gateway_core::checks::diagnose;
 use runai_gateway_core::engine::{self, Permission, gateway_ref, secret_ref};
+use runai_gateway_core::externaldns::SELECTOR;
 use runai_gateway_core::plan::{DnsRecord, Plan};
-use runai_gateway_core::spec::{Spec, SpecInput};
+use runai_gateway_core::snapshot::{Kind, Snapshot, Source};
+use runai_gateway_core::spec::{DnsMode, Spec, SpecInput};
 
 use crate::kube_args::KubeArgs;
 use crate::read::observe::{ReadError, reading};
@@ -32,6 +34,16 @@ pub const PREFLIGHT: &[&str] = &[
 pub const PREFLIGHT_CERT_MANAGER: &[&str] =
     &["cert-manager-issuer-missing", "cert-manager-issuer-not-ready", "cert-manager-wildcard-http-only"];
 
+/// With `--dns external-dns`, preflight also refuses when external-dns would not publish the
+/// Gateway's hostnames: it does not read HTTPRoutes, its domain, Gateway or annotation filters
+/// leave them out (and, before these, when no external-dns runs at all).
+pub const PREFLIGHT_EXTERNAL_DNS: &[&str] = &[
+    "external-dns-no-gateway-source",
+    "external-dns-domain-filtered",
+    "external-dns-gateway-filtered",
+    "external-dns-annotation-filter",
+];
+
 /// The preflight checks for `spec`.
 #[must_use]
 pub fn preflight(spec: &Spec) -> Vec<&'static str> {
@@ -39,7 +51,21 @@ pub fn preflight(spec: &Spec) -> Vec<&'static str> {
     if spec.tls_issuer.is_some() {
         ids.extend(PREFLIGHT_CERT_MANAGER);
     }
+    if spec.dns == DnsMode::ExternalDns {
+        ids.extend(PREFLIGHT_EXTERNAL_DNS);
+    }
     ids
+}
+
+/// With `--dns external-dns`, the problem of a cluster where no external-dns runs (read from
+/// `snap`): one line, instead of a skipped check each.
+fn no_external_dns(spec: &Spec, snap: &Snapshot) -> Option<String> {
+    let read = matches!(snap.source(Kind::Deployment), Source::Read { .. });
+    (spec.dns == DnsMode::ExternalDns && read && snap.external_dns.is_empty()).then(|| {
+        format!(
+            "`--dns external-dns`: no Deployment labelled `{SELECTOR}` runs external-dns, so nothing would move the records\n    fix: install external-dns (its Helm chart sets the label) with `--source=ingress --source=gateway-httproute`; label a Deployment installed otherwise (`kubectl label deployment NAME -n NAMESPACE {SELECTOR}`); or change DNS yourself: `--dns manual`"
+        )
+    })
 }
 
 /// The checks of the catalog `verify` waits on: the Gateway programmed and addressed, its
@@ -82,7 +108,7 @@ pub fn judge_then(
     input: &SpecInput,
     spec: &Spec,
     ids: &[&str],
-    more: impl Fn(&runai_gateway_core::snapshot::Snapshot) -> Vec<String>,
+    more: impl Fn(&Snapshot) -> Vec<String>,
 ) -> Result<Vec<String>, ReadError> {
     let options = Options {
         kube,
@@ -99,13 +125,16 @@ pub fn judge_then(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let report = diagnose(spec, &snap, now);
+    let missing_external_dns = no_external_dns(spec, &snap);
     // A cert-manager finding names its fix: the issuer is not this tool's to change.
     let mut problems: Vec<String> = report
         .findings
         .iter()
         .filter(|f| ids.contains(&f.id))
         .map(|f| match &f.fix {
-            Some(fix) if PREFLIGHT_CERT_MANAGER.contains(&f.id) => format!("{}\n    fix: {fix}", f.message),
+            Some(fix) if PREFLIGHT_CERT_MANAGER.contains(&f.id) || PREFLIGHT_EXTERNAL_DNS.contains(&f.id) => {
+                format!("{}\n    fix: {fix}", f.message)
+            }
             _ => f.message.clone(),
         })
         .collect();
@@ -114,8 +143,10 @@ pub fn judge_then(
             .skipped
             .iter()
             .filter(|s| ids.contains(&s.id))
+            .filter(|s| !(missing_external_dns.is_some() && PREFLIGHT_EXTERNAL_DNS.contains(&s.id)))
             .map(|s| format!("cannot check `{}`: {}", s.id, s.reason)),
     );
+    problems.extend(missing_external_dns);
     problems.extend(more(&snap));
     Ok(problems)
 }

@@ -287,12 +287,12 @@ impl<'a> Runner<'a> {
         facts.plan(self.cx.input, &self.cx.plan.spec).dns
     }
 
-    /// Waits (with `--wait-dns`, for `apply`) until every record resolves to its target;
+    /// Waits (with `--wait-dns`) until every record resolves to its target;
     /// whether they all do.
     fn await_dns(&mut self, gate: DnsGate, records: &[DnsRecord], target: Option<&str>) -> bool {
         let server = self.cx.dns_server.as_deref();
         let start = std::time::Instant::now();
-        let wait = matches!(gate, DnsGate::SwitchDns { .. }) && self.cx.wait_dns;
+        let wait = self.cx.wait_dns;
         loop {
             let rows: Vec<DnsRow> = checks::dns_rows(records, server, target);
             if rows.iter().all(|r| r.ok) {

@@ -106,6 +106,8 @@ pub struct RollbackOptions {
     pub timeout: Duration,
     /// `--force-unlock`.
     pub force_unlock: bool,
+    /// `--wait-dns`: poll until DNS is back on the Ingress (within `--timeout`).
+    pub wait_dns: bool,
 }
 
 /// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
@@ -358,7 +360,7 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         server_dry: opts.dry_run == Some(DryRun::Server),
         yes: opts.yes,
         wait: false,
-        wait_dns: false,
+        wait_dns: opts.wait_dns,
         timeout: opts.timeout,
         dns_server: opts.dns_server.clone(),
         probe_address: None,

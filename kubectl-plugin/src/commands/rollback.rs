@@ -18,6 +18,9 @@ Examples:
 
   # Back to Ingress, then remove what apply created (after DNS points at the Ingress again):
   kubectl runai-gateway rollback --config runai-gateway.yaml --prune --yes
+
+  # The same where external-dns moves the records: wait for them, then remove:
+  kubectl runai-gateway rollback --config runai-gateway.yaml --prune --wait-dns --yes
 ";
 
 /// Arguments of `rollback`.
@@ -53,6 +56,10 @@ pub struct RollbackArgs {
     #[arg(long)]
     pub force_unlock: bool,
 
+    /// Poll DNS (every second, within --timeout) until every record is back on the Ingress, instead of checking once; with --prune, the deletions wait for it
+    #[arg(long)]
+    pub wait_dns: bool,
+
     /// DNS server to ask, HOST:PORT [default: the system resolver]
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
@@ -79,6 +86,7 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         dns_server: args.dns_server.clone(),
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
         force_unlock: args.force_unlock,
+        wait_dns: args.wait_dns,
     };
     crate::apply::settle(crate::apply::rollback(&opts))
 }

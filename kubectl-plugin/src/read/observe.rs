@@ -133,8 +133,7 @@ pub fn observation(clusters: &Clusters, input: &SpecInput, spec: &Spec) -> anyho
     let hand_made_ingresses = hand_made_ingresses(kube, &plan.spec)?;
     let (mut external_dns, mut ingresses) = (Vec::new(), Vec::new());
     if plan.spec.dns == DnsMode::ExternalDns {
-        let deployments = reading("Deployments", kube.list(kind("apps/v1", "Deployment"), None, None))?;
-        external_dns = deployments.iter().filter_map(ExternalDns::from_deployment).collect();
+        external_dns = external_dns_deployments(kube)?;
         ingresses = reading("Ingresses", kube.list(kind("networking.k8s.io/v1", "Ingress"), None, None))?;
     }
     Ok(Observation { facts, plan, objects, copy, hand_made_ingresses, external_dns, ingresses })
@@ -196,5 +195,42 @@ pub fn rollback_facts(
     for r in annotated {
         annotated_live.extend(reading(r, kube.get(r))?);
     }
-    Ok(RollbackFacts { knative, existing_ingresses, labelled, state_configmap, adopted_live, annotated_live })
+    // Whichever way DNS was switched, an external-dns that reads HTTPRoutes keeps the records
+    // with the routes until they stop claiming them: rollback reads it whenever it can, and
+    // must when `apply` ran with `--dns external-dns` (this run's input or the recorded one).
+    let recorded_mode = facts.state.as_ref().and_then(|s| s.input.as_ref()).and_then(|i| i.dns);
+    let external_dns = if plan.spec.dns == DnsMode::ExternalDns || recorded_mode == Some(DnsMode::ExternalDns)
+    {
+        external_dns_deployments(kube)?
+    } else {
+        external_dns_deployments(kube).unwrap_or_default()
+    };
+    let mut routes_live = Vec::new();
+    if external_dns.iter().any(|e| e.reads(runai_gateway_core::externaldns::HTTPROUTE_SOURCE)) {
+        for o in plan.objects.iter().filter(|o| o.manifest["kind"] == "HTTPRoute") {
+            let r = ObjectRef::of(&o.manifest);
+            routes_live.extend(reading(&r, kube.get(&r))?);
+        }
+    }
+    Ok(RollbackFacts {
+        knative,
+        existing_ingresses,
+        labelled,
+        state_configmap,
+        adopted_live,
+        annotated_live,
+        external_dns,
+        routes_live,
+    })
+}
+
+/// The external-dns Deployments of the cluster (by their label, as `status` reads them), read
+/// from their arguments.
+///
+/// # Errors
+/// A failed read.
+fn external_dns_deployments(kube: &Cluster) -> Result<Vec<ExternalDns>, ReadError> {
+    let selector = Some(runai_gateway_core::externaldns::SELECTOR);
+    let deployments = reading("Deployments", kube.list(kind("apps/v1", "Deployment"), None, selector))?;
+    Ok(deployments.iter().filter_map(ExternalDns::from_deployment).collect())
 }

@@ -145,9 +145,6 @@ impl ListSpec {
     }
 }
 
-/// The label selector of external-dns's Deployments.
-const EXTERNAL_DNS_SELECTOR: &str = "app.kubernetes.io/name=external-dns";
-
 /// The Helm label selector for the release secrets of `names`.
 fn helm_selector(names: &[String]) -> String {
     format!("owner=helm,name in ({})", names.join(","))
@@ -166,7 +163,7 @@ fn lists(releases: &[String]) -> Vec<ListSpec> {
                 ListSpec::new(kind).labels(&helm_selector(releases)),
             ],
             // external-dns only, by the label its chart and manifests set.
-            Kind::Deployment => vec![ListSpec::new(kind).labels(EXTERNAL_DNS_SELECTOR)],
+            Kind::Deployment => vec![ListSpec::new(kind).labels(runai_gateway_core::externaldns::SELECTOR)],
             // Deployments: cert-manager's controller only, by its labels.
             Kind::CertManagerController => vec![
                 ListSpec::new(kind).labels(runai_gateway_core::certmanager::observed::CONTROLLER_SELECTOR),

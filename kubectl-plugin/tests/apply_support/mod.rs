@@ -106,6 +106,40 @@ pub struct Harness<S: Store = TestServer> {
     /// and the stand-in Gateway controller then programs a Gateway only once every secret its
     /// listeners name exists.
     pub cert_manager: Option<runai_gateway_testkit::certmanager::CertManager>,
+    /// The testkit's stand-in external-dns, when the cluster runs one, with the DNS server it
+    /// writes its records to: each reconcile is one sync pass, served at once.
+    pub external_dns: Option<ExternalDnsStandIn>,
+}
+
+/// external-dns and the DNS provider it writes to.
+pub struct ExternalDnsStandIn {
+    pub controller: runai_gateway_testkit::externaldns::ExternalDns,
+    pub dns: dns::DnsServer,
+    served: std::sync::Mutex<BTreeMap<String, Vec<String>>>,
+}
+
+impl ExternalDnsStandIn {
+    /// The stand-in for `deployment`'s arguments, its first sync pass over `store` done (the
+    /// records the cluster had before anything else happened).
+    pub fn start<S: Store>(deployment: &Value, store: &S) -> ExternalDnsStandIn {
+        let e = ExternalDnsStandIn {
+            controller: runai_gateway_testkit::externaldns::ExternalDns::from_deployment(deployment),
+            dns: dns::DnsServer::start(&[]),
+            served: std::sync::Mutex::new(BTreeMap::new()),
+        };
+        e.sync(store);
+        e
+    }
+
+    /// One sync pass; the DNS server changes only when the records did.
+    pub fn sync<S: Store>(&self, store: &S) {
+        let records = self.controller.sync(&|av, kind| store.list(av, kind, None));
+        let mut served = self.served.lock().unwrap();
+        if *served != records {
+            self.dns.set(&records);
+            *served = records;
+        }
+    }
 }
 
 impl Harness<TestServer> {
@@ -139,6 +173,7 @@ impl<S: Store> Harness<S> {
             helm_fail_next: None,
             probe_address: None,
             cert_manager: None,
+            external_dns: None,
         }
     }
 
@@ -340,6 +375,7 @@ impl<S: Store> Harness<S> {
                 for mut i in self.removed_ingresses.remove(&release_key).unwrap_or_default() {
                     i["apiVersion"] = json!("networking.k8s.io/v1");
                     i["kind"] = json!("Ingress");
+                    as_rendered(&mut i);
                     self.server.put(i)?;
                 }
             }
@@ -414,6 +450,9 @@ impl<S: Store> Harness<S> {
                 .collect();
             route["status"] = json!({ "parents": parents });
             self.server.put(route).unwrap();
+        }
+        if let Some(e) = &self.external_dns {
+            e.sync(&self.server);
         }
     }
 }
@@ -533,6 +572,27 @@ pub fn dns_at(ip: &str) -> dns::DnsServer {
     let records =
         [("runai.example.com", ip), ("*.runai.example.com", ip), ("*.runai-inference.example.com", ip)];
     dns::DnsServer::start(&records)
+}
+
+/// `obj` as its chart renders it: without the annotations other field managers added (Helm
+/// re-creates an object from the chart's template, not from what was last stored), and without
+/// their `managedFields`.
+fn as_rendered(obj: &mut Value) {
+    let entries = obj["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+    for e in entries.iter().filter(|e| e["manager"] != "helm") {
+        let owned = e["fieldsV1"]["f:metadata"]["f:annotations"].as_object().cloned().unwrap_or_default();
+        if let Some(a) = obj["metadata"]["annotations"].as_object_mut() {
+            for key in owned.keys() {
+                a.remove(key.trim_start_matches("f:"));
+            }
+        }
+    }
+    if let Some(m) = obj["metadata"].as_object_mut() {
+        m.remove("managedFields");
+        if m.get("annotations").and_then(Value::as_object).is_some_and(serde_json::Map::is_empty) {
+            m.remove("annotations");
+        }
+    }
 }
 
 /// The objects that differ between two snapshots, field by field (keys present in one only, too).

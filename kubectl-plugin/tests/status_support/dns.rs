@@ -2,6 +2,7 @@
 //! `example.com` from records given by the test. Wildcard records (`*.runai.example.com`) work as
 //! on any authoritative server.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -10,12 +11,13 @@ use std::time::Duration;
 use hickory_server::ServerFuture;
 use hickory_server::authority::{Catalog, ZoneType};
 use hickory_server::proto::rr::rdata::{A, SOA};
-use hickory_server::proto::rr::{LowerName, Name, RData, Record};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_server::store::in_memory::InMemoryAuthority;
 
 /// A DNS server running on its own thread until dropped.
 pub struct DnsServer {
     pub addr: SocketAddr,
+    zone: Arc<InMemoryAuthority>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -41,8 +43,9 @@ impl DnsServer {
             let name = Name::from_str(&format!("{name}.")).expect("record name");
             zone.upsert_mut(Record::from_rdata(name, 60, RData::A(A(v4))), 1);
         }
+        let zone = Arc::new(zone);
         let mut catalog = Catalog::new();
-        catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
+        catalog.upsert(LowerName::new(&origin), vec![zone.clone()]);
 
         // UDP on a free port, then TCP on the same port, so `HOST:PORT` names both transports.
         // Another test may take that TCP port between the two binds: try other ports then.
@@ -69,7 +72,26 @@ impl DnsServer {
                 let _ = server.shutdown_gracefully().await;
             });
         });
-        DnsServer { addr, stop: Some(tx), thread: Some(thread) }
+        DnsServer { addr, zone, stop: Some(tx), thread: Some(thread) }
+    }
+
+    /// Replaces every A record with `records` (name, IPv4 addresses), as a DNS provider applies
+    /// a change: the next query sees them.
+    pub fn set(&self, records: &BTreeMap<String, Vec<String>>) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        rt.block_on(async {
+            let mut map = self.zone.records_mut().await;
+            map.retain(|k, _| k.record_type != RecordType::A);
+            for (name, ips) in records {
+                let name = Name::from_str(&format!("{name}.")).expect("record name");
+                let mut set = RecordSet::new(name.clone(), RecordType::A, 1);
+                for ip in ips {
+                    let v4: std::net::Ipv4Addr = ip.parse().expect("IPv4 records only");
+                    set.insert(Record::from_rdata(name.clone(), 1, RData::A(A(v4))), 1);
+                }
+                map.insert(RrKey::new(LowerName::new(&name), RecordType::A), Arc::new(set));
+            }
+        });
     }
 
     /// `127.0.0.1:PORT` for `--dns-server`.

@@ -11,6 +11,7 @@ mod api;
 mod cel_rules;
 pub mod certmanager;
 pub mod certs;
+pub mod externaldns;
 pub mod fixture;
 pub mod helm;
 mod patch;

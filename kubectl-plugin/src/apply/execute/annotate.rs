@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use runai_gateway_core::engine::dns::merge_patch;
+use runai_gateway_core::engine::dns::{ignores, merge_patch};
 use runai_gateway_core::state::ObjectRef;
 
 use super::{Runner, Step};
@@ -29,11 +29,16 @@ impl Runner<'_> {
             }
         }
         let keys: Vec<&str> = annotations.keys().map(String::as_str).collect();
-        if rollback {
-            self.out.line(format!("✓ restored the annotations {} of {object}", keys.join(", ")));
-        } else {
-            self.out
-                .line(format!("✓ annotated {object} ({}): external-dns no longer reads it", keys.join(", ")));
+        self.out.line(match (ignores(annotations), rollback) {
+            (true, _) => {
+                format!("✓ annotated {object} ({}): external-dns no longer reads it", keys.join(", "))
+            }
+            (false, true) => format!("✓ restored the annotations {} of {object}", keys.join(", ")),
+            (false, false) => {
+                format!("✓ removed {} from {object}: external-dns reads it again", keys.join(", "))
+            }
+        });
+        if !rollback {
             self.step_done();
         }
         Ok(())
