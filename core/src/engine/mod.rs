@@ -13,6 +13,7 @@ pub mod dns;
 pub mod ownership;
 mod rollback;
 mod serving;
+pub mod view;
 
 use std::collections::BTreeMap;
 
