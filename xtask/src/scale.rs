@@ -57,6 +57,8 @@ pub struct Run {
     pub stdout_bytes: usize,
     /// For `snapshot`: the bytes of each top-level key of the document, largest first.
     pub sections: Vec<(String, usize)>,
+    /// For `status --from-file`: whether its report is byte for byte the live `status -o json`'s.
+    pub same_as_live: Option<bool>,
 }
 
 /// User + system CPU seconds of this process's reaped children (`cutime` + `cstime` of
@@ -231,7 +233,7 @@ fn measure(
     let (stdout_bytes, kept) = reader.join().unwrap_or_default();
     let sections = if let Some(path) = save {
         std::fs::write(path, &kept).with_context(|| format!("writing {}", path.display()))?;
-        sections(&String::from_utf8_lossy(&kept))
+        if label == "snapshot" { sections(&String::from_utf8_lossy(&kept)) } else { Vec::new() }
     } else {
         Vec::new()
     };
@@ -254,7 +256,27 @@ fn measure(
         wire_bytes: requests.iter().map(|r| r.wire_bytes).sum(),
         stdout_bytes,
         sections,
+        same_as_live: None,
     })
+}
+
+/// `text` with each random DNS label (`rgw-` and 10 lowercase hex digits) as `rgw-*`.
+fn random_labels(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find("rgw-") {
+        let label = rest.get(at + 4..at + 14).unwrap_or_default();
+        let random = label.len() == 10 && label.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        out += &rest[..at + 4];
+        if random {
+            out += "*";
+            rest = &rest[at + 14..];
+        } else {
+            rest = &rest[at + 4..];
+        }
+    }
+    out + rest
 }
 
 /// The bytes of each top-level key of a YAML document (a line that starts with neither a
@@ -330,7 +352,11 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
     for (label, args) in commands {
         for _ in 0..opts.runs.max(1) {
             for (name, bin) in &opts.binaries {
-                let save = (label == "snapshot").then(|| dir.join(format!("snapshot-{name}.yaml")));
+                let save = match label {
+                    "snapshot" => Some(dir.join(format!("snapshot-{name}.yaml"))),
+                    "status -o json" => Some(dir.join(format!("status-{name}.json"))),
+                    _ => None,
+                };
                 runs.push(measure(label, &server, (name, bin), args, &dir, save.as_deref())?);
             }
         }
@@ -341,7 +367,20 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
             let path = dir.join(format!("snapshot-{name}.yaml"));
             let path = path.to_str().context("snapshot path")?;
             let args = ["status", "-o", "json", "--from-file", path];
-            runs.push(measure("status --from-file", &server, (name, bin), &args, &dir, None)?);
+            let out = dir.join(format!("from-file-{name}.json"));
+            let mut run = measure("status --from-file", &server, (name, bin), &args, &dir, Some(&out))?;
+            let live = std::fs::read(dir.join(format!("status-{name}.json"))).context("the live report")?;
+            let file = std::fs::read(&out).context("the report of the file")?;
+            // Each run asks DNS for its own random label (`rgw-` and 10 hex digits) in place of a
+            // wildcard; the two runs differ in that only.
+            let (file, live) = (random_labels(&file), random_labels(&live));
+            run.same_as_live = Some(file == live);
+            if let Some((f, l)) = file.lines().zip(live.lines()).find(|(f, l)| f != l) {
+                eprintln!(
+                    "{name}: the report of the file differs from the live one:\n  file: {f}\n  live: {l}"
+                );
+            }
+            runs.push(run);
         }
     }
     Ok((seed_time, runs))
@@ -395,6 +434,18 @@ pub fn report(opts: &Options, seed_time: f64, runs: &[Run]) -> String {
             last.bytes as f64 / 1e6,
             last.wire_bytes as f64 / 1e6,
             last.stdout_bytes as f64 / 1e6
+        );
+    }
+    for r in runs.iter().filter(|r| r.same_as_live.is_some()) {
+        if seen.contains(&("same", r.binary.as_str())) {
+            continue;
+        }
+        seen.push(("same", r.binary.as_str()));
+        let same = runs.iter().filter(|x| x.binary == r.binary).all(|x| x.same_as_live != Some(false));
+        out += &format!(
+            "\n`status --from-file` of the snapshot of {}: {} the live `status -o json` (random DNS labels aside)\n",
+            r.binary,
+            if same { "the same report as" } else { "NOT the same report as" }
         );
     }
     for r in runs.iter().filter(|r| !r.sections.is_empty()) {
