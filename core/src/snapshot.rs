@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod json;
 pub mod route_table;
+
+pub use json::to_json;
 
 /// Version of the snapshot document `snapshot` writes: v2, whose `httpRoutes` is a table (see
 /// [`route_table`]).

@@ -79,7 +79,7 @@ fn v1_and_v2_documents_of_5000_routes_read_to_the_same_model_and_report() {
     assert_eq!(from_v1, snap);
     assert_eq!(from_v2, snap);
     // The JSON of `snapshot -o json` too.
-    let json = serde_json::to_string_pretty(&snap).expect("json");
+    let json = runai_gateway_core::snapshot::to_json(&snap).expect("json");
     assert_eq!(snapshot_from_text(&json, &[]).expect("v2 JSON reads"), snap);
 
     let report = |s: &Snapshot| {
@@ -97,6 +97,21 @@ fn v1_and_v2_documents_of_5000_routes_read_to_the_same_model_and_report() {
     assert!(refused["message"].as_str().is_some_and(|m| m.starts_with("650 of 5002 routes")), "{refused}");
 
     // Most of a v1 document was its routes; v2 writes each in about a sixth of the bytes.
-    println!("5,000 routes: v1 {} bytes, v2 {} bytes", v1.len(), v2.len());
+    println!("5,000 routes: v1 {} bytes, v2 {} bytes (as JSON {})", v1.len(), v2.len(), json.len());
     assert!(v2.len() * 4 < v1.len(), "v2 {} bytes, v1 {}", v2.len(), v1.len());
+    assert!(json.len() < v2.len() * 2, "JSON {} bytes, YAML {}", json.len(), v2.len());
+}
+
+#[test]
+fn another_schema_is_refused_naming_the_versions_read() {
+    let err = snapshot_from_text("schema: runai-gateway.snapshot/v3\nhttpRoutes: []\n", &[]).expect_err("v3");
+    assert_eq!(
+        err.to_string(),
+        "snapshot schema `runai-gateway.snapshot/v3` is not supported; this version reads \
+         `runai-gateway.snapshot/v1` and `runai-gateway.snapshot/v2`"
+    );
+    // A v1 document whose routes are empty, as small clusters wrote it, reads.
+    let v1 = snapshot_from_text("schema: runai-gateway.snapshot/v1\nhttpRoutes: []\n", &[]).expect("v1");
+    assert!(v1.http_routes.is_empty());
+    assert_eq!(v1.schema, SNAPSHOT_SCHEMA);
 }

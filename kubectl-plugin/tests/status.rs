@@ -480,7 +480,23 @@ fn a_snapshot_of_2000_workload_routes_gives_the_live_report() {
     assert!(snap.stdout.len() < 2_000 * 160, "{} bytes", snap.stdout.len());
     let path = server.scratch_dir().join("many.yaml");
     std::fs::write(&path, &snap.stdout).unwrap();
-    for output in ["json", "table"] {
+    // `-o json` writes the same table, each row on one line.
+    let snap_json = run(
+        &["snapshot", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg(), "-o", "json"],
+        server.scratch_dir(),
+    );
+    assert_eq!(snap_json.code, 0, "{}", snap_json.stderr);
+    let row = snap_json.stdout.lines().find(|l| l.contains("\"wl-00000\"")).unwrap_or_default();
+    assert!(
+        row.starts_with("      [")
+            && row.ends_with("],")
+            && row.contains(", \"wl-00000\", [\"wl-00000-runai-proj-00.runai.example.com\"], ["),
+        "a row is one line: {row}"
+    );
+    assert!(snap_json.stdout.len() < 2_000 * 200, "{} bytes", snap_json.stdout.len());
+    let json_path = server.scratch_dir().join("many.json");
+    std::fs::write(&json_path, &snap_json.stdout).unwrap();
+    for (output, path) in [("json", &path), ("table", &path), ("json", &json_path)] {
         let live = status(&server, &dns.arg(), &["-o", output]);
         let file = run(
             &[
@@ -495,7 +511,7 @@ fn a_snapshot_of_2000_workload_routes_gives_the_live_report() {
             Path::new("."),
         );
         assert_eq!(file.code, live.code, "{}", file.stderr);
-        assert_eq!(file.stdout, live.stdout, "-o {output}");
+        assert_eq!(file.stdout, live.stdout, "-o {output} of {}", path.display());
         if output == "json" {
             let report = live.json();
             let refused = report["findings"]

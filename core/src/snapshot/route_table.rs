@@ -506,8 +506,12 @@ mod tests {
         let yaml = crate::yaml::to_string(&snap).expect("writes");
         let back = crate::ingest::snapshot_from_text(&yaml, &[]).expect("reads");
         assert_eq!(back, snap);
-        let json = serde_json::to_string_pretty(&snap).expect("writes");
-        assert_eq!(crate::ingest::snapshot_from_text(&json, &[]).expect("reads"), snap);
+        for json in [
+            serde_json::to_string_pretty(&snap).expect("writes"),
+            crate::snapshot::to_json(&snap).expect("writes"),
+        ] {
+            assert_eq!(crate::ingest::snapshot_from_text(&json, &[]).expect("reads"), snap);
+        }
     }
 
     /// The same routes written as v1 (a list of objects, as the previous version wrote them)
