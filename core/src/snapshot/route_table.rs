@@ -14,7 +14,7 @@
 //!   parentRefs:
 //!   - [runai, runai-gateway, https-workloads]   # namespace, name, sectionName (left out when unset)
 //!   conditions:
-//!   - [[Accepted, 'True', Accepted], [ResolvedRefs, 'True', ResolvedRefs]]  # type, status, reason, message
+//!   - [[Accepted, "True", Accepted], [ResolvedRefs, "True", ResolvedRefs]]  # type, status, reason, message
 //!   rows:
 //!   - [0, job-1, [job-1-team-a.runai.example.com], [0], [[job-1, 8080]], [[0, 0]]]
 //! ```
