@@ -12,7 +12,7 @@ use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use crate::snapshot::{
     AllowedNamespaces, Condition, Crd, Endpoints, Gateway, GatewayClass, HelmRelease, HttpRoute, Ingress,
     Kind, KnativeServing, Listener, ListenerPolicy, Namespace, ParentRef, RouteParentStatus, RunaiSettings,
-    SNAPSHOT_SCHEMA, Secret, Service, Snapshot, Source, UnreadableRelease,
+    SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMAS_READ, Secret, Service, Snapshot, Source, UnreadableRelease,
 };
 use crate::state::ReleaseError;
 use crate::tls;
@@ -640,7 +640,9 @@ pub enum SnapshotFileError {
     )]
     Unrecognised,
     /// A snapshot of another schema version.
-    #[error("snapshot schema `{0}` is not supported; this version reads `{SNAPSHOT_SCHEMA}`")]
+    #[error(
+        "snapshot schema `{0}` is not supported; this version reads `runai-gateway.snapshot/v1` and `{SNAPSHOT_SCHEMA}`"
+    )]
     Schema(String),
 }
 
@@ -654,10 +656,13 @@ pub fn snapshot_from_text(text: &str, releases: &[&str]) -> Result<Snapshot, Sna
     if stream.len() == 1
         && let Some(schema) = stream.string_at(0, "schema")
     {
-        if schema != SNAPSHOT_SCHEMA {
+        if !SNAPSHOT_SCHEMAS_READ.contains(&schema) {
             return Err(SnapshotFileError::Schema(schema.to_owned()));
         }
-        return stream.get(0).map_err(|e| SnapshotFileError::Syntax(e.to_string()));
+        let mut snapshot: Snapshot = stream.get(0).map_err(|e| SnapshotFileError::Syntax(e.to_string()))?;
+        // The model is the same whichever version the file was: written again, it is the current one.
+        snapshot.schema = SNAPSHOT_SCHEMA.to_owned();
+        return Ok(snapshot);
     }
     let docs: Vec<Value> = stream.all().map_err(|e| SnapshotFileError::Syntax(e.to_string()))?;
     let mut ingest = Ingest::new(None, releases);

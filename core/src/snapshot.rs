@@ -9,8 +9,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the snapshot document.
-pub const SNAPSHOT_SCHEMA: &str = "runai-gateway.snapshot/v1";
+mod json;
+pub mod route_table;
+
+pub use json::to_json;
+
+/// Version of the snapshot document `snapshot` writes: v2, whose `httpRoutes` is a table (see
+/// [`route_table`]).
+pub const SNAPSHOT_SCHEMA: &str = "runai-gateway.snapshot/v2";
+
+/// Versions of the snapshot document this version reads: v1 (`httpRoutes` a list of objects)
+/// and v2. They differ in `httpRoutes` only, and read into the same model.
+pub const SNAPSHOT_SCHEMAS_READ: [&str; 2] = ["runai-gateway.snapshot/v1", SNAPSHOT_SCHEMA];
 
 /// The kinds a snapshot reads, one LIST each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -125,7 +135,7 @@ pub enum Source {
 }
 
 /// A status condition, as the API reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     /// `Accepted`, `Programmed`, `ResolvedRefs`, `Ready`…
@@ -555,8 +565,8 @@ pub struct Snapshot {
     /// Gateways.
     #[serde(default)]
     pub gateways: Vec<Gateway>,
-    /// HTTPRoutes.
-    #[serde(default)]
+    /// HTTPRoutes: written as the v2 table, read from it or from the v1 list.
+    #[serde(default, with = "route_table")]
     pub http_routes: Vec<HttpRoute>,
     /// kgateway listener policies.
     #[serde(default)]

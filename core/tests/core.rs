@@ -4,6 +4,7 @@ mod common;
 
 mod diagnose;
 mod golden;
+mod snapshot_versions;
 mod ticket;
 mod typed;
 mod validation;

@@ -213,6 +213,29 @@ fn hostile_nesting_and_aliases_are_refused_not_fatal() {
     assert!(err.to_string().contains("aliases expand to more than"), "{err}");
 }
 
+/// The nodes aliases may copy grow with the document (half its bytes, at least 100,000), so a
+/// large file using anchors reads, and a "billion laughs" stays refused however it is padded.
+#[test]
+fn the_alias_budget_grows_with_the_document() {
+    // 200 aliases of a 1,001-node sequence: 200,200 nodes copied from a 2.8 KB document.
+    let copies = format!("a: &x [{}]\nb: [{}]\n", ["1"; 1000].join(", "), ["*x"; 200].join(", "));
+    let err = yaml::from_multi_str::<Value>(&copies).expect_err("over the floor");
+    assert!(err.to_string().contains("aliases expand to more than 100000 nodes"), "{err}");
+    // The same in a document of over 400,400 bytes is within its budget.
+    let padded = format!("# {}\n{copies}", "x".repeat(400_400));
+    let docs = yaml::from_multi_str::<Value>(&padded).expect("within the budget of a larger document");
+    assert_eq!(docs[0]["b"].as_array().map(Vec::len), Some(200));
+    assert_eq!(docs[0]["b"][199].as_array().map(Vec::len), Some(1000));
+    // A trillion nodes are refused in a 4 MB document too.
+    let mut laughs = format!("# {}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n", "x".repeat(4 << 20));
+    for i in 1..12 {
+        let p = i - 1;
+        laughs.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{p}"); 10].join(", ")));
+    }
+    let err = yaml::from_multi_str::<Value>(&laughs).expect_err("a padded billion laughs");
+    assert!(err.to_string().contains("aliases expand to more than 2097"), "{err}");
+}
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),

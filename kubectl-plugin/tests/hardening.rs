@@ -283,3 +283,54 @@ fn a_value_starting_with_a_dash_is_judged_as_the_value_it_is() {
     assert!(err.contains("starts or ends with `-`"), "says what is wrong: {err}");
     assert!(out.stdout.is_empty(), "nothing printed on stdout");
 }
+
+/// `status --from-file` refused a snapshot of about 4,490 HTTPRoutes or more ("budget breached",
+/// exit 3) that `snapshot` itself wrote. A snapshot of 6,000 routes reads, written as earlier
+/// versions wrote it (schema v1, the routes as objects) and as this one does (v2, a table), to
+/// the same report.
+#[test]
+fn a_snapshot_of_6000_routes_reads_in_both_versions() {
+    use runai_gateway_core::ingest::Ingest;
+    use runai_gateway_core::snapshot::Kind;
+    let fx = runai_gateway_testkit::Fixture::load("gateway-prepared").unwrap();
+    let mut ingest = Ingest::new(Some("large".into()), &["runai-backend", "runai-cluster"]);
+    for kind in Kind::ALL {
+        ingest.mark_read(kind);
+    }
+    for o in &fx.objects {
+        ingest.add_any(o);
+    }
+    let parent = json!({"namespace": "runai", "name": "runai-gateway", "sectionName": "https-workloads"});
+    for i in 0..6_000 {
+        let (ns, name) = (format!("proj-{:02}", i % 50), format!("wl-{i:05}"));
+        let reason = if i % 10 == 0 { "NotAllowedByListeners" } else { "Accepted" };
+        ingest.add_any(&json!({"apiVersion": GW, "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"parentRefs": [parent], "hostnames": [format!("{name}.runai.example.com")],
+                     "rules": [{"backendRefs": [{"name": name, "port": 8080}]}]},
+            "status": {"parents": [{"parentRef": parent, "conditions": [{"type": "Accepted",
+                "status": if i % 10 == 0 { "False" } else { "True" }, "reason": reason}]}]}}));
+    }
+    let snap = ingest.finish();
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = dir.path().join("v2.yaml");
+    std::fs::write(&v2, runai_gateway_core::yaml::to_string(&snap).unwrap()).unwrap();
+    let mut doc = serde_json::to_value(&snap).unwrap();
+    doc["schema"] = json!("runai-gateway.snapshot/v1");
+    doc["httpRoutes"] = serde_json::to_value(&snap.http_routes).unwrap();
+    let v1 = dir.path().join("v1.yaml");
+    std::fs::write(&v1, runai_gateway_core::yaml::to_string(&doc).unwrap()).unwrap();
+    let report = |path: &std::path::Path| {
+        let args = ["status", "--from-file", path.to_str().unwrap(), "--now", "1795824000", "-o", "json"];
+        crate::support::run(&args, dir.path())
+    };
+    let (from_v1, from_v2) = (report(&v1), report(&v2));
+    assert_eq!(from_v1.code, 5, "{}", from_v1.stderr);
+    assert_eq!(from_v2.code, from_v1.code, "{}", from_v2.stderr);
+    assert_eq!(from_v2.stdout, from_v1.stdout);
+    let findings = from_v1.json()["findings"].to_string();
+    assert!(
+        findings.contains("600 of 6002 routes on Gateway runai/runai-gateway are not accepted"),
+        "{findings}"
+    );
+}

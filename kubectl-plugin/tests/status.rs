@@ -423,6 +423,107 @@ fn live_and_from_file_reports_are_identical() {
     }
 }
 
+/// Workload route `i` of a large cluster, in `ns`: every 9th refused by the Gateway with a
+/// message naming it, every 13th without status yet.
+fn workload_route(i: usize, ns: &str) -> Value {
+    let name = format!("wl-{i:05}");
+    let parent = serde_json::json!({"group": "gateway.networking.k8s.io", "kind": "Gateway",
+        "namespace": "runai", "name": "runai-gateway", "sectionName": "https-workloads"});
+    let accepted = if i.is_multiple_of(9) {
+        serde_json::json!({"type": "Accepted", "status": "False", "reason": "NotAllowedByListeners",
+            "message": format!("{ns}/{name} is not admitted"), "observedGeneration": 1,
+            "lastTransitionTime": "2026-01-01T00:00:00Z"})
+    } else {
+        serde_json::json!({"type": "Accepted", "status": "True", "reason": "Accepted", "message": "",
+            "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"})
+    };
+    let status = if i.is_multiple_of(13) {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({"parents": [{"parentRef": parent, "controllerName": "kgateway.dev/kgateway",
+            "conditions": [accepted, {"type": "ResolvedRefs", "status": "True", "reason": "ResolvedRefs",
+                                      "message": "", "observedGeneration": 1}]}]})
+    };
+    serde_json::json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": ns, "labels": {"runai/workload": name},
+                     "annotations": if i.is_multiple_of(100) { serde_json::json!({"note": "a, b"}) } else { serde_json::json!({}) }},
+        "spec": {"parentRefs": [parent], "hostnames": [format!("{name}-{ns}.runai.example.com")],
+                 "rules": [{"backendRefs": [{"group": "", "kind": "Service", "name": name, "port": 8080}]}]},
+        "status": status,
+    })
+}
+
+/// A cluster with 2,000 workload routes: `snapshot` writes the compact v2 table, and
+/// `status --from-file` of it gives the live report, byte for byte.
+#[test]
+fn a_snapshot_of_2000_workload_routes_gives_the_live_report() {
+    let server = TestServer::with_fixture("status/healthy-migrated");
+    let mut objects: Vec<Value> = (0..60)
+        .map(|p| {
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": format!("runai-proj-{p:02}"), "labels": {"runai/queue": format!("proj-{p:02}")}}})
+        })
+        .collect();
+    objects.extend((0..2_000).map(|i| workload_route(i, &format!("runai-proj-{:02}", i % 60))));
+    assert_eq!(server.seed_all(objects).map_err(|e| e.message).unwrap(), 2_060);
+    let dns = Dns::Gateway.start();
+    let kubeconfig = server.kubeconfig_path();
+    let snap = run(
+        &["snapshot", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg(), "-o", "yaml"],
+        server.scratch_dir(),
+    );
+    assert_eq!(snap.code, 0, "{}", snap.stderr);
+    assert!(snap.stdout.starts_with("schema: runai-gateway.snapshot/v2\n"), "{}", &snap.stdout[..200]);
+    assert!(snap.stdout.contains("\n  rows:\n  - ["), "the routes are table rows");
+    // About a hundred bytes a route (the v1 objects took nearly six hundred).
+    assert!(snap.stdout.len() < 2_000 * 160, "{} bytes", snap.stdout.len());
+    let path = server.scratch_dir().join("many.yaml");
+    std::fs::write(&path, &snap.stdout).unwrap();
+    // `-o json` writes the same table, each row on one line.
+    let snap_json = run(
+        &["snapshot", "--kubeconfig", kubeconfig.to_str().unwrap(), "--dns-server", &dns.arg(), "-o", "json"],
+        server.scratch_dir(),
+    );
+    assert_eq!(snap_json.code, 0, "{}", snap_json.stderr);
+    let row = snap_json.stdout.lines().find(|l| l.contains("\"wl-00000\"")).unwrap_or_default();
+    assert!(
+        row.starts_with("      [")
+            && row.ends_with("],")
+            && row.contains(", \"wl-00000\", [\"wl-00000-runai-proj-00.runai.example.com\"], ["),
+        "a row is one line: {row}"
+    );
+    assert!(snap_json.stdout.len() < 2_000 * 200, "{} bytes", snap_json.stdout.len());
+    let json_path = server.scratch_dir().join("many.json");
+    std::fs::write(&json_path, &snap_json.stdout).unwrap();
+    for (output, path) in [("json", &path), ("table", &path), ("json", &json_path)] {
+        let live = status(&server, &dns.arg(), &["-o", output]);
+        let file = run(
+            &[
+                "status",
+                "--from-file",
+                path.to_str().unwrap(),
+                "--now",
+                &server.now().to_string(),
+                "-o",
+                output,
+            ],
+            Path::new("."),
+        );
+        assert_eq!(file.code, live.code, "{}", file.stderr);
+        assert_eq!(file.stdout, live.stdout, "-o {output} of {}", path.display());
+        if output == "json" {
+            let report = live.json();
+            let refused = report["findings"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["id"] == "routes-not-accepted"))
+                .unwrap_or_else(|| panic!("no routes-not-accepted finding: {report}"));
+            // Every 9th of the 2,000 refused, less those without status (every 117th): 223 - 18.
+            assert!(refused["message"].as_str().unwrap().starts_with("205 of "), "{refused}");
+        }
+    }
+}
+
 #[test]
 fn a_kubectl_list_of_the_same_objects_is_diagnosed_too() {
     // `kubectl get ... -o yaml` of the fixture's objects, as one List.

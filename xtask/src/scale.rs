@@ -1,5 +1,6 @@
-//! `cargo xtask bench-scale`: `status`, `snapshot` and `apply --dry-run=server` of the real
-//! binary against the testkit API server holding a large cluster.
+//! `cargo xtask bench-scale`: `status`, `snapshot`, `status --from-file` (of that snapshot) and
+//! `apply --dry-run=server` of the real binary against the testkit API server holding a large
+//! cluster.
 //!
 //! The cluster is a Run:ai-on-Ingress fixture plus N project namespaces and M workloads, each
 //! an HTTPRoute (on the Run:ai Gateway's workloads listener, accepted), a Service, an
@@ -54,6 +55,10 @@ pub struct Run {
     pub cpu: f64,
     /// Bytes on stdout (the snapshot file's size for `snapshot`).
     pub stdout_bytes: usize,
+    /// For `snapshot`: the bytes of each top-level key of the document, largest first.
+    pub sections: Vec<(String, usize)>,
+    /// For `status --from-file`: whether its report is byte for byte the live `status -o json`'s.
+    pub same_as_live: Option<bool>,
 }
 
 /// User + system CPU seconds of this process's reaped children (`cutime` + `cstime` of
@@ -168,6 +173,7 @@ fn measure(
     (binary, bin): (&str, &Path),
     args: &[&str],
     dir: &Path,
+    save: Option<&Path>,
 ) -> Result<Run> {
     server.clear_requests();
     let cpu_before = children_cpu();
@@ -184,8 +190,10 @@ fn measure(
         .with_context(|| format!("running {}", bin.display()))?;
     let pid = child.id();
     let stdout = child.stdout.take();
+    let keep = save.is_some();
     let reader = std::thread::spawn(move || {
         let mut n = 0usize;
+        let mut kept = Vec::new();
         if let Some(mut out) = stdout {
             let mut buf = vec![0u8; 1 << 16];
             while let Ok(k) = std::io::Read::read(&mut out, &mut buf) {
@@ -193,9 +201,12 @@ fn measure(
                     break;
                 }
                 n += k;
+                if keep {
+                    kept.extend_from_slice(&buf[..k]);
+                }
             }
         }
-        n
+        (n, kept)
     });
     let stderr = child.stderr.take();
     let err_reader = std::thread::spawn(move || {
@@ -219,7 +230,13 @@ fn measure(
     };
     let wall = started.elapsed().as_secs_f64();
     let cpu = children_cpu() - cpu_before;
-    let stdout_bytes = reader.join().unwrap_or(0);
+    let (stdout_bytes, kept) = reader.join().unwrap_or_default();
+    let sections = if let Some(path) = save {
+        std::fs::write(path, &kept).with_context(|| format!("writing {}", path.display()))?;
+        if label == "snapshot" { sections(&String::from_utf8_lossy(&kept)) } else { Vec::new() }
+    } else {
+        Vec::new()
+    };
     let stderr = err_reader.join().unwrap_or_default();
     let code = status.code().unwrap_or(-1);
     // Exit codes that say the run itself failed (1 unexpected, 2 usage, 6 unreachable).
@@ -238,7 +255,45 @@ fn measure(
         bytes: requests.iter().map(|r| r.bytes).sum(),
         wire_bytes: requests.iter().map(|r| r.wire_bytes).sum(),
         stdout_bytes,
+        sections,
+        same_as_live: None,
     })
+}
+
+/// `text` with each random DNS label (`rgw-` and 10 lowercase hex digits) as `rgw-*`.
+fn random_labels(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find("rgw-") {
+        let label = rest.get(at + 4..at + 14).unwrap_or_default();
+        let random = label.len() == 10 && label.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+        out += &rest[..at + 4];
+        if random {
+            out += "*";
+            rest = &rest[at + 14..];
+        } else {
+            rest = &rest[at + 4..];
+        }
+    }
+    out + rest
+}
+
+/// The bytes of each top-level key of a YAML document (a line that starts with neither a
+/// space, a `-` nor a `#` opens a key), largest first.
+fn sections(text: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let opens = !line.starts_with([' ', '-', '#', '\n']);
+        match (opens, out.last_mut()) {
+            (true, _) | (false, None) => {
+                out.push((line.split(':').next().unwrap_or_default().trim().to_owned(), line.len()));
+            }
+            (false, Some(last)) => last.1 += line.len(),
+        }
+    }
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
 }
 
 /// A UDP DNS server on 127.0.0.1 that answers every query with NXDOMAIN; its `HOST:PORT`.
@@ -297,8 +352,35 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
     for (label, args) in commands {
         for _ in 0..opts.runs.max(1) {
             for (name, bin) in &opts.binaries {
-                runs.push(measure(label, &server, (name, bin), args, &dir)?);
+                let save = match label {
+                    "snapshot" => Some(dir.join(format!("snapshot-{name}.yaml"))),
+                    "status -o json" => Some(dir.join(format!("status-{name}.json"))),
+                    _ => None,
+                };
+                runs.push(measure(label, &server, (name, bin), args, &dir, save.as_deref())?);
             }
+        }
+    }
+    // Each binary reads its own snapshot back (no cluster is read; the testkit sees no request).
+    for _ in 0..opts.runs.max(1) {
+        for (name, bin) in &opts.binaries {
+            let path = dir.join(format!("snapshot-{name}.yaml"));
+            let path = path.to_str().context("snapshot path")?;
+            let args = ["status", "-o", "json", "--from-file", path];
+            let out = dir.join(format!("from-file-{name}.json"));
+            let mut run = measure("status --from-file", &server, (name, bin), &args, &dir, Some(&out))?;
+            let live = std::fs::read(dir.join(format!("status-{name}.json"))).context("the live report")?;
+            let file = std::fs::read(&out).context("the report of the file")?;
+            // Each run asks DNS for its own random label (`rgw-` and 10 hex digits) in place of a
+            // wildcard; the two runs differ in that only.
+            let (file, live) = (random_labels(&file), random_labels(&live));
+            run.same_as_live = Some(file == live);
+            if let Some((f, l)) = file.lines().zip(live.lines()).find(|(f, l)| f != l) {
+                eprintln!(
+                    "{name}: the report of the file differs from the live one:\n  file: {f}\n  live: {l}"
+                );
+            }
+            runs.push(run);
         }
     }
     Ok((seed_time, runs))
@@ -353,6 +435,31 @@ pub fn report(opts: &Options, seed_time: f64, runs: &[Run]) -> String {
             last.wire_bytes as f64 / 1e6,
             last.stdout_bytes as f64 / 1e6
         );
+    }
+    for r in runs.iter().filter(|r| r.same_as_live.is_some()) {
+        if seen.contains(&("same", r.binary.as_str())) {
+            continue;
+        }
+        seen.push(("same", r.binary.as_str()));
+        let same = runs.iter().filter(|x| x.binary == r.binary).all(|x| x.same_as_live != Some(false));
+        out += &format!(
+            "\n`status --from-file` of the snapshot of {}: {} the live `status -o json` (random DNS labels aside)\n",
+            r.binary,
+            if same { "the same report as" } else { "NOT the same report as" }
+        );
+    }
+    for r in runs.iter().filter(|r| !r.sections.is_empty()) {
+        if seen.contains(&("sections", r.binary.as_str())) {
+            continue;
+        }
+        seen.push(("sections", r.binary.as_str()));
+        out += &format!("\n`snapshot` of {}: {} bytes; by top-level key:\n", r.binary, r.stdout_bytes);
+        for (key, bytes) in &r.sections {
+            out += &format!(
+                "  {key}: {bytes} B ({:.1}%)\n",
+                *bytes as f64 * 100.0 / r.stdout_bytes.max(1) as f64
+            );
+        }
     }
     out
 }

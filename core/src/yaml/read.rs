@@ -10,9 +10,18 @@
 
 /// How deep collections may nest (a hostile input must not exhaust the stack).
 pub(crate) const MAX_DEPTH: usize = 128;
-/// How many nodes the aliases of one stream may copy in all (a "billion laughs" input must not
-/// exhaust memory).
+/// How many nodes the aliases of any stream may copy in all (a "billion laughs" input must not
+/// exhaust memory); a larger stream may copy up to [`alias_budget`].
 pub(crate) const MAX_ALIAS_NODES: usize = 100_000;
+
+/// The nodes the aliases of a stream of `len` bytes may copy: [`MAX_ALIAS_NODES`], or half the
+/// stream's length when that is more. Every node written out takes at least two bytes (`1,`),
+/// so the copies never hold more nodes than an alias-free stream of the same size could: the
+/// budget grows with the document, and memory stays bounded by its size (the file readers cap
+/// that), however the aliases nest.
+pub(crate) fn alias_budget(len: usize) -> usize {
+    MAX_ALIAS_NODES.max(len / 2)
+}
 
 /// A node of a document, with the byte offset where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +65,15 @@ type Result<T> = std::result::Result<T, ParseError>;
 
 /// Reads every document of a stream; empty documents are left out.
 pub(crate) fn documents(src: &str) -> Result<Vec<Node>> {
-    let mut p = Parser { src, b: src.as_bytes(), pos: 0, depth: 0, anchors: Vec::new(), copied: 0 };
+    let mut p = Parser {
+        src,
+        b: src.as_bytes(),
+        pos: 0,
+        depth: 0,
+        anchors: Vec::new(),
+        copied: 0,
+        budget: alias_budget(src.len()),
+    };
     if src.starts_with('\u{feff}') {
         p.pos = 3;
     }
@@ -115,6 +132,8 @@ struct Parser<'a> {
     depth: usize,
     anchors: Vec<(String, Node)>,
     copied: usize,
+    /// [`alias_budget`] of the stream.
+    budget: usize,
 }
 
 fn is_blank_or_end(c: Option<u8>) -> bool {
@@ -332,8 +351,12 @@ impl Parser<'_> {
         };
         let mut node = node.clone();
         self.copied += node.size();
-        if self.copied > MAX_ALIAS_NODES {
-            return Err(self.error_at(at, format!("aliases expand to more than {MAX_ALIAS_NODES} nodes")));
+        if self.copied > self.budget {
+            let budget = self.budget;
+            return Err(self.error_at(
+                at,
+                format!("aliases expand to more than {budget} nodes (at most the larger of {MAX_ALIAS_NODES} and half the document's bytes)"),
+            ));
         }
         node.at = at;
         Ok(node)

@@ -80,7 +80,7 @@ pub fn run(args: &SnapshotArgs, no_color: bool) -> anyhow::Result<Exit> {
     };
     let snapshot = collect::live(&options, &input, output::stderr_color(no_color))?;
     let text = match args.output {
-        SnapshotOutput::Json => serde_json::to_string_pretty(&snapshot)? + "\n",
+        SnapshotOutput::Json => runai_gateway_core::snapshot::to_json(&snapshot)?,
         SnapshotOutput::Yaml => runai_gateway_core::yaml::to_string(&snapshot)?,
     };
     output::print(&text)?;
