@@ -34,6 +34,28 @@ pub enum Exit {
     Locked = 12,
 }
 
+impl Exit {
+    /// The exit code's name in `-o json|yaml` documents (`manual-step`, `partial`…).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Failure => "failure",
+            Exit::Usage => "usage",
+            Exit::InvalidInput => "invalid-input",
+            Exit::UnreadableFile => "unreadable-file",
+            Exit::Findings => "findings",
+            Exit::Unreachable => "unreachable",
+            Exit::ManualStep => "manual-step",
+            Exit::Partial => "partial",
+            Exit::Refused => "refused",
+            Exit::Conflict => "conflict",
+            Exit::Aborted => "aborted",
+            Exit::Locked => "locked",
+        }
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)

@@ -20,6 +20,7 @@ mod hardening;
 mod krew;
 mod kubectl_conventions;
 mod render;
+mod results;
 mod rollback;
 mod status;
 mod suggested;

@@ -59,6 +59,9 @@ pub struct Runner<'a> {
     confirmed: bool,
     /// Whether this run has changed the cluster (a stop before is exit 6, after it exit 8).
     wrote: bool,
+    /// The index of the action being done (the one a stopped run stopped at); the number of
+    /// actions once all are done.
+    at: usize,
 }
 
 mod annotate;
@@ -84,7 +87,14 @@ impl<'a> Runner<'a> {
             left,
             confirmed: false,
             wrote,
+            at: 0,
         }
+    }
+
+    /// How far the run got: the index of the action it stopped at (the number of actions when it
+    /// did them all), and the labels of the writes done.
+    pub fn progress(&self) -> (usize, &[String]) {
+        (self.at, &self.done)
     }
 
     fn step_done(&mut self) {
@@ -340,11 +350,12 @@ impl<'a> Runner<'a> {
     ///
     /// # Errors
     /// A failed read (nothing after it was done).
-    pub fn apply(mut self, actions: &[Action], only: Option<Stage>) -> anyhow::Result<Exit> {
+    pub fn apply(&mut self, actions: &[Action], only: Option<Stage>) -> anyhow::Result<Exit> {
         let writes = actions.iter().any(Action::writes);
         let mut prepared = false;
         let mut i = 0;
         while i < actions.len() {
+            self.at = i;
             let action = &actions[i];
             if !prepared && stage_of(action) > Some(Stage::Prepare) {
                 prepared = true;
@@ -386,6 +397,7 @@ impl<'a> Runner<'a> {
                 return Ok(exit);
             }
         }
+        self.at = actions.len();
         Ok(self.finish_apply(writes, only))
     }
 
@@ -465,7 +477,7 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn finish_apply(mut self, writes: bool, only: Option<Stage>) -> Exit {
+    fn finish_apply(&mut self, writes: bool, only: Option<Stage>) -> Exit {
         if self.cx.server_dry {
             self.out.line("Dry run (server): every write was validated by the server; nothing was stored.");
         } else if only.is_none() || only == Some(Stage::DisableIngress) {

@@ -13,6 +13,7 @@ pub mod helm;
 mod lease;
 mod order;
 mod remains;
+pub mod result;
 mod show;
 
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ use runai_gateway_core::spec::{Spec, SpecInput, defaults};
 use runai_gateway_core::state::{STATE_NAME, StateRecord};
 
 use self::execute::{Context, Runner};
+use self::result::{Mode, RunOutput};
 use crate::exit::Exit;
 use crate::input::InputError;
 use crate::kube_args::KubeArgs;
@@ -81,6 +83,8 @@ pub struct ApplyOptions {
     pub probe: bool,
     /// `--probe-address`.
     pub probe_address: Option<String>,
+    /// `-o json|yaml`: the result document on stdout, the report on stderr.
+    pub output: Option<RunOutput>,
 }
 
 /// What `rollback` is asked to do.
@@ -108,16 +112,32 @@ pub struct RollbackOptions {
     pub force_unlock: bool,
     /// `--wait-dns`: poll until DNS is back on the Ingress (within `--timeout`).
     pub wait_dns: bool,
+    /// `-o json|yaml`: the result document on stdout, the report on stderr.
+    pub output: Option<RunOutput>,
 }
 
-/// The report, written to stdout line by line as the run goes (a closed pipe is not an error).
-pub struct Out;
+/// The report, written line by line as the run goes: to stdout (a closed pipe is not an error),
+/// or to stderr when stdout carries the `-o json|yaml` document.
+pub struct Out {
+    stderr: bool,
+}
 
 impl Out {
+    /// The report of a run with `-o` `output`.
+    #[must_use]
+    pub fn new(output: Option<RunOutput>) -> Self {
+        Self { stderr: output.is_some() }
+    }
+
     /// One line, printed at once.
-    #[allow(clippy::unused_self)] // `&mut self`: one writer per run, passed where lines are written.
     pub fn line(&mut self, line: impl AsRef<str>) {
-        let _ = crate::output::print(&format!("{}\n", line.as_ref()));
+        let text = format!("{}\n", line.as_ref());
+        if self.stderr {
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let _ = crate::output::print(&text);
+        }
     }
 }
 
@@ -233,7 +253,7 @@ pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
 /// Failed reads (the caller maps them to exit codes).
 pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     crate::read::deadline::start(opts.timeout);
-    let mut out = Out;
+    let mut out = Out::new(opts.output);
     let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
         return Ok(Exit::Unreachable);
     };
@@ -255,10 +275,15 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let actions = decide_apply(&obs, &choices);
     let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
     show::apply_changes(&mut out, &actions, detail, &opts.kube, spec);
+    let server = clusters.main.server.clone();
+    let emit = |mode, progress, exit: Exit| -> anyhow::Result<Exit> {
+        finish("ApplyResult", opts.output, &server, mode, &actions, progress, exit, "apply")
+    };
     if detail {
         show::nothing_sent(&mut out, opts.diff);
-        return Ok(Exit::Success);
+        return emit(Mode::Preview, None, Exit::Success);
     }
+    let mode = if opts.dry_run == Some(DryRun::Server) { Mode::DryRunServer } else { Mode::Run };
     let cx = Context {
         kube: &opts.kube,
         facts: &obs.facts,
@@ -276,9 +301,37 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let main = clusters.main.clone();
     let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
         Ok(l) => l,
-        Err(exit) => return Ok(exit),
+        Err(exit) => return emit(mode, Some((0, &[])), exit),
     };
-    Runner::new(out, &mut clusters, cx, &actions).apply(&actions, opts.phase)
+    let mut runner = Runner::new(out, &mut clusters, cx, &actions);
+    let exit = runner.apply(&actions, opts.phase)?;
+    emit(mode, Some(runner.progress()), exit)
+}
+
+/// Ends a run: with `-o`, prints the result document (`kind`, the actions and how far `verb`
+/// got with them, the commands that continue or roll back); the exit code either way.
+#[allow(clippy::too_many_arguments)] // One call per command; a struct would only rename them.
+fn finish(
+    kind: &str,
+    output: Option<RunOutput>,
+    server: &str,
+    mode: Mode,
+    actions: &[runai_gateway_core::engine::Action],
+    progress: Option<(usize, &[String])>,
+    exit: Exit,
+    verb: &str,
+) -> anyhow::Result<Exit> {
+    let Some(format) = output else { return Ok(exit) };
+    let mut next = Vec::new();
+    if exit != Exit::Success {
+        next.push(("continue", rerun(verb)));
+        let wrote = progress.is_some_and(|(at, done)| at > 0 || !done.is_empty());
+        if verb == "apply" && wrote && matches!(exit, Exit::Partial | Exit::Conflict | Exit::ManualStep) {
+            next.push(("rollback", rerun("rollback")));
+        }
+    }
+    result::print(&result::document(kind, server, mode, actions, progress, exit, &next), format)?;
+    Ok(exit)
 }
 
 /// The state record `rollback` restores from when no input was given: in the default Gateway
@@ -329,7 +382,7 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         Ok(found) => found,
         Err(exit) => return Ok(exit),
     };
-    let mut out = Out;
+    let mut out = Out::new(opts.output);
     let Some(mut clusters) = Clusters::connect_reusing_or_report(&opts.kube, &spec, main) else {
         return Ok(Exit::Unreachable);
     };
@@ -347,10 +400,15 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
     let actions = decide_rollback(&facts, &plan, &rf, RollbackChoices { prune: opts.prune });
     let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
     show::rollback_changes(&mut out, &actions, detail, &opts.kube);
+    let server = clusters.main.server.clone();
+    let emit = |mode, progress, exit: Exit| -> anyhow::Result<Exit> {
+        finish("RollbackResult", opts.output, &server, mode, &actions, progress, exit, "rollback")
+    };
     if detail {
         show::nothing_sent(&mut out, opts.diff);
-        return Ok(Exit::Success);
+        return emit(Mode::Preview, None, Exit::Success);
     }
+    let mode = if opts.dry_run == Some(DryRun::Server) { Mode::DryRunServer } else { Mode::Run };
     let cx = Context {
         kube: &opts.kube,
         facts: &facts,
@@ -368,9 +426,11 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
     let main = clusters.main.clone();
     let _lock = match lock(&main, &spec.gateway_namespace, &actions, opts.timeout, opts.force_unlock) {
         Ok(l) => l,
-        Err(exit) => return Ok(exit),
+        Err(exit) => return emit(mode, Some((0, &[])), exit),
     };
-    Ok(Runner::new(out, &mut clusters, cx, &actions).rollback(&actions))
+    let mut runner = Runner::new(out, &mut clusters, cx, &actions);
+    let exit = runner.rollback(&actions);
+    emit(mode, Some(runner.progress()), exit)
 }
 
 #[cfg(test)]

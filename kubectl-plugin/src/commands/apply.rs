@@ -97,6 +97,10 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
 
+    /// Print one document at the end on stdout (the actions, how far the run got with each, the exit code, the command that continues); the report goes to stderr
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::apply::result::RunOutput>,
+
     /// In verify, skip the HTTPS request to each hostname through the Gateway (when this machine cannot reach its address)
     #[arg(long)]
     pub no_probe: bool,
@@ -106,10 +110,6 @@ pub struct ApplyArgs {
     pub probe_address: Option<String>,
 }
 
-/// Runs `apply`.
-///
-/// # Errors
-/// Input errors and failed reads.
 /// `--phase`: the core's stages, each with its summary in `--help`.
 fn stage_parser() -> impl clap::builder::TypedValueParser<Value = Stage> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
@@ -117,6 +117,10 @@ fn stage_parser() -> impl clap::builder::TypedValueParser<Value = Stage> {
         .try_map(|s| s.parse::<Stage>())
 }
 
+/// Runs `apply`.
+///
+/// # Errors
+/// Input errors and failed reads.
 pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
     let input = merged_input(&args.input)?;
     let spec = input.resolve().map_err(InputError::from)?;
@@ -137,6 +141,7 @@ pub fn run(args: &ApplyArgs, _no_color: bool) -> anyhow::Result<Exit> {
         force: args.force,
         prune_ingress: args.prune_ingress,
         dns_server: args.dns_server.clone(),
+        output: args.output,
         probe: !args.no_probe,
         probe_address: args.probe_address.clone(),
     };

@@ -64,6 +64,10 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub dns_server: Option<String>,
 
+    /// Print one document at the end on stdout (the actions, how far the run got with each, the exit code, the command that continues); the report goes to stderr
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::apply::result::RunOutput>,
+
     /// Bound on the whole run: every request and every helm run (1s, 2m; a bare number is seconds)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_request_timeout)]
     pub timeout: RequestTimeout,
@@ -84,6 +88,7 @@ pub fn run(args: &RollbackArgs, _no_color: bool) -> anyhow::Result<Exit> {
         yes: args.yes,
         helm: args.helm.clone(),
         dns_server: args.dns_server.clone(),
+        output: args.output,
         timeout: args.timeout.0.unwrap_or(std::time::Duration::from_secs(300)),
         force_unlock: args.force_unlock,
         wait_dns: args.wait_dns,

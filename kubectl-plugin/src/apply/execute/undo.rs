@@ -11,11 +11,12 @@ use crate::exit::Exit;
 
 impl Runner<'_> {
     /// Runs `rollback`'s actions.
-    pub fn rollback(mut self, actions: &[Action]) -> Exit {
+    pub fn rollback(&mut self, actions: &[Action]) -> Exit {
         let writes = actions.iter().any(Action::writes);
         let mut dns_back = true;
         let mut i = 0;
         while i < actions.len() {
+            self.at = i;
             let action = &actions[i];
             if let Err(exit) = self.confirm(writes) {
                 return exit;
@@ -45,11 +46,14 @@ impl Runner<'_> {
                 return exit;
             }
         }
+        self.at = actions.len();
         if self.cx.server_dry {
             self.out.line("Dry run (server): every write was validated by the server; nothing was stored.");
             return Exit::Success;
         }
         if !dns_back {
+            // The run stopped at the DNS check (nothing after it waits on DNS).
+            self.at = actions.iter().position(|a| matches!(a, Action::AwaitDns { .. })).unwrap_or(self.at);
             return Exit::ManualStep;
         }
         let deleted: Vec<(ObjectRef, String)> = actions
