@@ -24,3 +24,4 @@ mod rollback;
 mod status;
 mod suggested;
 mod tickets;
+mod watch;
