@@ -12,9 +12,15 @@ use std::time::{Duration, Instant};
 
 const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// Whether a wait's progress line is showing: the reads it polls draw no spinner of their own
+/// over it.
+static WAITING: AtomicBool = AtomicBool::new(false);
+
 /// A running spinner (or nothing, off a terminal).
 pub struct Spinner {
     inner: Option<Inner>,
+    /// A wait's progress (see [`WAITING`]).
+    waits: bool,
 }
 
 /// What the spinner says.
@@ -32,20 +38,28 @@ struct Inner {
 }
 
 impl Spinner {
-    /// Starts a spinner showing `message`, when stderr is a terminal.
+    /// Starts a spinner showing `message`, when stderr is a terminal and no wait shows its
+    /// progress.
     pub fn start(message: &str) -> Self {
-        Self::spawn(Text { what: message.to_owned(), clock: None })
+        if WAITING.load(Ordering::SeqCst) {
+            return Self { inner: None, waits: false };
+        }
+        Self::spawn(Text { what: message.to_owned(), clock: None }, false)
     }
 
     /// Starts a spinner for a wait: `what` is awaited (`waiting for …`), the line adds the time
-    /// taken and, when given, the bound.
+    /// taken and, when given, the bound. Stop it before printing to stdout: on a terminal both
+    /// share the screen.
     pub fn progress(what: &str, bound: Option<Duration>) -> Self {
-        Self::spawn(Text { what: what.to_owned(), clock: Some((Instant::now(), bound)) })
+        Self::spawn(Text { what: what.to_owned(), clock: Some((Instant::now(), bound)) }, true)
     }
 
-    fn spawn(text: Text) -> Self {
+    fn spawn(text: Text, waits: bool) -> Self {
         if !std::io::stderr().is_terminal() {
-            return Self { inner: None };
+            return Self { inner: None, waits: false };
+        }
+        if waits {
+            WAITING.store(true, Ordering::SeqCst);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let text = Arc::new(Mutex::new(text));
@@ -64,7 +78,7 @@ impl Spinner {
             let _ = write!(std::io::stderr(), "\r\x1b[2K");
             let _ = std::io::stderr().flush();
         });
-        Self { inner: Some(Inner { stop, text, thread }) }
+        Self { inner: Some(Inner { stop, text, thread }), waits }
     }
 
     /// Changes the text shown.
@@ -76,11 +90,18 @@ impl Spinner {
         }
     }
 
-    /// Stops and clears the line.
-    pub fn stop(self) {
-        if let Some(inner) = self.inner {
+    /// Stops and clears the line (as dropping it does).
+    pub fn stop(self) {}
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
             inner.stop.store(true, Ordering::Relaxed);
             let _ = inner.thread.join();
+        }
+        if self.waits {
+            WAITING.store(false, Ordering::SeqCst);
         }
     }
 }
