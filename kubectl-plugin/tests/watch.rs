@@ -53,7 +53,22 @@ fn watch_args(server: &TestServer, dns: &DnsServer, extra: &[&str]) -> Vec<Strin
 struct Watch {
     child: Child,
     lines: Receiver<String>,
+    errors: Receiver<String>,
     seen: Vec<String>,
+}
+
+/// The lines of `stream`, as they come.
+fn line_by_line(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, lines) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            // A terminal ends lines with CR LF.
+            if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
+                return;
+            }
+        }
+    });
+    lines
 }
 
 impl Watch {
@@ -88,17 +103,9 @@ impl Watch {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starting the watch");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // A terminal ends lines with CR LF.
-                if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
-                    return;
-                }
-            }
-        });
-        Watch { child, lines, seen: Vec::new() }
+        let lines = line_by_line(child.stdout.take().unwrap());
+        let errors = line_by_line(child.stderr.take().unwrap());
+        Watch { child, lines, errors, seen: Vec::new() }
     }
 
     /// Reads lines until one satisfies `pred` (and returns it).
@@ -142,11 +149,20 @@ impl Watch {
 
     fn stderr(&mut self) -> String {
         let _ = self.child.kill();
-        let mut text = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut text);
+        self.errors.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Reads stderr until a line satisfies `pred` (and returns it).
+    fn until_stderr(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + BOUND;
+        let mut seen = Vec::new();
+        loop {
+            match self.errors.recv_timeout(end.saturating_duration_since(Instant::now())) {
+                Ok(line) if pred(&line) => return line,
+                Ok(line) => seen.push(line),
+                Err(e) => panic!("no {what} on stderr ({e:?}):\n{seen:#?}\nstdout: {:#?}", self.seen),
+            }
         }
-        text
     }
 }
 
@@ -345,4 +361,22 @@ fn on_a_terminal_each_round_redraws_the_screen_and_marks_what_changed() {
     assert!(lines.iter().any(|l| l.starts_with("Phase: Ingress only")), "the new report: {lines:#?}");
     assert!(lines.iter().any(|l| l.starts_with("reached ingress-only in round ")), "{lines:#?}");
     assert_eq!(code, one_run(&server, &dns, &[]));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_round_that_cannot_read_the_cluster_is_said_and_the_watch_goes_on() {
+    let server = TestServer::with_fixture("runai-introduced");
+    let dns = dns_on_ingress();
+    let mut watch = Watch::start(&server, &dns, &[]);
+    watch.until("the first report", |l| l.starts_with("Phase: "));
+    // The API server goes away: nothing listens on its port any more.
+    drop(server);
+    let warning = watch.until_stderr("a failed round", |l| l.contains("the watch goes on"));
+    assert!(warning.starts_with("warning: round "), "{warning}");
+    assert!(warning.contains("cannot reach the cluster"), "{warning}");
+    let pid = watch.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let (code, lines) = watch.finish();
+    assert_eq!(code, 6, "the last round could not read the cluster: {lines:#?}");
 }
