@@ -84,6 +84,12 @@ Examples:
   # A fleet: several clusters at once, a summary row each, then each cluster's findings:
   kubectl runai-gateway status --context eu --context us
   kubectl runai-gateway status --all-contexts -o json
+
+  # Watch the DNS cut-over: redrawn every 10s, ends when DNS points at the Gateway:
+  kubectl runai-gateway status --watch --until dns-switched
+
+  # In a log or a script: the first report, then one line per change:
+  kubectl runai-gateway status --watch --interval 30s --until healthy | tee watch.log
 ";
 
 /// `-o` of `status`.
@@ -173,6 +179,25 @@ pub struct StatusArgs {
     /// piped]
     #[arg(long, value_name = "N")]
     pub width: Option<usize>,
+
+    /// Re-read and re-judge the cluster every --interval until --until is reached or Ctrl-C:
+    /// redrawn in place on a terminal; piped, the first report and then one line per change
+    /// (`-o json`: one report per line, for each round that changed). Ctrl-C ends it with the
+    /// exit code of the last round. Not with --from-file, several contexts, --save-snapshot,
+    /// --list-checks, or -o yaml|markdown|html
+    #[arg(short = 'w', long, help_heading = "Watch")]
+    pub watch: bool,
+
+    /// With --watch: how often a round starts (500ms, 10s, 1m; a bare number is seconds; not 0)
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "watch",
+        value_parser = crate::commands::watch::parse_interval, help_heading = "Watch")]
+    pub interval: std::time::Duration,
+
+    /// With --watch: end when the migration reaches this phase, or `healthy` (no error findings),
+    /// with that round's exit code
+    #[arg(long, value_name = "PHASE|healthy", requires = "watch",
+        value_parser = crate::commands::watch::until_parser(), help_heading = "Watch")]
+    pub until: Option<runai_gateway_core::checks::changes::Target>,
 }
 
 const RENDER_EXAMPLES: &str = "\

@@ -56,6 +56,28 @@ impl Exit {
     }
 }
 
+/// The documented exit code of an error a command returned.
+#[must_use]
+pub fn for_error(err: &anyhow::Error) -> Exit {
+    use crate::commands::status::StatusError;
+    use crate::input::InputError;
+    if err.downcast_ref::<crate::kube_args::UsageError>().is_some() {
+        return Exit::Usage;
+    }
+    match err.downcast_ref::<InputError>() {
+        Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
+        Some(InputError::Malformed { .. } | InputError::Invalid(_) | InputError::NoRecord) => {
+            Exit::InvalidInput
+        }
+        None => match err.downcast_ref::<StatusError>() {
+            Some(StatusError::Unreachable(_)) => Exit::Unreachable,
+            Some(StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,
+            Some(StatusError::SnapshotInvalid { .. }) => Exit::InvalidInput,
+            None => Exit::Failure,
+        },
+    }
+}
+
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)

@@ -17,7 +17,6 @@ use clap::Parser as _;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
-use crate::input::InputError;
 
 fn main() -> ExitCode {
     let mut cli = match Cli::try_parse() {
@@ -46,7 +45,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) => {
             output::error(&err, output::stderr_color(cli.no_color));
-            exit_for(&err).into()
+            exit::for_error(&err).into()
         }
     }
 }
@@ -65,24 +64,5 @@ fn fold_namespace(command: &mut Command) -> Result<(), kube_args::UsageError> {
         }
         Command::Version(a) => a.kube.one_context("version"),
         _ => Ok(()),
-    }
-}
-
-/// Maps an error to its documented exit code.
-fn exit_for(err: &anyhow::Error) -> Exit {
-    if err.downcast_ref::<kube_args::UsageError>().is_some() {
-        return Exit::Usage;
-    }
-    match err.downcast_ref::<InputError>() {
-        Some(InputError::Unreadable { .. }) => Exit::UnreadableFile,
-        Some(InputError::Malformed { .. } | InputError::Invalid(_) | InputError::NoRecord) => {
-            Exit::InvalidInput
-        }
-        None => match err.downcast_ref::<commands::status::StatusError>() {
-            Some(commands::status::StatusError::Unreachable(_)) => Exit::Unreachable,
-            Some(commands::status::StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,
-            Some(commands::status::StatusError::SnapshotInvalid { .. }) => Exit::InvalidInput,
-            None => Exit::Failure,
-        },
     }
 }

@@ -340,6 +340,7 @@ fn verify_stops_when_https_through_the_gateway_fails() {
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--timeout", "2s"]);
     assert_eq!(run.code, 7, "{run}");
     assert!(run.stdout.contains("! verify: the Gateway is not serving yet after 2s"), "{run}");
+    run.assert_no_progress();
     assert!(run.stdout.contains("https://runai.example.com/ through"), "{run}");
     assert!(run.stdout.contains("HTTP 503"), "{run}");
     assert!(run.stdout.contains("https://rgw-check.runai-inference.example.com/ through"), "{run}");
@@ -539,10 +540,31 @@ fn wait_dns_polls_until_the_timeout_then_prints_the_records() {
     assert!(elapsed >= Duration::from_secs(3), "returned after {elapsed:?}");
     assert!(elapsed < Duration::from_secs(30), "not bounded: {elapsed:?}");
     assert!(run.stdout.contains("! switch-dns: point these DNS records at the Gateway"), "{run}");
+    run.assert_no_progress();
     // With the records at the Gateway, the same wait ends at once, and Ingress goes off.
     let dns = dns_at(GATEWAY_IP);
     let run = h.run("apply", &dns.arg(), &["--yes", "--wait-dns", "--timeout", "30s"]);
     assert_eq!(run.code, 0, "{run}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_a_wait_shows_what_it_awaits_and_clears_the_line_before_the_report() {
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
+    h.terminal = true;
+    let run = h.run("apply", &dns.arg(), &["--yes", "--wait", "--wait-dns", "--timeout", "3s"]);
+    assert_eq!(run.code, 7, "{run}");
+    let screen = &run.stdout;
+    let waiting = screen.find("⠋ waiting for DNS").expect("the DNS wait's progress line");
+    let line = &screen[waiting..screen[waiting..].find(['\r', '\n']).map_or(screen.len(), |e| waiting + e)];
+    assert!(line.contains(" · ") && line.contains("s of "), "elapsed of the bound: {line:?}");
+    // The progress line is cleared before the records are printed over it.
+    let report = screen.lines().find(|l| l.contains("! switch-dns: point these DNS records")).unwrap();
+    let after_clear = report.rsplit("\x1b[2K").next().unwrap();
+    assert!(after_clear.starts_with("! switch-dns"), "{report:?}");
 }
 
 #[test]

@@ -25,3 +25,4 @@ mod rollback;
 mod status;
 mod suggested;
 mod tickets;
+mod watch;

@@ -26,6 +26,7 @@
 
 pub mod catalog;
 mod certmanager;
+pub mod changes;
 mod connectivity;
 mod context;
 mod controller;
@@ -105,6 +106,31 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in the order a migration passes them (then the two off the path).
+    pub const ALL: [Phase; 7] = [
+        Phase::IngressOnly,
+        Phase::GatewayPrepared,
+        Phase::RunaiIntroduced,
+        Phase::DnsSwitched,
+        Phase::IngressDisabled,
+        Phase::RolledBack,
+        Phase::Inconsistent,
+    ];
+
+    /// The name in the JSON report and on the command line (`dns-switched`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::IngressOnly => "ingress-only",
+            Phase::GatewayPrepared => "gateway-prepared",
+            Phase::RunaiIntroduced => "runai-introduced",
+            Phase::DnsSwitched => "dns-switched",
+            Phase::IngressDisabled => "ingress-disabled",
+            Phase::RolledBack => "rolled-back",
+            Phase::Inconsistent => "inconsistent",
+        }
+    }
+
     /// Human description.
     #[must_use]
     pub fn describe(self) -> &'static str {

@@ -44,7 +44,7 @@ impl Fleet {
 }
 
 pub(crate) fn phase_name(report: &Report) -> String {
-    serde_json::to_value(report.phase).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    report.phase.name().to_owned()
 }
 
 /// Renders the fleet: `Json`/`Yaml` as one document; the table as the summary

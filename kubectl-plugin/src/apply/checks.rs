@@ -224,19 +224,25 @@ pub fn dns_rows(records: &[DnsRecord], server: Option<&str>, target: Option<&str
 }
 
 /// Polls `check` every `every` until it returns no problem or `timeout` passes (`wait` off: one
-/// try); the last problems, empty when it succeeded.
+/// try); the last problems, empty when it succeeded. While it waits, a terminal's stderr shows
+/// `what`, the first problem, the time taken and the bound.
 ///
 /// # Errors
 /// What `check` fails with.
 pub fn poll<E>(
-    wait: bool,
+    (wait, what): (bool, &str),
     timeout: Duration,
     every: Duration,
     mut check: impl FnMut() -> Result<Vec<String>, E>,
 ) -> Result<Vec<String>, E> {
     let start = Instant::now();
+    let bound = crate::read::deadline::left().map_or(timeout, |l| l.min(timeout));
+    let progress = wait.then(|| crate::read::spinner::Spinner::progress(what, Some(bound)));
     loop {
         let problems = check()?;
+        if let (Some(p), Some(first)) = (&progress, problems.first()) {
+            p.set_message(&format!("{what}: {first}"));
+        }
         // Another round needs time to read: stop while the command's deadline still leaves some.
         let ending = crate::read::deadline::left().is_some_and(|l| l < every + READ_MARGIN);
         if problems.is_empty() || !wait || start.elapsed() >= timeout || ending {

@@ -16,7 +16,8 @@ use super::{Out, helm, rerun, show};
 use crate::exit::Exit;
 use crate::kube_args::KubeArgs;
 use crate::read::observe::{ReadError, reading};
-use crate::read::{Clusters, Failure};
+use crate::read::spinner::Spinner;
+use crate::read::{Clusters, Failure, deadline};
 
 /// What the run needs besides the actions.
 pub struct Context<'a> {
@@ -249,15 +250,20 @@ impl<'a> Runner<'a> {
     fn verify(&mut self, probe: bool) -> Result<Step, ReadError> {
         let (kube, plan, address) = (&self.clusters.main, self.cx.plan, self.cx.probe_address.as_deref());
         let (args, input) = (self.cx.kube, self.cx.input);
-        let problems = checks::poll(self.cx.wait, self.cx.timeout, Duration::from_millis(500), || {
-            let problems = checks::judge_then(args, input, &plan.spec, checks::VERIFY, |snap| {
-                runai_gateway_core::engine::awaiting(&plan.spec, snap)
-            })?;
-            if problems.is_empty() && probe {
-                return reading("the cluster CA", checks::probe_problems(kube, plan, address));
-            }
-            Ok(problems)
-        });
+        let what = format!(
+            "waiting for Gateway {}/{} to serve",
+            plan.spec.gateway_namespace, plan.spec.gateway_name
+        );
+        let problems =
+            checks::poll((self.cx.wait, &what), self.cx.timeout, Duration::from_millis(500), || {
+                let problems = checks::judge_then(args, input, &plan.spec, checks::VERIFY, |snap| {
+                    runai_gateway_core::engine::awaiting(&plan.spec, snap)
+                })?;
+                if problems.is_empty() && probe {
+                    return reading("the cluster CA", checks::probe_problems(kube, plan, address));
+                }
+                Ok(problems)
+            });
         let wait = self.cx.wait;
         let problems = match problems {
             // A wait whose --timeout ran out mid-read: not serving yet, like one that ran out
@@ -304,18 +310,22 @@ impl<'a> Runner<'a> {
         let server = self.cx.dns_server.as_deref();
         let start = std::time::Instant::now();
         let wait = self.cx.wait_dns;
+        let bound = deadline::left().map_or(self.cx.timeout, |l| l.min(self.cx.timeout));
+        let place = match gate {
+            DnsGate::SwitchDns { .. } => "the Gateway",
+            DnsGate::Rollback => "the Ingress",
+        };
+        let progress =
+            wait.then(|| Spinner::progress(&format!("waiting for DNS to point at {place}"), Some(bound)));
         loop {
             let rows: Vec<DnsRow> = checks::dns_rows(records, server, target);
-            if rows.iter().all(|r| r.ok) {
-                self.out.line(match gate {
-                    DnsGate::SwitchDns { .. } => "✓ switch-dns: every record resolves to the Gateway",
-                    DnsGate::Rollback => "✓ DNS resolves to the Ingress",
-                });
-                return true;
+            let ok = rows.iter().filter(|r| r.ok).count();
+            if ok == rows.len() || !wait || start.elapsed() >= self.cx.timeout || deadline::passed() {
+                drop(progress); // before stdout: on a terminal both share the screen
+                return show::dns_result(&mut self.out, gate, &rows);
             }
-            if !wait || start.elapsed() >= self.cx.timeout || crate::read::deadline::passed() {
-                show::dns_table(&mut self.out, gate, &rows);
-                return false;
+            if let Some(p) = &progress {
+                p.set_message(&format!("waiting for DNS: {ok} of {} records at {place}", rows.len()));
             }
             std::thread::sleep(Duration::from_secs(1));
         }

@@ -70,6 +70,12 @@ pub fn run(helm: &Path, args: &[String]) -> Result<(), String> {
         }
         tail.into_iter().collect::<Vec<_>>()
     });
+    // On a terminal: `waiting for helm upgrade runai-cluster · 12s of 4m`, cleared on return.
+    let what: Vec<&str> = args.iter().take(2).map(String::as_str).collect();
+    let _progress = crate::read::spinner::Spinner::progress(
+        &format!("waiting for helm {}", what.join(" ")),
+        crate::read::deadline::left(),
+    );
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,

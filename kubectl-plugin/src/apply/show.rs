@@ -179,6 +179,19 @@ pub fn continue_or_roll_back(out: &mut Out) {
     out.line(format!("  {}", rerun("rollback")));
 }
 
+/// Says whether every record resolves to its target, else prints the table of the records.
+pub fn dns_result(out: &mut Out, gate: DnsGate, rows: &[super::checks::DnsRow]) -> bool {
+    if rows.iter().all(|r| r.ok) {
+        out.line(match gate {
+            DnsGate::SwitchDns { .. } => "✓ switch-dns: every record resolves to the Gateway",
+            DnsGate::Rollback => "✓ DNS resolves to the Ingress",
+        });
+        return true;
+    }
+    dns_table(out, gate, rows);
+    false
+}
+
 /// The DNS table of a wait that did not end well.
 pub fn dns_table(out: &mut Out, gate: DnsGate, rows: &[super::checks::DnsRow]) {
     match gate {

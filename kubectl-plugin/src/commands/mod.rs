@@ -9,3 +9,4 @@ pub mod rollback;
 pub mod snapshot;
 pub mod status;
 pub mod version;
+pub mod watch;

@@ -107,6 +107,9 @@ pub fn report_format(args: &StatusArgs) -> ReportFormat {
 /// # Errors
 /// Input errors, an unreadable snapshot, an unreachable cluster.
 pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
+    if args.watch {
+        return crate::commands::watch::run(args, no_color);
+    }
     if args.list_checks {
         output::print(&match args.output {
             StatusOutput::Table | StatusOutput::Wide => catalog_table(),
@@ -163,9 +166,15 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
     };
     let width = output::width(args.width);
     output::print(&render_report_width(&report, format, output::stdout_color(no_color), width))?;
-    let threshold = match args.fail_on {
+    Ok(exit_of(&report, args.fail_on))
+}
+
+/// The exit code of a report: 5 with findings at or above `--fail-on`, else 0.
+#[must_use]
+pub fn exit_of(report: &Report, fail_on: FailOn) -> Exit {
+    let threshold = match fail_on {
         FailOn::Warning => Severity::Warning,
         FailOn::Error => Severity::Error,
     };
-    Ok(if report.count_at_least(threshold) > 0 { Exit::Findings } else { Exit::Success })
+    if report.count_at_least(threshold) > 0 { Exit::Findings } else { Exit::Success }
 }

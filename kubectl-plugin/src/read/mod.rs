@@ -4,7 +4,8 @@
 //!   `snapshot` judge, read concurrently within `--timeout`;
 //! - [`observe`]: what `apply` and `rollback` decide from (the core's `Observation`);
 //! - [`client`]: the Kubernetes client both use (kube's `Api<DynamicObject>` over the core's table
-//!   of kinds); [`dns`] and [`probe`]: DNS answers and HTTPS through the Gateway.
+//!   of kinds); [`dns`] and [`probe`]: DNS answers and HTTPS through the Gateway;
+//! - [`spinner`]: progress on stderr while a read or a wait runs, on a terminal only.
 //!
 //! Nothing here judges or decides: that is the core's.
 
@@ -16,7 +17,7 @@ mod narrow;
 pub mod observe;
 pub mod probe;
 pub mod snapshot;
-mod spinner;
+pub mod spinner;
 
 use std::path::PathBuf;
 

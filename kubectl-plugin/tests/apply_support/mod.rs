@@ -78,6 +78,20 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// Piped, a wait shows no progress: no spinner frame, carriage return or escape sequence on
+    /// stderr (the progress line is for terminals).
+    pub fn assert_no_progress(&self) {
+        let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        assert!(
+            !self.stderr.contains(['\x1b', '\r']) && !self.stderr.contains(frames),
+            "progress on a piped stderr: {:?}",
+            self.stderr
+        );
+        assert!(!self.stderr.contains("waiting for"), "{self}");
+    }
+}
+
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
@@ -109,6 +123,8 @@ pub struct Harness<S: Store = TestServer> {
     /// The testkit's stand-in external-dns, when the cluster runs one, with the DNS server it
     /// writes its records to: each reconcile is one sync pass, served at once.
     pub external_dns: Option<ExternalDnsStandIn>,
+    /// Run the binary on a pseudo-terminal (`script`), stdout and stderr both in `Run::stdout`.
+    pub terminal: bool,
 }
 
 /// external-dns and the DNS provider it writes to.
@@ -168,6 +184,7 @@ impl<S: Store> Harness<S> {
             bin_dir,
             helm_calls: Vec::new(),
             controller: true,
+            terminal: false,
             helm_on_path: true,
             removed_ingresses: BTreeMap::new(),
             helm_fail_next: None,
@@ -208,8 +225,18 @@ impl<S: Store> Harness<S> {
         } else {
             "/usr/bin:/bin".to_owned()
         };
-        let mut child = Command::new(BIN)
-            .args(args)
+        let mut command = if self.terminal {
+            let quote = |a: &str| format!("'{}'", a.replace('\'', "'\\''"));
+            let line: Vec<String> = std::iter::once(BIN).chain(args.iter().copied()).map(quote).collect();
+            let mut c = Command::new("/usr/bin/script");
+            c.args(["-qec", &line.join(" "), "/dev/null"]);
+            c
+        } else {
+            let mut c = Command::new(BIN);
+            c.args(args);
+            c
+        };
+        let mut child = command
             .env_remove("KUBECONFIG")
             .env("HOME", &self.home)
             .env("NO_COLOR", "1")
