@@ -111,6 +111,9 @@ enum Command {
         /// Runs of each command per binary; the table gives the medians
         #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// `--timeout` for the live commands (e.g. 10m at 50,000 workloads) [default: their own]
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
     },
     /// Write the generated docs (docs/checks.md from the check catalog)
     GenDocs {
@@ -190,7 +193,7 @@ fn run(cli: Cli) -> Result<()> {
             let visits = bench::run(&dir, runs.max(1), throttle)?;
             print!("{}", bench::report(&visits));
         }
-        Command::BenchScale { workloads, namespaces, fixture, bin, dev, compare, runs } => {
+        Command::BenchScale { workloads, namespaces, fixture, bin, dev, compare, runs, timeout } => {
             let binary = match bin {
                 Some(b) => std::fs::canonicalize(&b).with_context(|| format!("--bin {}", b.display()))?,
                 None => build_plugin(&ws, dev)?,
@@ -207,6 +210,7 @@ fn run(cli: Cli) -> Result<()> {
                 fixture,
                 binaries,
                 runs,
+                timeout,
             };
             let (seed, runs) = scale::run(&opts)?;
             print!("{}", scale::report(&opts, seed, &runs));

@@ -30,6 +30,8 @@ pub struct Options {
     pub binaries: Vec<(String, PathBuf)>,
     /// Runs of each command per binary, the binaries alternating (the medians are reported).
     pub runs: usize,
+    /// `--timeout` for the live commands, when given.
+    pub timeout: Option<String>,
 }
 
 /// One measured run.
@@ -345,6 +347,12 @@ pub fn run(opts: &Options) -> Result<(f64, Vec<Run>)> {
         "--kubeconfig",
         kc,
     ];
+    let timeout: Vec<&str> = opts.timeout.as_deref().map(|t| vec!["--timeout", t]).unwrap_or_default();
+    let (status_args, snap_args, apply_args) = (
+        [status_args, timeout.clone()].concat(),
+        [snap_args, timeout.clone()].concat(),
+        [apply_args, timeout].concat(),
+    );
     let commands: [(&'static str, &[&str]); 3] =
         [("status -o json", &status_args), ("snapshot", &snap_args), ("apply --dry-run=server", &apply_args)];
     // The binaries alternate run by run, so that a change in the machine's load falls on both.

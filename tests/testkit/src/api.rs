@@ -753,16 +753,17 @@ impl State {
             page.push(Self::list_item(o, &t.rt, metadata_only));
             last = Some(key);
         }
-        let rest = matching.count();
+        // Like etcd3 storage, the count is only given for unfiltered lists; a filtered one only
+        // needs to know whether anything is left (one match, not a scan of the rest per page).
+        let unfiltered = q.get("labelSelector").is_none_or(String::is_empty)
+            && q.get("fieldSelector").is_none_or(String::is_empty);
+        let rest = if unfiltered { matching.count() } else { usize::from(matching.next().is_some()) };
         let mut meta = json!({"resourceVersion": rv.to_string()});
         if rest > 0
             && let Some((_, _, n, nm)) = last
         {
             meta["continue"] = json!(encode_continue(rv, n, nm));
-            // Like etcd3 storage, the count is only given for unfiltered lists.
-            if q.get("labelSelector").is_none_or(String::is_empty)
-                && q.get("fieldSelector").is_none_or(String::is_empty)
-            {
+            if unfiltered {
                 meta["remainingItemCount"] = json!(rest);
             }
         }
