@@ -276,3 +276,75 @@ fn tls_issuer_renders_certificates_and_refuses_the_ingress_secrets() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`tls.issuer` = `vault`"));
 }
+
+/// The shell words of `line` (whitespace outside single and double quotes splits).
+fn shell_words(line: &str) -> usize {
+    let (mut words, mut in_word, mut quote) = (0, false, None);
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                if !in_word {
+                    (words, in_word) = (words + 1, true);
+                }
+            }
+            (None, c) if c.is_whitespace() => in_word = false,
+            (None, _) if !in_word => (words, in_word) = (words + 1, true),
+            _ => {}
+        }
+    }
+    words
+}
+
+/// The words of a text, without the ` \` that continues a wrapped command and the `#` that
+/// begins each line of a comment.
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().filter(|w| !matches!(*w, "\\" | "#")).collect()
+}
+
+#[test]
+fn at_80_columns_the_plan_and_the_report_fit_and_lose_nothing() {
+    let plan =
+        |w: &str| stdout_of(&["render", "--cluster-domain", "runai.example.com", "-o", "plan", "--width", w]);
+    let (wide, narrow) = (plan("0"), plan("80"));
+    // The steps wrap: only line breaks (and ` \` in commands) are added.
+    let steps = |t: &str| t.split_once("Migration steps").map(|(_, s)| s.to_owned()).unwrap();
+    assert_eq!(words(&steps(&narrow)), words(&steps(&wide)), "wrapping only moves words to new lines");
+    // The tables stack their columns: every value is still there (the headers may change).
+    let all: std::collections::BTreeSet<&str> = words(&narrow).into_iter().collect();
+    let lost: Vec<&str> = words(&wide)
+        .into_iter()
+        .filter(|w| !all.contains(w) && !w.chars().all(|c| c.is_ascii_uppercase() || "()".contains(c)))
+        .collect();
+    assert_eq!(lost, Vec::<&str>::new());
+    for line in narrow.lines().filter(|l| l.chars().count() > 80) {
+        // A single shell argument (a URL, a quoted string) cannot be broken without changing it.
+        let arg = line.trim().trim_end_matches(" \\");
+        assert_eq!(shell_words(arg), 1, "a line over 80 columns that could wrap: {line:?}");
+    }
+    assert!(wide.lines().any(|l| l.chars().count() > 80), "the unlimited plan has long lines to wrap");
+
+    let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/snapshot.yaml");
+    let status = |w: &str| {
+        let out = cmd()
+            .args(["status", "--from-file", snapshot, "--now", "1767225600", "--width", w])
+            .output()
+            .expect("runs");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let (wide, narrow) = (status("0"), status("80"));
+    for line in narrow.lines().filter(|l| l.chars().count() > 80) {
+        assert_eq!(shell_words(line.trim().trim_start_matches("docs: ")), 1, "{line:?}");
+    }
+    // Every check named in the wide report is in the narrow one.
+    let ids = |t: &str| -> std::collections::BTreeSet<String> {
+        t.split(|c: char| c.is_whitespace() || c == '#')
+            .filter(|w| w.contains('-'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let missing: Vec<String> = ids(&wide).difference(&ids(&narrow)).cloned().collect();
+    assert!(missing.iter().all(|w| !w.chars().all(|c| c.is_ascii_lowercase() || c == '-')), "{missing:?}");
+}
