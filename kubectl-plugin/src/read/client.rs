@@ -100,6 +100,23 @@ fn to_value(obj: &DynamicObject, kind: &KindInfo) -> Value {
     v
 }
 
+/// Objects converted to JSON and folded at a time.
+const FOLD_CHUNK: usize = 256;
+
+/// [`to_value`], taking the object: its fields move into the JSON (only the metadata is
+/// converted), so that a page is never held twice.
+fn into_value(obj: DynamicObject, kind: &KindInfo) -> Value {
+    let DynamicObject { metadata, data, .. } = obj;
+    let mut map = match data {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    map.insert("apiVersion".into(), Value::from(kind.api_version));
+    map.insert("kind".into(), Value::from(kind.kind));
+    map.insert("metadata".into(), serde_json::to_value(metadata).unwrap_or_default());
+    Value::Object(map)
+}
+
 /// The objects of one LIST of `kind` (in `namespace`, or cluster-wide) with `params`, pages of
 /// [`PAGE_SIZE`] followed, each with its `apiVersion` and `kind`.
 ///
@@ -140,19 +157,25 @@ pub async fn for_each_page(
     let cached = params.resource_version.as_deref() == Some("0");
     let mut params = if cached { params } else { params.limit(PAGE_SIZE) };
     loop {
-        let (page, token) = if metadata_only {
+        let token = if metadata_only {
             let page = api.list_metadata(&params).await?;
             let items = page
                 .items
                 .iter()
                 .map(|o| serde_json::json!({"apiVersion": kind.api_version, "kind": kind.kind, "metadata": o.metadata}))
                 .collect::<Vec<_>>();
-            (items, page.metadata.continue_)
+            fold(items);
+            page.metadata.continue_
         } else {
+            // A few objects at a time: each is JSON only between its conversion and its fold (a
+            // LIST from the watch cache is the whole list in one answer).
             let page = api.list(&params).await?;
-            (page.items.iter().map(|o| to_value(o, kind)).collect(), page.metadata.continue_)
+            let mut items = page.items.into_iter().peekable();
+            while items.peek().is_some() {
+                fold(items.by_ref().take(FOLD_CHUNK).map(|o| into_value(o, kind)).collect());
+            }
+            page.metadata.continue_
         };
-        fold(page);
         match token.filter(|t| !t.is_empty()) {
             Some(token) => {
                 params.resource_version = None;
