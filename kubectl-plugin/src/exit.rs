@@ -32,6 +32,9 @@ pub enum Exit {
     Aborted = 11,
     /// `apply`/`rollback`: another run holds the cluster's lock; nothing was changed.
     Locked = 12,
+    /// `status`: the phase is unknown, a read it depends on was forbidden or failed (the report
+    /// names each and the permission it needs); no next step was judged from missing data.
+    PhaseUnknown = 13,
 }
 
 impl From<Exit> for ExitCode {
@@ -57,6 +60,8 @@ Exit codes:
   10 apply: server-side apply conflict with another field manager (see --force-conflicts)
   11 apply/rollback: not confirmed (declined, or no terminal and no --yes); nothing was changed
   12 apply/rollback: another run holds the lock (Lease runai-gateway-lock); nothing was changed
+  13 status: the phase is unknown: a read it depends on was forbidden or failed (the report
+     names each read and the permission it needs)
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

@@ -19,6 +19,7 @@ mod fleet;
 mod hardening;
 mod krew;
 mod kubectl_conventions;
+mod partial_reads;
 mod render;
 mod rollback;
 mod status;

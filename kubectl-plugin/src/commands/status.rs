@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use runai_gateway_core::checks::{Report, Severity, diagnose_with, discover};
+use runai_gateway_core::checks::{Phase, Report, Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::catalog::{catalog_document, catalog_json};
@@ -167,5 +167,11 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
         FailOn::Warning => Severity::Warning,
         FailOn::Error => Severity::Error,
     };
-    Ok(if report.count_at_least(threshold) > 0 { Exit::Findings } else { Exit::Success })
+    Ok(if report.phase == Phase::Unknown {
+        Exit::PhaseUnknown
+    } else if report.count_at_least(threshold) > 0 {
+        Exit::Findings
+    } else {
+        Exit::Success
+    })
 }
