@@ -19,7 +19,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use runai_gateway_core::Stage;
-use runai_gateway_core::engine::{ApplyChoices, RollbackChoices, decide_apply, decide_rollback};
+use runai_gateway_core::engine::{
+    Action, ApplyChoices, Permission, RollbackChoices, decide_apply, decide_rollback,
+};
 use runai_gateway_core::helm::shell_quote;
 use runai_gateway_core::kinds;
 use runai_gateway_core::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
@@ -235,7 +237,8 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
         return Ok(Exit::Unreachable);
     };
-    let obs = observe::observation(&clusters, &opts.input, spec)?;
+    let refusals = observe::Refusals::tolerant();
+    let obs = observe::observation(&clusters, &opts.input, spec, &refusals)?;
     let spec = &obs.plan.spec;
     let what = format!("Gateway {}/{}", spec.gateway_namespace, spec.gateway_name);
     show::header(&mut out, &clusters.main.server, spec, &what);
@@ -251,6 +254,30 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         probe: opts.probe,
     };
     let actions = decide_apply(&obs, &choices);
+    // A refused read: nothing is shown or decided from what could not be read; every permission
+    // missing, the reads' and the writes', is named at once.
+    let refused = refusals.into_refused();
+    if !refused.is_empty() {
+        let needed: Vec<Permission> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Preflight { permissions, .. } => Some(permissions.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let mut missing = refused;
+        for p in checks::missing_permissions(&clusters, &needed)? {
+            let same = |q: &Permission| {
+                (q.verb, &q.group, &q.resource, &q.namespace) == (p.verb, &p.group, &p.resource, &p.namespace)
+            };
+            if !missing.iter().any(same) {
+                missing.push(p);
+            }
+        }
+        show::refused(&mut out, &missing);
+        return Ok(Exit::Refused);
+    }
     let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
     show::apply_changes(&mut out, &actions, detail, &opts.kube, spec);
     if detail {
