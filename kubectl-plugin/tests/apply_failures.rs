@@ -560,7 +560,9 @@ fn a_forbidden_read_is_a_missing_permission_and_changes_nothing() {
     assert_eq!(run.code, 9, "{run}");
     // Named with every other missing permission, the reads' and the writes', at once.
     assert!(
-        run.stdout.contains("get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway)"),
+        run.stdout.contains(
+            "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway runai/runai-gateway)"
+        ),
         "{run}"
     );
     assert!(run.stdout.contains("patch gateways.gateway.networking.k8s.io in namespace `runai`"), "{run}");

@@ -168,7 +168,7 @@ fn apply_as_a_namespace_scoped_view_account_names_every_missing_permission_and_w
     let expected = [
         "list secrets in namespace `runai` (Helm release `runai/runai-cluster`) · kubectl auth can-i list secrets -n runai",
         "list secrets in namespace `runai-backend` (Helm release `runai-backend/runai-backend`)",
-        "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway) · kubectl auth can-i get gateways.gateway.networking.k8s.io -n runai",
+        "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway runai/runai-gateway) · kubectl auth can-i get gateways.gateway.networking.k8s.io -n runai",
         "list ingresses.networking.k8s.io in all namespaces (Ingresses) · kubectl auth can-i list ingresses.networking.k8s.io --all-namespaces",
         "get knativeservings.operator.knative.dev in namespace `knative-serving`",
         "create configmaps in namespace `runai` (the state record)",

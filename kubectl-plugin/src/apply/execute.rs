@@ -226,6 +226,7 @@ impl<'a> Runner<'a> {
         for p in &problems {
             self.out.line(format!("  {p}"));
         }
+        self.out.line("  fix each problem above, then run the same command again");
         Ok(Err(Exit::Refused))
     }
 

@@ -179,13 +179,23 @@ fn lock<'a>(
             Err(Exit::Locked)
         }
         Err(lease::Refused::Failed(crate::read::Failure::Status { code: 403, .. })) => Ok(None),
-        Err(lease::Refused::Failed(e)) => {
-            let exit = if e.is_transport() { Exit::Unreachable } else { Exit::Failure };
+        // Creating in a namespace that does not exist.
+        Err(lease::Refused::Failed(crate::read::Failure::Status { code: 404, .. })) => {
             crate::output::error(
-                &anyhow::anyhow!("taking the lock (Lease {namespace}/{}): {e}", lease::LEASE_NAME),
+                &anyhow::anyhow!(
+                    "taking the lock (Lease {namespace}/{}): the namespace `{namespace}` does not exist; nothing was changed: check --gateway-namespace, then run the same command again",
+                    lease::LEASE_NAME
+                ),
                 false,
             );
-            Err(exit)
+            Err(Exit::Refused)
+        }
+        Err(lease::Refused::Failed(e)) => {
+            let err =
+                ReadError { what: format!("the lock (Lease {namespace}/{})", lease::LEASE_NAME), failure: e };
+            crate::output::error(&anyhow::anyhow!("taking {}: {}", err.what, err.failure), false);
+            eprintln!("  {}", err.hint());
+            Err(err.exit())
         }
     }
 }
@@ -216,9 +226,10 @@ fn find_arg<'a>(cmd: &'a clap::Command, name: &str) -> Option<&'a clap::Arg> {
 /// Anything but a [`ReadError`].
 pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
     match result {
-        Err(e) => match e.downcast_ref::<ReadError>().map(ReadError::exit) {
-            Some(exit) => {
+        Err(e) => match e.downcast_ref::<ReadError>().map(|r| (r.exit(), r.hint())) {
+            Some((exit, hint)) => {
                 crate::output::error(&e, false);
+                eprintln!("  {hint}");
                 Ok(exit)
             }
             None => Err(e),

@@ -29,13 +29,29 @@ pub struct ReadError {
 }
 
 impl ReadError {
-    /// Exit code: a forbidden read is a missing permission (9), no answer an unreachable
-    /// cluster (6), anything else a failure (1).
+    /// Exit code: a forbidden read is a missing permission (9), no answer (or a server error,
+    /// 5xx) an unreachable cluster (6), anything else a failure (1).
     pub fn exit(&self) -> Exit {
         match &self.failure {
             Failure::Status { code: 403, .. } => Exit::Refused,
             Failure::Transport(..) => Exit::Unreachable,
+            Failure::Status { code: 500..=599, .. } => Exit::Unreachable,
             Failure::Status { .. } => Exit::Failure,
+        }
+    }
+}
+
+impl ReadError {
+    /// What to do about it: nothing was changed, so the same command is safe to run again.
+    pub fn hint(&self) -> &'static str {
+        match self.exit() {
+            Exit::Refused => {
+                "nothing was changed: this account may not read it; grant the read (`kubectl auth can-i` checks it), then run the same command again"
+            }
+            Exit::Unreachable => "nothing was changed: run the same command again once the cluster answers",
+            _ => {
+                "nothing was changed: the API server refused the request; run the same command again, or report the answer above"
+            }
         }
     }
 }
@@ -154,7 +170,8 @@ fn deployed(
 /// # Errors
 /// The read failed, or the record is unreadable.
 pub fn state_record(cluster: &Cluster, gateway_namespace: &str) -> anyhow::Result<Option<StateRecord>> {
-    match reading("the state record", cluster.get(&state_ref(gateway_namespace)))? {
+    let r = state_ref(gateway_namespace);
+    match reading(format_args!("the state record (ConfigMap {}/{})", r.namespace, r.name), cluster.get(&r))? {
         Some(cm) => Ok(Some(StateRecord::from_configmap(&cm)?)),
         None => Ok(None),
     }
@@ -192,11 +209,17 @@ fn facts_with(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::
             deployed,
         });
     }
-    let state = match refusals.get(kube, "the state record", &state_ref(&spec.gateway_namespace))? {
+    let record = state_ref(&spec.gateway_namespace);
+    let what = format!("the state record (ConfigMap {}/{})", record.namespace, record.name);
+    let state = match refusals.get(kube, what, &record)? {
         Some(cm) => Some(StateRecord::from_configmap(&cm)?),
         None => None,
     };
-    let gateway = refusals.get(kube, "the Gateway", &gateway_ref(spec))?;
+    let gateway = refusals.get(
+        kube,
+        format_args!("the Gateway {}/{}", spec.gateway_namespace, spec.gateway_name),
+        &gateway_ref(spec),
+    )?;
     let ingress_kind = kind("networking.k8s.io/v1", "Ingress");
     let ingresses = refusals.list(kube, "Ingresses", ingress_kind, None, None, Component::Cluster)?;
     // The Services only when no Ingress reports the address.
