@@ -15,6 +15,7 @@ mod certmanager;
 mod completion;
 mod e2e_real_cluster;
 mod external_dns;
+mod fault_matrix;
 mod fleet;
 mod hardening;
 mod krew;
