@@ -80,6 +80,7 @@ fn exit_for(err: &anyhow::Error) -> Exit {
         }
         None => match err.downcast_ref::<commands::status::StatusError>() {
             Some(commands::status::StatusError::Unreachable(_)) => Exit::Unreachable,
+            Some(commands::status::StatusError::Undiscovered { .. }) => Exit::PhaseUnknown,
             Some(commands::status::StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,
             Some(commands::status::StatusError::SnapshotInvalid { .. }) => Exit::InvalidInput,
             None => Exit::Failure,

@@ -196,3 +196,25 @@ fn apply_as_a_namespace_scoped_view_account_names_every_missing_permission_and_w
     assert!(!run.stdout.contains("+ "), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
+
+#[test]
+fn an_input_that_cannot_be_discovered_for_want_of_reads_says_so_with_exit_13() {
+    let server = TestServer::with_fixture("status/healthy");
+    server.set_rules(Some(namespace_view("runai")));
+    let dns = dns();
+    let r = status(&server, &dns.arg(), &[]);
+    assert_eq!(r.code, 13, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("cannot complete the input from the cluster: reading `secrets` (forbidden)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("`gateways.gateway.networking.k8s.io` (forbidden)"), "{}", r.stderr);
+    assert!(r.stderr.contains("--cluster-domain"), "what to pass: {}", r.stderr);
+
+    // Readable, the same input is complete: discovery finds the domain.
+    server.set_rules(None);
+    let r = status(&server, &dns.arg(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

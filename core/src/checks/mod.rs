@@ -257,6 +257,31 @@ pub fn discover(input: &SpecInput, snapshot: &Snapshot) -> SpecInput {
     discover::discover(input, snapshot)
 }
 
+/// The reads discovery takes what the user did not say from (the Run:ai releases and
+/// `runaiconfig`, the Gateway and its class, the Ingresses, Knative) that were forbidden or
+/// failed, as ``secrets (forbidden)``: when the input cannot be completed, these say why, and
+/// the phase is unknown rather than the input wrong.
+#[must_use]
+pub fn discovery_unread(snap: &Snapshot) -> Vec<String> {
+    use crate::snapshot::{Kind, Source};
+    [
+        Kind::Secret,
+        Kind::ControlPlaneRelease,
+        Kind::RunaiConfig,
+        Kind::Gateway,
+        Kind::GatewayClass,
+        Kind::Ingress,
+        Kind::KnativeServing,
+    ]
+    .into_iter()
+    .filter_map(|kind| match snap.source(kind) {
+        Source::Forbidden { .. } => Some(format!("`{}` (forbidden)", kind.resource())),
+        Source::Failed { message } => Some(format!("`{}` (failed: {message})", kind.resource())),
+        _ => None,
+    })
+    .collect()
+}
+
 /// Runs every check. The suggested commands carry the flags that reproduce `spec` and the
 /// snapshot's context; [`diagnose_with`] says how the user gave the input (`--config`).
 #[must_use]
