@@ -305,7 +305,10 @@ pub fn rollback_facts(
         }
     }
     let knative = match plan.objects.iter().find(|o| o.ownership == Ownership::Fields) {
-        Some(o) => reading("KnativeServing", kube.get(&ObjectRef::of(&o.manifest)))?,
+        Some(o) => {
+            let r = ObjectRef::of(&o.manifest);
+            reading(&r, kube.get(&r))?
+        }
         None => None,
     };
     let mut labelled = Vec::new();
