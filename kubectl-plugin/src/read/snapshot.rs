@@ -323,8 +323,9 @@ async fn collect(
         Ok((spec.kind, outcome))
     });
     let control_plane = control_plane_release(opts, input, &deadline);
-    let (results, cp) = futures::join!(try_join_all(reads), control_plane);
-    let results = results?;
+    // The control plane's read is abandoned too when this cluster's connection is lost.
+    let (results, cp) =
+        futures::future::try_join(try_join_all(reads), async { Ok(control_plane.await) }).await?;
 
     let mut sources: Vec<(Kind, Source)> = Vec::new();
     for (kind, outcome) in results {
