@@ -448,7 +448,7 @@ fn report_table(report: &crate::checks::Report, color: bool, width: Option<usize
     let head = wrap_opt(&head, width, "", "  ");
     let _ =
         writeln!(out, "{}", head.replacen("Gateway", &paint("Gateway", color, |s| s.bold().to_string()), 1));
-    let phase = wrap_opt(&format!("Phase: {}", report.phase.describe()), width, "", "       ");
+    let phase = wrap_opt(&format!("Phase: {}", report.phase_line()), width, "", "       ");
     let (label, rest) = phase.split_at("Phase: ".len());
     let _ = writeln!(out, "{label}{}\n", if color { bold_lines(rest) } else { rest.to_owned() });
     for category in Category::ALL {

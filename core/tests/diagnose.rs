@@ -258,3 +258,77 @@ fn an_unreadable_release_and_a_garbage_key_are_findings_that_say_so() {
         r.findings
     );
 }
+
+/// `fixture`'s snapshot with `kind`'s read replaced by `source`, and its objects of that kind
+/// dropped (what a refused or failed read leaves).
+fn without(fixture: &str, kind: Kind, source: runai_gateway_core::snapshot::Source) -> Snapshot {
+    let mut snap = snapshot(fixture);
+    match kind {
+        Kind::Secret => {
+            snap.secrets.clear();
+            snap.helm_releases.clear();
+        }
+        Kind::Gateway => snap.gateways.clear(),
+        _ => unreachable!("only the phase's inputs"),
+    }
+    snap.sources.insert(kind, source);
+    snap
+}
+
+#[test]
+fn a_phase_needing_a_read_that_failed_is_unknown_and_suggests_no_step() {
+    use runai_gateway_core::checks::UnreadState;
+    use runai_gateway_core::snapshot::Source;
+    let forbidden = || {
+        Source::Forbidden {
+        message: "secrets is forbidden: User \"jane\" cannot list resource \"secrets\" in API group \"\" at the cluster scope".into(),
+    }
+    };
+    let judge = |snap: &Snapshot| {
+        let spec = SpecInput { cluster_domain: Some("runai.example.com".into()), ..SpecInput::default() };
+        diagnose(&discover(&spec, snap).resolve().expect("the spec resolves"), snap, FIXED)
+    };
+
+    // Without the releases, nothing is known, whatever the rest says.
+    for fixture in ["ingress-only", "gateway-prepared", "runai-introduced", "migrated"] {
+        let r = judge(&without(fixture, Kind::Secret, forbidden()));
+        assert_eq!(r.phase, Phase::Unknown, "{fixture}");
+        assert_eq!(r.unread.len(), 2, "{fixture}: both releases: {:#?}", r.unread);
+        assert!(r.unread.iter().all(|u| u.state == UnreadState::Forbidden && u.resource == "secrets"));
+        assert!(r.unread.iter().all(|u| u.namespace.is_none() && u.verb == "list" && u.group.is_empty()));
+        let cmd = r.next_step.command.as_deref().expect("a grant command");
+        assert!(cmd.starts_with("kubectl create clusterrole runai-gateway-status"), "{cmd}");
+        assert!(cmd.contains("--verb=list --resource=secrets"), "{cmd}");
+        assert!(cmd.ends_with("--clusterrole=runai-gateway-status --user=jane"), "{cmd}");
+        assert!(!cmd.contains("runai-gateway apply"), "{cmd}");
+        assert!(r.phase_line().starts_with("unknown: cannot read the Helm release `runai/runai-cluster`"));
+    }
+
+    // The Gateway decides prepared from not, and whether DNS points at it: failed, unknown.
+    let failed = Source::Failed { message: "no answer within --timeout 2s".into() };
+    for fixture in ["ingress-only", "gateway-prepared", "runai-introduced"] {
+        let r = judge(&without(fixture, Kind::Gateway, failed.clone()));
+        assert_eq!(r.phase, Phase::Unknown, "{fixture}");
+        assert_eq!(r.unread.len(), 1);
+        assert_eq!(r.unread[0].what, "Gateway runai/runai-gateway");
+        assert_eq!(r.unread[0].state, UnreadState::Failed);
+        assert_eq!(r.unread[0].group, "gateway.networking.k8s.io");
+        assert!(r.next_step.title.starts_with("read again"), "{}", r.next_step.title);
+    }
+    // Once the releases say Ingress is off and the Gateway on, the Gateway does not change it.
+    let r = judge(&without("migrated", Kind::Gateway, failed));
+    assert_eq!(r.phase, Phase::IngressDisabled);
+    assert!(r.unread.is_empty());
+    // A Gateway API that is not installed is an answer: no Gateway.
+    let r = judge(&without("ingress-only", Kind::Gateway, Source::NotInstalled));
+    assert_eq!(r.phase, Phase::IngressOnly);
+
+    // A release read but undecodable, its only revision: the phase is unknown, and says why.
+    let (_, r) = report("status/release-unreadable");
+    assert_eq!(r.phase, Phase::Unknown);
+    assert_eq!(r.unread.len(), 1, "{:#?}", r.unread);
+    assert_eq!(r.unread[0].state, UnreadState::Unreadable);
+    assert_eq!(r.unread[0].what, "the Helm release `runai-backend/runai-backend`");
+    assert!(r.next_step.title.contains("runai-release-missing"), "{}", r.next_step.title);
+    assert_eq!(r.next_step.command, None);
+}

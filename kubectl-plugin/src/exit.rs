@@ -32,6 +32,9 @@ pub enum Exit {
     Aborted = 11,
     /// `apply`/`rollback`: another run holds the cluster's lock; nothing was changed.
     Locked = 12,
+    /// `status`: the phase is unknown, a read it depends on was forbidden or failed (the report
+    /// names each and the permission it needs); no next step was judged from missing data.
+    PhaseUnknown = 13,
 }
 
 impl Exit {
@@ -52,6 +55,7 @@ impl Exit {
             Exit::Conflict => "conflict",
             Exit::Aborted => "aborted",
             Exit::Locked => "locked",
+            Exit::PhaseUnknown => "phase-unknown",
         }
     }
 }
@@ -71,6 +75,7 @@ pub fn for_error(err: &anyhow::Error) -> Exit {
         }
         None => match err.downcast_ref::<StatusError>() {
             Some(StatusError::Unreachable(_)) => Exit::Unreachable,
+            Some(StatusError::Undiscovered { .. }) => Exit::PhaseUnknown,
             Some(StatusError::SnapshotUnreadable { .. }) => Exit::UnreadableFile,
             Some(StatusError::SnapshotInvalid { .. }) => Exit::InvalidInput,
             None => Exit::Failure,
@@ -101,6 +106,8 @@ Exit codes:
   10 apply: server-side apply conflict with another field manager (see --force-conflicts)
   11 apply/rollback: not confirmed (declined, or no terminal and no --yes); nothing was changed
   12 apply/rollback: another run holds the lock (Lease runai-gateway-lock); nothing was changed
+  13 status: the phase is unknown: a read it depends on was forbidden or failed (the report
+     names each read and the permission it needs)
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

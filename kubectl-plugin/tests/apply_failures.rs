@@ -580,7 +580,14 @@ fn a_forbidden_read_is_a_missing_permission_and_changes_nothing() {
     let dns = dns_at(INGRESS_IP);
     let run = h.run("apply", &dns.arg(), &["--yes"]);
     assert_eq!(run.code, 9, "{run}");
-    assert!(run.stderr.contains("error: reading the Gateway: HTTP 403 Forbidden"), "{run}");
+    // Named with every other missing permission, the reads' and the writes', at once.
+    assert!(
+        run.stdout.contains(
+            "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway runai/runai-gateway)"
+        ),
+        "{run}"
+    );
+    assert!(run.stdout.contains("patch gateways.gateway.networking.k8s.io in namespace `runai`"), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
 }
 

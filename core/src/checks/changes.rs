@@ -192,6 +192,7 @@ mod tests {
             context: Some("prod".into()),
             spec: spec(),
             phase,
+            unread: Vec::new(),
             findings,
             passed: Vec::new(),
             skipped: Vec::new(),

@@ -103,10 +103,14 @@ pub enum Phase {
     RolledBack,
     /// The pieces disagree (see the findings).
     Inconsistent,
+    /// A read the phase depends on was forbidden or failed ([`Report::unread`] says which): no
+    /// phase, and no next step, is judged from missing data.
+    Unknown,
 }
 
 impl Phase {
-    /// Every phase, in the order a migration passes them (then the two off the path).
+    /// Every phase a cluster can be judged in, in the order a migration passes them (then the two
+    /// off the path). Not [`Phase::Unknown`], which is no phase (nor a target for `--until`).
     pub const ALL: [Phase; 7] = [
         Phase::IngressOnly,
         Phase::GatewayPrepared,
@@ -128,6 +132,7 @@ impl Phase {
             Phase::IngressDisabled => "ingress-disabled",
             Phase::RolledBack => "rolled-back",
             Phase::Inconsistent => "inconsistent",
+            Phase::Unknown => "unknown",
         }
     }
 
@@ -142,7 +147,72 @@ impl Phase {
             Phase::IngressDisabled => "migrated: Ingress disabled, the Gateway serves everything",
             Phase::RolledBack => "rolled back: Ingress serves, the Gateway API is off",
             Phase::Inconsistent => "inconsistent: the pieces disagree (see the findings)",
+            Phase::Unknown => "unknown: a read it depends on was forbidden or failed",
         }
+    }
+}
+
+/// Why a read the phase depends on gave nothing to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnreadState {
+    /// The API server refused (403): the permission named is missing.
+    Forbidden,
+    /// The read failed otherwise (a timeout, a 5xx, a dropped connection).
+    Failed,
+    /// Read, but what it holds could not be decoded (a Helm release too large or corrupt).
+    Unreadable,
+}
+
+/// A read the phase depends on that gave nothing to judge: what it is, why, and the request it
+/// is (the permission it needs: `verb` on `resource` in `group`, in `namespace` or in all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unread {
+    /// What could not be read (``the Helm release `runai/runai-cluster` ``, `Gateway NS/NAME`).
+    pub what: String,
+    /// Why.
+    pub state: UnreadState,
+    /// The API server's message, or what went wrong.
+    pub message: String,
+    /// The verb of the request (`list`).
+    pub verb: &'static str,
+    /// The resource (plural, `secrets`).
+    pub resource: String,
+    /// Its API group (`""` for the core group).
+    pub group: String,
+    /// The namespace of the request; `null`: all namespaces.
+    pub namespace: Option<String>,
+    /// The kube context, when not the report's (the control plane's).
+    pub context: Option<String>,
+}
+
+impl Unread {
+    /// `resource.group`, as RBAC and `kubectl` name it.
+    #[must_use]
+    pub fn resource_name(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+
+    /// One line: what, the request, and why (``the Helm release `runai/runai-cluster` (list
+    /// secrets in all namespaces: forbidden)``).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let scope = match &self.namespace {
+            Some(ns) => format!("in namespace `{ns}`"),
+            None => "in all namespaces".to_owned(),
+        };
+        let context = self.context.as_ref().map(|c| format!(" of context `{c}`")).unwrap_or_default();
+        let why = match self.state {
+            UnreadState::Forbidden => "forbidden".to_owned(),
+            UnreadState::Failed => format!("failed: {}", self.message),
+            UnreadState::Unreadable => format!("unreadable: {}", self.message),
+        };
+        format!("{} ({} {} {scope}{context}: {why})", self.what, self.verb, self.resource_name())
     }
 }
 
@@ -170,6 +240,9 @@ pub struct Report {
     pub spec: Spec,
     /// Where the migration stands.
     pub phase: Phase,
+    /// The reads the phase depends on that gave nothing to judge (then the phase is
+    /// [`Phase::Unknown`]); empty otherwise.
+    pub unread: Vec<Unread>,
     /// Findings, in catalog order.
     pub findings: Vec<Finding>,
     /// Checks that ran and found nothing.
@@ -181,6 +254,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// The phase in words; an unknown one names what could not be read.
+    #[must_use]
+    pub fn phase_line(&self) -> String {
+        if self.phase == Phase::Unknown && !self.unread.is_empty() {
+            let names: Vec<String> = self.unread.iter().map(Unread::describe).collect();
+            format!("unknown: cannot read {}", names.join("; "))
+        } else {
+            self.phase.describe().to_owned()
+        }
+    }
+
     /// The highest severity found, if any.
     #[must_use]
     pub fn worst(&self) -> Option<Severity> {
@@ -199,6 +283,31 @@ impl Report {
 #[must_use]
 pub fn discover(input: &SpecInput, snapshot: &Snapshot) -> SpecInput {
     discover::discover(input, snapshot)
+}
+
+/// The reads discovery takes what the user did not say from (the Run:ai releases and
+/// `runaiconfig`, the Gateway and its class, the Ingresses, Knative) that were forbidden or
+/// failed, as ``secrets (forbidden)``: when the input cannot be completed, these say why, and
+/// the phase is unknown rather than the input wrong.
+#[must_use]
+pub fn discovery_unread(snap: &Snapshot) -> Vec<String> {
+    use crate::snapshot::{Kind, Source};
+    [
+        Kind::Secret,
+        Kind::ControlPlaneRelease,
+        Kind::RunaiConfig,
+        Kind::Gateway,
+        Kind::GatewayClass,
+        Kind::Ingress,
+        Kind::KnativeServing,
+    ]
+    .into_iter()
+    .filter_map(|kind| match snap.source(kind) {
+        Source::Forbidden { .. } => Some(format!("`{}` (forbidden)", kind.resource())),
+        Source::Failed { message } => Some(format!("`{}` (failed: {message})", kind.resource())),
+        _ => None,
+    })
+    .collect()
 }
 
 /// Runs every check. The suggested commands carry the flags that reproduce `spec` and the
@@ -279,14 +388,20 @@ pub fn diagnose_with(spec: &Spec, snap: &Snapshot, now: i64, invocation: &Invoca
     let dns_on_gateway = !gw_addrs.is_empty()
         && !cluster_answers.is_empty()
         && cluster_answers.iter().all(|a| a.addresses.iter().all(|x| gw_addrs.contains(x)));
-    let phase = phase::phase(&cx, dns_on_gateway);
-    let next_step = phase::next_step(&cx, phase, &findings);
+    let judged = phase::phase(&cx, dns_on_gateway);
+    let unread = phase::unread(&cx, judged);
+    let (phase, next_step) = if unread.is_empty() {
+        (judged, phase::next_step(&cx, judged, &findings))
+    } else {
+        (Phase::Unknown, phase::unknown_next_step(&cx, &unread))
+    };
     Report {
         schema: REPORT_SCHEMA,
         tool_version: crate::VERSION,
         context: snap.context.clone(),
         spec: spec.clone(),
         phase,
+        unread,
         findings,
         passed,
         skipped,

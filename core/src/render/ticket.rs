@@ -243,7 +243,7 @@ fn report_markdown_at(report: &Report, level: usize) -> String {
         vec!["Cluster domain".into(), md_code(&spec.cluster_domain)],
         vec![
             "Phase".into(),
-            format!("**{}**: {}", md_escape(&phase_name(report)), md_escape(report.phase.describe())),
+            format!("**{}**: {}", md_escape(&phase_name(report)), md_escape(&report.phase_line())),
         ],
         vec!["Result".into(), md_escape(&super::totals(report))],
         vec!["Diagnosed by".into(), md_escape(&format!("runai-gateway {}", report.tool_version))],
@@ -459,7 +459,7 @@ fn report_body(report: &Report, level: usize) -> String {
     let rows = [
         ("Gateway", format!("<code>{}/{}</code>", esc(&spec.gateway_namespace), esc(&spec.gateway_name))),
         ("Cluster domain", format!("<code>{}</code>", esc(&spec.cluster_domain))),
-        ("Phase", format!("<strong>{}</strong>: {}", esc(&phase_name(report)), esc(report.phase.describe()))),
+        ("Phase", format!("<strong>{}</strong>: {}", esc(&phase_name(report)), esc(&report.phase_line()))),
         ("Result", esc(&super::totals(report))),
         ("Diagnosed by", esc(&format!("runai-gateway {}", report.tool_version))),
     ];

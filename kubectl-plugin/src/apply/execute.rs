@@ -227,12 +227,7 @@ impl<'a> Runner<'a> {
         if !missing.is_empty() {
             problems.push(format!("missing permissions ({}):", missing.len()));
             for p in &missing {
-                let resource = if p.group.is_empty() {
-                    p.resource.clone()
-                } else {
-                    format!("{}.{}", p.resource, p.group)
-                };
-                problems.push(format!("  {} {resource} in namespace `{}` ({})", p.verb, p.namespace, p.why));
+                problems.push(format!("  {}", super::show::permission(p)));
             }
         }
         if problems.is_empty() {
@@ -243,6 +238,7 @@ impl<'a> Runner<'a> {
         for p in &problems {
             self.out.line(format!("  {p}"));
         }
+        self.out.line("  fix each problem above, then run the same command again");
         Ok(Err(Exit::Refused))
     }
 

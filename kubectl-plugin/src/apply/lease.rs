@@ -109,6 +109,7 @@ pub fn acquire<'a>(
         })
         .map_err(Refused::Failed)?;
     let want = lease(namespace, identity(), duration, existing.as_ref());
+    let want_holder = want.spec.as_ref().and_then(|s| s.holder_identity.clone());
     let taken = match &existing {
         None => kube.call(|c| {
             let api: Api<Lease> = Api::namespaced(c, &ns);
@@ -134,6 +135,22 @@ pub fn acquire<'a>(
             })
         }
     };
+    // The answer lost: the write may have happened; the lease says whose it is.
+    let taken = match taken {
+        Err(e) if e.is_transport() => {
+            let mine =
+                |l: &Lease| l.spec.as_ref().and_then(|s| s.holder_identity.as_ref()) == want_holder.as_ref();
+            let reread = kube.call(|c| {
+                let api: Api<Lease> = Api::namespaced(c, &ns);
+                async move { api.get_opt(LEASE_NAME).await }
+            });
+            match reread {
+                Ok(Some(l)) if mine(&l) => Ok(l),
+                _ => Err(e),
+            }
+        }
+        other => other,
+    };
     match taken {
         Ok(l) => Ok(Lock { kube, namespace: namespace.to_owned(), uid: l.metadata.uid }),
         // Another run took it between the read and the write.
@@ -151,10 +168,24 @@ impl Drop for Lock<'_> {
             preconditions: Some(Preconditions { uid: self.uid.clone(), resource_version: None }),
             ..DeleteParams::default()
         };
-        // Released even when the deadline has passed: a short, separate bound.
-        let _ = self.kube.call_within(crate::read::deadline::GRACE, |c| {
-            let api: Api<Lease> = Api::namespaced(c, &ns);
-            async move { api.delete(LEASE_NAME, &params).await.map(|_| ()) }
-        });
+        // Released even when the deadline has passed: a short, separate bound; tried twice (a
+        // lock left behind blocks every run until it expires), and said when it stays.
+        let release = || {
+            self.kube.call_within(crate::read::deadline::GRACE, |c| {
+                let api: Api<Lease> = Api::namespaced(c, &ns);
+                let params = params.clone();
+                async move { api.delete(LEASE_NAME, &params).await.map(|_| ()) }
+            })
+        };
+        let gone = |r: &Result<(), Failure>| matches!(r, Ok(()) | Err(Failure::Status { code: 404, .. }));
+        if gone(&release()) {
+            return;
+        }
+        let second = release();
+        if let (false, Err(e)) = (gone(&second), second) {
+            eprintln!(
+                "warning: the lock (Lease {ns}/{LEASE_NAME}) could not be released: {e}; it expires by itself, or remove it: kubectl delete lease {LEASE_NAME} -n {ns}"
+            );
+        }
     }
 }

@@ -20,7 +20,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use runai_gateway_core::Stage;
-use runai_gateway_core::engine::{ApplyChoices, RollbackChoices, decide_apply, decide_rollback};
+use runai_gateway_core::engine::{
+    Action, ApplyChoices, Permission, RollbackChoices, decide_apply, decide_rollback,
+};
 use runai_gateway_core::helm::shell_quote;
 use runai_gateway_core::kinds;
 use runai_gateway_core::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
@@ -199,13 +201,23 @@ fn lock<'a>(
             Err(Exit::Locked)
         }
         Err(lease::Refused::Failed(crate::read::Failure::Status { code: 403, .. })) => Ok(None),
-        Err(lease::Refused::Failed(e)) => {
-            let exit = if e.is_transport() { Exit::Unreachable } else { Exit::Failure };
+        // Creating in a namespace that does not exist.
+        Err(lease::Refused::Failed(crate::read::Failure::Status { code: 404, .. })) => {
             crate::output::error(
-                &anyhow::anyhow!("taking the lock (Lease {namespace}/{}): {e}", lease::LEASE_NAME),
+                &anyhow::anyhow!(
+                    "taking the lock (Lease {namespace}/{}): the namespace `{namespace}` does not exist; nothing was changed: check --gateway-namespace, then run the same command again",
+                    lease::LEASE_NAME
+                ),
                 false,
             );
-            Err(exit)
+            Err(Exit::Refused)
+        }
+        Err(lease::Refused::Failed(e)) => {
+            let err =
+                ReadError { what: format!("the lock (Lease {namespace}/{})", lease::LEASE_NAME), failure: e };
+            crate::output::error(&anyhow::anyhow!("taking {}: {}", err.what, err.failure), false);
+            eprintln!("  {}", err.hint());
+            Err(err.exit())
         }
     }
 }
@@ -236,9 +248,10 @@ fn find_arg<'a>(cmd: &'a clap::Command, name: &str) -> Option<&'a clap::Arg> {
 /// Anything but a [`ReadError`].
 pub fn settle(result: anyhow::Result<Exit>) -> anyhow::Result<Exit> {
     match result {
-        Err(e) => match e.downcast_ref::<ReadError>().map(ReadError::exit) {
-            Some(exit) => {
+        Err(e) => match e.downcast_ref::<ReadError>().map(|r| (r.exit(), r.hint())) {
+            Some((exit, hint)) => {
                 crate::output::error(&e, false);
+                eprintln!("  {hint}");
                 Ok(exit)
             }
             None => Err(e),
@@ -257,7 +270,8 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let Some(mut clusters) = Clusters::connect_or_report(&opts.kube, spec) else {
         return Ok(Exit::Unreachable);
     };
-    let obs = observe::observation(&clusters, &opts.input, spec)?;
+    let refusals = observe::Refusals::tolerant();
+    let obs = observe::observation(&clusters, &opts.input, spec, &refusals)?;
     let spec = &obs.plan.spec;
     let what = format!("Gateway {}/{}", spec.gateway_namespace, spec.gateway_name);
     show::header(&mut out, &clusters.main.server, spec, &what);
@@ -273,6 +287,30 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         probe: opts.probe,
     };
     let actions = decide_apply(&obs, &choices);
+    // A refused read: nothing is shown or decided from what could not be read; every permission
+    // missing, the reads' and the writes', is named at once.
+    let refused = refusals.into_refused();
+    if !refused.is_empty() {
+        let needed: Vec<Permission> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Preflight { permissions, .. } => Some(permissions.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let mut missing = refused;
+        for p in checks::missing_permissions(&clusters, &needed)? {
+            let same = |q: &Permission| {
+                (q.verb, &q.group, &q.resource, &q.namespace) == (p.verb, &p.group, &p.resource, &p.namespace)
+            };
+            if !missing.iter().any(same) {
+                missing.push(p);
+            }
+        }
+        show::refused(&mut out, &missing);
+        return Ok(Exit::Refused);
+    }
     let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
     show::apply_changes(&mut out, &actions, detail, &opts.kube, spec);
     let server = clusters.main.server.clone();

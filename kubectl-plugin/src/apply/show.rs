@@ -23,6 +23,32 @@ pub fn header(out: &mut Out, server: &str, spec: &Spec, what: &str) {
     ));
 }
 
+/// One permission, as preflight lists it: ``get gateways.gateway.networking.k8s.io in namespace
+/// `runai` (the Gateway)``, and how to check it.
+pub fn permission(p: &runai_gateway_core::engine::Permission) -> String {
+    let resource =
+        if p.group.is_empty() { p.resource.clone() } else { format!("{}.{}", p.resource, p.group) };
+    let (scope, flag) = if p.namespace.is_empty() {
+        ("in all namespaces".to_owned(), "--all-namespaces".to_owned())
+    } else {
+        (format!("in namespace `{}`", p.namespace), format!("-n {}", p.namespace))
+    };
+    format!("{} {resource} {scope} ({}) · kubectl auth can-i {} {resource} {flag}", p.verb, p.why, p.verb)
+}
+
+/// The preflight of a run whose reads were refused: every permission missing, the reads' and
+/// the writes', and the fix; nothing was decided or changed.
+pub fn refused(out: &mut Out, missing: &[runai_gateway_core::engine::Permission]) {
+    out.line("✗ preflight: nothing was changed");
+    out.line(format!("  missing permissions ({}):", missing.len()));
+    for p in missing {
+        out.line(format!("    {}", permission(p)));
+    }
+    out.line(
+        "  fix: grant them (a Role with these rules in each namespace named, bound to this user; a ClusterRole for \"all namespaces\"), or run as a user who has them",
+    );
+}
+
 /// The `helm upgrade` command lines of the Helm actions among `actions`.
 pub fn helm_lines<'a>(actions: impl IntoIterator<Item = &'a Action>, kube: &KubeArgs) -> Vec<String> {
     actions

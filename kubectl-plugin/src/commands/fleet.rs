@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use kube::config::Kubeconfig;
-use runai_gateway_core::checks::Severity;
+use runai_gateway_core::checks::{Phase, Severity};
 use runai_gateway_core::render::ReportFormat;
 use runai_gateway_core::render::fleet::{Fleet, FleetEntry, render_fleet};
 
@@ -86,6 +86,8 @@ fn exit_of(fleet: &Fleet, fail_on: FailOn) -> Exit {
     };
     if fleet.reports.iter().any(|e| e.report.is_none()) {
         Exit::Unreachable
+    } else if fleet.reports.iter().flat_map(|e| &e.report).any(|r| r.phase == Phase::Unknown) {
+        Exit::PhaseUnknown
     } else if fleet.reports.iter().flat_map(|e| &e.report).any(|r| r.count_at_least(threshold) > 0) {
         Exit::Findings
     } else {

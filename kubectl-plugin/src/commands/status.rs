@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use runai_gateway_core::checks::{Report, Severity, diagnose_with, discover};
+use runai_gateway_core::checks::{Phase, Report, Severity, diagnose_with, discover};
 use runai_gateway_core::fields::Invocation;
 use runai_gateway_core::ingest::snapshot_from_text;
 use runai_gateway_core::render::catalog::{catalog_document, catalog_json};
@@ -68,7 +68,19 @@ fn judge(
     config: Option<runai_gateway_core::fields::ConfigLayer>,
     snapshot: &Snapshot,
 ) -> anyhow::Result<Report> {
-    let spec = discover(input, snapshot).resolve().map_err(InputError::from)?;
+    let spec = match discover(input, snapshot).resolve() {
+        Ok(spec) => spec,
+        Err(e) => {
+            let unread = runai_gateway_core::checks::discovery_unread(snapshot);
+            let input = InputError::from(e);
+            if unread.is_empty() {
+                return Err(input.into());
+            }
+            return Err(
+                StatusError::Undiscovered { unread: unread.join(", "), input: input.to_string() }.into()
+            );
+        }
+    };
     // The suggested commands repeat the config layer and name the context the snapshot was read
     // from (not a local `--kubeconfig`): a live report and one from its snapshot file are the same.
     let invocation = Invocation { config, kubeconfig: None, context: snapshot.context.clone() };
@@ -176,5 +188,11 @@ pub fn exit_of(report: &Report, fail_on: FailOn) -> Exit {
         FailOn::Warning => Severity::Warning,
         FailOn::Error => Severity::Error,
     };
-    if report.count_at_least(threshold) > 0 { Exit::Findings } else { Exit::Success }
+    if report.phase == Phase::Unknown {
+        Exit::PhaseUnknown
+    } else if report.count_at_least(threshold) > 0 {
+        Exit::Findings
+    } else {
+        Exit::Success
+    }
 }

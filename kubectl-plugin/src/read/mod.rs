@@ -29,6 +29,17 @@ pub enum StatusError {
     /// The cluster cannot be reached at all.
     #[error("cannot reach the cluster: {0}")]
     Unreachable(String),
+    /// What the input leaves out could not be discovered, because the reads it comes from
+    /// were forbidden or failed: the phase is unknown (exit 13).
+    #[error(
+        "cannot complete the input from the cluster: reading {unread} was refused or failed; pass what it needs, or grant `list` on them (`kubectl auth can-i list RESOURCE --all-namespaces` checks each), then run the same command again\n{input}"
+    )]
+    Undiscovered {
+        /// The reads, each with why.
+        unread: String,
+        /// What the input lacks.
+        input: String,
+    },
     /// The snapshot file cannot be read.
     #[error("cannot read snapshot file `{}`: {source}", path.display())]
     SnapshotUnreadable {

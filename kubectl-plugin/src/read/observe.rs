@@ -29,13 +29,29 @@ pub struct ReadError {
 }
 
 impl ReadError {
-    /// Exit code: a forbidden read is a missing permission (9), no answer an unreachable
-    /// cluster (6), anything else a failure (1).
+    /// Exit code: a forbidden read is a missing permission (9), no answer (or a server error,
+    /// 5xx) an unreachable cluster (6), anything else a failure (1).
     pub fn exit(&self) -> Exit {
         match &self.failure {
             Failure::Status { code: 403, .. } => Exit::Refused,
             Failure::Transport(..) => Exit::Unreachable,
+            Failure::Status { code: 500..=599, .. } => Exit::Unreachable,
             Failure::Status { .. } => Exit::Failure,
+        }
+    }
+}
+
+impl ReadError {
+    /// What to do about it: nothing was changed, so the same command is safe to run again.
+    pub fn hint(&self) -> &'static str {
+        match self.exit() {
+            Exit::Refused => {
+                "nothing was changed: this account may not read it; grant the read (`kubectl auth can-i` checks it), then run the same command again"
+            }
+            Exit::Unreachable => "nothing was changed: run the same command again once the cluster answers",
+            _ => {
+                "nothing was changed: the API server refused the request; run the same command again, or report the answer above"
+            }
         }
     }
 }
@@ -45,16 +61,106 @@ pub fn reading<T>(what: impl std::fmt::Display, result: Result<T, Failure>) -> R
     result.map_err(|failure| ReadError { what: what.to_string(), failure })
 }
 
+/// How the reads `apply` decides from treat a refusal (403): stop at the first (strict, what
+/// `rollback` does), or note the permission and go on as if the object were absent, so that
+/// preflight names every missing permission at once (tolerant, `apply`). Nothing is decided,
+/// and nothing written, from a tolerant read that was refused.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    tolerant: bool,
+    refused: std::cell::RefCell<Vec<engine::Permission>>,
+}
+
+impl Refusals {
+    /// Refusals are noted, not errors.
+    #[must_use]
+    pub fn tolerant() -> Self {
+        Self { tolerant: true, ..Self::default() }
+    }
+
+    /// The read permissions that were refused, in reading order, each once.
+    #[must_use]
+    pub fn into_refused(self) -> Vec<engine::Permission> {
+        self.refused.into_inner()
+    }
+
+    fn note<T: Default>(
+        &self,
+        what: impl std::fmt::Display,
+        result: Result<T, Failure>,
+        verb: &'static str,
+        kind: &kinds::KindInfo,
+        namespace: Option<&str>,
+        component: Component,
+    ) -> Result<T, ReadError> {
+        match result {
+            Err(Failure::Status { code: 403, .. }) if self.tolerant => {
+                let p = engine::Permission {
+                    verb,
+                    group: kind.group().to_owned(),
+                    resource: kind.plural.to_owned(),
+                    namespace: namespace.unwrap_or_default().to_owned(),
+                    component,
+                    why: what.to_string(),
+                };
+                let mut refused = self.refused.borrow_mut();
+                if !refused.iter().any(|q| {
+                    (q.verb, &q.group, &q.resource, &q.namespace)
+                        == (p.verb, &p.group, &p.resource, &p.namespace)
+                }) {
+                    refused.push(p);
+                }
+                Ok(T::default())
+            }
+            other => reading(what, other),
+        }
+    }
+
+    /// `cluster.get(r)`, a refusal noted when tolerant.
+    fn get(
+        &self,
+        cluster: &Cluster,
+        what: impl std::fmt::Display,
+        r: &ObjectRef,
+    ) -> Result<Option<serde_json::Value>, ReadError> {
+        let info = kind(&r.api_version, &r.kind);
+        self.note(what, cluster.get(r), "get", info, Some(&r.namespace), Component::Cluster)
+    }
+
+    /// `cluster.list(..)`, a refusal noted when tolerant.
+    fn list(
+        &self,
+        cluster: &Cluster,
+        what: impl std::fmt::Display,
+        info: &kinds::KindInfo,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        component: Component,
+    ) -> Result<Vec<serde_json::Value>, ReadError> {
+        self.note(what, cluster.list(info, namespace, labels), "list", info, namespace, component)
+    }
+}
+
 fn kind(api_version: &str, name: &str) -> &'static kinds::KindInfo {
     kinds::lookup(api_version, name).unwrap_or(&kinds::KINDS[0])
 }
 
 /// The deployed revision of `release` in `namespace`, from Helm's own storage (the
 /// `sh.helm.release.v1.*` Secrets), the way `helm get values` reads it: no `helm` binary needed.
-fn deployed(cluster: &Cluster, release: &str, namespace: &str) -> Result<Option<DeployedRelease>, ReadError> {
-    let secrets = reading(
+fn deployed(
+    cluster: &Cluster,
+    release: &str,
+    namespace: &str,
+    component: Component,
+    refusals: &Refusals,
+) -> Result<Option<DeployedRelease>, ReadError> {
+    let secrets = refusals.list(
+        cluster,
         format_args!("Helm release `{namespace}/{release}`"),
-        cluster.list(kind("v1", "Secret"), Some(namespace), Some(&format!("owner=helm,name={release}"))),
+        kind("v1", "Secret"),
+        Some(namespace),
+        Some(&format!("owner=helm,name={release}")),
+        component,
     )?;
     Ok(DeployedRelease::newest(&secrets))
 }
@@ -64,7 +170,8 @@ fn deployed(cluster: &Cluster, release: &str, namespace: &str) -> Result<Option<
 /// # Errors
 /// The read failed, or the record is unreadable.
 pub fn state_record(cluster: &Cluster, gateway_namespace: &str) -> anyhow::Result<Option<StateRecord>> {
-    match reading("the state record", cluster.get(&state_ref(gateway_namespace)))? {
+    let r = state_ref(gateway_namespace);
+    match reading(format_args!("the state record (ConfigMap {}/{})", r.namespace, r.name), cluster.get(&r))? {
         Some(cm) => Ok(Some(StateRecord::from_configmap(&cm)?)),
         None => Ok(None),
     }
@@ -75,6 +182,11 @@ pub fn state_record(cluster: &Cluster, gateway_namespace: &str) -> anyhow::Resul
 /// # Errors
 /// A failed read, or an unreadable state record.
 pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
+    facts_with(clusters, spec, &Refusals::default())
+}
+
+/// [`facts`], refusals treated as `refusals` says.
+fn facts_with(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::Result<Facts> {
     let kube = &clusters.main;
     let mut releases = Vec::new();
     for (component, release) in
@@ -83,7 +195,13 @@ pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
         if component == Component::ControlPlane && !spec.manages_backend() {
             continue;
         }
-        let deployed = deployed(clusters.for_component(component), &release.release, &release.namespace)?;
+        let deployed = deployed(
+            clusters.for_component(component),
+            &release.release,
+            &release.namespace,
+            component,
+            refusals,
+        )?;
         releases.push(ReleaseState {
             component,
             name: release.release.clone(),
@@ -91,14 +209,25 @@ pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
             deployed,
         });
     }
-    let state = state_record(kube, &spec.gateway_namespace)?;
-    let gateway = reading("the Gateway", kube.get(&gateway_ref(spec)))?;
-    let ingresses = reading("Ingresses", kube.list(kind("networking.k8s.io/v1", "Ingress"), None, None))?;
+    let record = state_ref(&spec.gateway_namespace);
+    let what = format!("the state record (ConfigMap {}/{})", record.namespace, record.name);
+    let state = match refusals.get(kube, what, &record)? {
+        Some(cm) => Some(StateRecord::from_configmap(&cm)?),
+        None => None,
+    };
+    let gateway = refusals.get(
+        kube,
+        format_args!("the Gateway {}/{}", spec.gateway_namespace, spec.gateway_name),
+        &gateway_ref(spec),
+    )?;
+    let ingress_kind = kind("networking.k8s.io/v1", "Ingress");
+    let ingresses = refusals.list(kube, "Ingresses", ingress_kind, None, None, Component::Cluster)?;
     // The Services only when no Ingress reports the address.
     let ingress_address = match engine::ingress_address(&ingresses, &[], spec) {
         Some(a) => Some(a),
         None => {
-            let services = reading("Ingresses", kube.list(kind("v1", "Service"), None, None))?;
+            let services =
+                refusals.list(kube, "Services", kind("v1", "Service"), None, None, Component::Cluster)?;
             engine::ingress_address(&[], &services, spec)
         }
     };
@@ -110,46 +239,52 @@ pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
 ///
 /// # Errors
 /// A failed read.
-pub fn observation(clusters: &Clusters, input: &SpecInput, spec: &Spec) -> anyhow::Result<Observation> {
+pub fn observation(
+    clusters: &Clusters,
+    input: &SpecInput,
+    spec: &Spec,
+    refusals: &Refusals,
+) -> anyhow::Result<Observation> {
     let kube = &clusters.main;
-    let facts = facts(clusters, spec)?;
+    let facts = facts_with(clusters, spec, refusals)?;
     let plan = facts.plan(input, spec);
     let mut objects = Vec::new();
     for planned in &plan.objects {
         let r = ObjectRef::of(&planned.manifest);
-        objects.push(reading(&r, kube.get(&r))?);
+        objects.push(refusals.get(kube, &r, &r)?);
     }
     let mut copy = None;
     for req in &plan.secrets {
         let Some(from) = &req.copy_from else { continue };
         let target = secret_ref(&req.namespace, &req.name);
-        if reading(&target, kube.get(&target))?.is_none() {
+        if refusals.get(kube, &target, &target)?.is_none() {
             let source = secret_ref(&from.namespace, &req.name);
-            if reading(&source, kube.get(&source))?.is_some() {
+            if refusals.get(kube, &source, &source)?.is_some() {
                 copy = Some((req.clone(), source));
             }
         }
     }
-    let hand_made_ingresses = hand_made_ingresses(kube, &plan.spec)?;
+    let mut hand_made_ingresses = Vec::new();
+    for ns in [&plan.spec.cluster.namespace, &plan.spec.knative_namespace] {
+        let ingress = kind("networking.k8s.io/v1", "Ingress");
+        let items = refusals.list(kube, "Ingresses", ingress, Some(ns), None, Component::Cluster)?;
+        hand_made_ingresses.extend(engine::hand_made(items));
+    }
     let (mut external_dns, mut ingresses) = (Vec::new(), Vec::new());
     if plan.spec.dns == DnsMode::ExternalDns {
-        external_dns = external_dns_deployments(kube)?;
-        ingresses = reading("Ingresses", kube.list(kind("networking.k8s.io/v1", "Ingress"), None, None))?;
+        let deployments = refusals.list(
+            kube,
+            "Deployments",
+            kind("apps/v1", "Deployment"),
+            None,
+            Some(runai_gateway_core::externaldns::SELECTOR),
+            Component::Cluster,
+        )?;
+        external_dns = deployments.iter().filter_map(ExternalDns::from_deployment).collect();
+        let ingress = kind("networking.k8s.io/v1", "Ingress");
+        ingresses = refusals.list(kube, "Ingresses", ingress, None, None, Component::Cluster)?;
     }
     Ok(Observation { facts, plan, objects, copy, hand_made_ingresses, external_dns, ingresses })
-}
-
-/// Ingress objects in the cluster's and Knative's namespaces that no Helm release manages.
-///
-/// # Errors
-/// A failed read.
-pub fn hand_made_ingresses(kube: &Cluster, spec: &Spec) -> Result<Vec<serde_json::Value>, ReadError> {
-    let mut out = Vec::new();
-    for ns in [&spec.cluster.namespace, &spec.knative_namespace] {
-        let items = reading("Ingresses", kube.list(kind("networking.k8s.io/v1", "Ingress"), Some(ns), None))?;
-        out.extend(engine::hand_made(items));
-    }
-    Ok(out)
 }
 
 /// What `rollback` reads besides the facts.
@@ -170,7 +305,10 @@ pub fn rollback_facts(
         }
     }
     let knative = match plan.objects.iter().find(|o| o.ownership == Ownership::Fields) {
-        Some(o) => reading("KnativeServing", kube.get(&ObjectRef::of(&o.manifest)))?,
+        Some(o) => {
+            let r = ObjectRef::of(&o.manifest);
+            reading(&r, kube.get(&r))?
+        }
         None => None,
     };
     let mut labelled = Vec::new();

@@ -30,7 +30,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
-use futures::future::join_all;
+use futures::future::try_join_all;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use runai_gateway_core::checks::discover;
@@ -190,6 +190,17 @@ pub(super) async fn fold_list(
     params: ListParams,
     ingest: &RefCell<Ingest>,
 ) -> Result<(), Source> {
+    fold_list_raw(client, kind, namespace, params, ingest).await.map_err(|e| source_of(kind, &e))
+}
+
+/// [`fold_list`], failing with the client's error.
+async fn fold_list_raw(
+    client: &Client,
+    kind: Kind,
+    namespace: Option<&str>,
+    params: ListParams,
+    ingest: &RefCell<Ingest>,
+) -> Result<(), kube::Error> {
     let info = runai_gateway_core::kinds::of_snapshot_kind(kind);
     let metadata_only = kind == Kind::Namespace;
     super::client::for_each_page(client, info, namespace, params, metadata_only, |page| {
@@ -199,7 +210,36 @@ pub(super) async fn fold_list(
         }
     })
     .await
-    .map_err(|e| source_of(kind, &e))
+}
+
+/// Whether the connection was reset, refused or closed without an answer (not a timeout, not
+/// an answer): the cluster is not reachable, and waiting for the other reads would not help.
+pub(super) fn connection_lost(e: &kube::Error) -> bool {
+    use std::io::ErrorKind as K;
+    if matches!(e, kube::Error::Api(_)) {
+        return false;
+    }
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                K::ConnectionReset
+                    | K::ConnectionRefused
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        // hyper's "connection closed before message completed" carries no I/O error.
+        if s.to_string().contains("connection closed before message completed") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// How a failed LIST is recorded.
@@ -262,16 +302,27 @@ async fn collect(
     let local: Vec<String> =
         if remote { vec![input.release(Component::Cluster).release] } else { names.clone() };
     let specs = lists(&local);
+    // A connection reset or refused ends the run at once (exit 6): the first one stops every
+    // other read rather than waiting for the deadline.
     let reads = specs.iter().map(|spec| async {
-        let read = fold_list(&client, spec.kind, spec.namespace.as_deref(), spec.params.clone(), &ingest);
+        let read = fold_list_raw(&client, spec.kind, spec.namespace.as_deref(), spec.params.clone(), &ingest);
         let outcome = match deadline.run(read).await {
-            Ok(r) => r,
+            Ok(Err(e)) if connection_lost(&e) => {
+                return Err(StatusError::Unreachable(format!(
+                    "{server}: the connection was lost listing `{}`: {}",
+                    spec.kind.resource(),
+                    error_chain(&e)
+                )));
+            }
+            Ok(r) => r.map_err(|e| source_of(spec.kind, &e)),
             Err(timeout) => Err(Source::Failed { message: timeout }),
         };
-        (spec.kind, outcome)
+        Ok((spec.kind, outcome))
     });
     let control_plane = control_plane_release(opts, input, &deadline);
-    let (results, cp) = futures::join!(join_all(reads), control_plane);
+    // The control plane's read is abandoned too when this cluster's connection is lost.
+    let (results, cp) =
+        futures::future::try_join(try_join_all(reads), async { Ok(control_plane.await) }).await?;
 
     let mut sources: Vec<(Kind, Source)> = Vec::new();
     for (kind, outcome) in results {
