@@ -641,7 +641,9 @@ pub enum SnapshotFileError {
     Unrecognised,
     /// A snapshot of another schema version.
     #[error(
-        "snapshot schema `{0}` is not supported; this version reads `runai-gateway.snapshot/v1` and `{SNAPSHOT_SCHEMA}`"
+        "snapshot schema `{0}` is not supported; this version reads `{v1}` and `{v2}`",
+        v1 = SNAPSHOT_SCHEMAS_READ[0],
+        v2 = SNAPSHOT_SCHEMAS_READ[1]
     )]
     Schema(String),
 }

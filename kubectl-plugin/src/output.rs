@@ -54,6 +54,19 @@ pub fn warn(message: &str, color: bool) {
     let _ = writeln!(io::stderr(), "{label} {message}");
 }
 
+/// An error and its causes on one line (`a: b: c`), each cause once, safe for a terminal.
+#[must_use]
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut shown = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            shown = format!("{shown}: {text}");
+        }
+    }
+    printable(&shown)
+}
+
 /// Prints an error and its causes to stderr.
 pub fn error(err: &anyhow::Error, color: bool) {
     let label = if color { "error:".red().bold().to_string() } else { "error:".into() };

@@ -9,9 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::apply_support::{
-    ExternalDnsStandIn, GATEWAY_IP, Harness, INGRESS_IP, differences, dns_at, gateway_https,
-};
+use crate::apply_support::{ExternalDnsStandIn, Harness, INGRESS_IP, differences, dns_at, gateway_https};
 use crate::certmanager::{INGRESS_SECRETS, ISSUER, harness};
 
 const OLD: &str = "external-dns.alpha.kubernetes.io/controller";
@@ -242,5 +240,4 @@ fn preflight_refuses_when_no_external_dns_would_move_the_records() {
     assert!(run.stdout.contains("external-dns will not publish `*.runai-inference.example.com`"), "{run}");
     assert!(h.writes().is_empty(), "{:?}", h.writes());
     assert_eq!(differences(&before, &h.objects()), Vec::<String>::new());
-    let _ = GATEWAY_IP;
 }

@@ -53,6 +53,19 @@ fn distinct(requests: Vec<RequestRecord>) -> Vec<RequestRecord> {
     calls
 }
 
+/// The faults of the matrix, by name.
+fn faults() -> Vec<(&'static str, FaultAction)> {
+    vec![
+        ("403", FaultAction::Status(403)),
+        ("404", FaultAction::Status(404)),
+        ("409", FaultAction::Status(409)),
+        ("500", FaultAction::Status(500)),
+        ("stall", FaultAction::Delay(Duration::from_secs(600))),
+        ("reset", FaultAction::Drop),
+        ("lost answer", FaultAction::LoseAnswer),
+    ]
+}
+
 fn fault(call: &RequestRecord, action: &FaultAction) -> Fault {
     Fault {
         verb: Some(call.verb.clone()),
@@ -100,13 +113,9 @@ fn every_call_of_rollback_under_faults_is_bounded_explained_and_recoverable() {
         "{:?}",
         calls.iter().map(label).collect::<Vec<_>>()
     );
-    let faults: Vec<(&str, FaultAction)> = vec![
-        ("403", FaultAction::Status(403)),
-        ("500", FaultAction::Status(500)),
-        ("stall", FaultAction::Delay(Duration::from_secs(600))),
-        ("reset", FaultAction::Drop),
-        ("lost answer", FaultAction::LoseAnswer),
-    ];
+    // 404 and 409 are sampled by the apply matrix only.
+    let faults: Vec<(&str, FaultAction)> =
+        faults().into_iter().filter(|(name, _)| !matches!(*name, "404" | "409")).collect();
     let mut failures = Vec::new();
     let mut cases = 0;
     for call in &calls {
@@ -160,15 +169,7 @@ fn every_call_of_apply_under_every_fault_is_bounded_explained_and_recoverable() 
     assert_eq!(clean, 7, "a clean run goes up to the DNS switch");
     let writes = calls.iter().filter(|c| is_write(&c.verb)).count();
     assert!(writes >= 5, "the clean run writes: {:?}", calls.iter().map(label).collect::<Vec<_>>());
-    let faults: Vec<(&str, FaultAction)> = vec![
-        ("403", FaultAction::Status(403)),
-        ("404", FaultAction::Status(404)),
-        ("409", FaultAction::Status(409)),
-        ("500", FaultAction::Status(500)),
-        ("stall", FaultAction::Delay(Duration::from_secs(600))),
-        ("reset", FaultAction::Drop),
-        ("lost answer", FaultAction::LoseAnswer),
-    ];
+    let faults = faults();
     let mut failures = Vec::new();
     let mut cases = 0;
     for (i, call) in calls.iter().enumerate() {
@@ -181,37 +182,17 @@ fn every_call_of_apply_under_every_fault_is_bounded_explained_and_recoverable() 
             let case = format!("{name} on `{}`", label(call));
             let mut h = Harness::new(FIXTURE);
             let dns = dns_at(INGRESS_IP);
-            h.server.inject(Fault {
-                verb: Some(call.verb.clone()),
-                resource: call.resource.clone(),
-                namespace: call.namespace.clone(),
-                name: call.name.clone(),
-                action: action.clone(),
-                remaining: Some(1),
-            });
+            h.server.inject(fault(call, action));
             // Bounded: the stall is ten minutes, the run's bound four seconds.
             let run = h.run("apply", &dns.arg(), &args("4s"));
             let out = format!("{}{}", run.stdout, run.stderr);
             if ![0, 6, 7, 8, 9, 10, 12].contains(&run.code) {
                 failures.push(format!("{case}: exit {}\n{run}", run.code));
             }
-            if run.code != clean && run.code != 7 {
-                // Explained: what it was doing, and what to do.
-                let named = call.name.as_deref().is_none_or(|n| out.contains(n))
-                    || call.resource.as_deref().is_some_and(|r| out.contains(r));
-                let next = [
-                    "rollback",
-                    "apply",
-                    "fix",
-                    "can-i",
-                    "--force-conflicts",
-                    "re-run",
-                    "rerun",
-                    "again",
-                    "wait for it",
-                ]
-                .iter()
-                .any(|w| out.contains(w));
+            // Explained (what it was doing, and what to do) when it did not stop where a clean
+            // run stops.
+            if run.code != clean {
+                let (named, next) = explained(call, &out);
                 if !named || !next {
                     failures.push(format!(
                         "{case}: not explained (names the call: {named}, says what to do: {next})\n{run}"
@@ -219,9 +200,7 @@ fn every_call_of_apply_under_every_fault_is_bounded_explained_and_recoverable() 
                 }
             }
             // State intact: no record, or one that reads.
-            if let Some(cm) = h.server.get("v1", "ConfigMap", Some("runai"), "runai-gateway-state")
-                && let Err(e) = StateRecord::from_configmap(&cm)
-            {
+            if let Some(e) = record_reads(&h) {
                 failures.push(format!("{case}: the state record does not read: {e}"));
             }
             // Recoverable, alternately by a rerun and by rollback. Not for a 404 or 409 on

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::apply_support::{GATEWAY_IP, Harness, INGRESS_IP, dns_at};
+use crate::apply_support::{Harness, INGRESS_IP, dns_at};
 
 fn statuses(doc: &Value) -> Vec<(String, String)> {
     doc["actions"]
@@ -57,5 +57,4 @@ fn a_run_that_stops_at_dns_says_what_was_done_and_how_to_go_on_and_rollback_too(
     assert_eq!((doc["kind"].as_str(), doc["result"].as_str()), (Some("RollbackResult"), Some("success")));
     assert!(statuses(&doc).iter().all(|(_, s)| s == "done"), "{doc:#}");
     assert!(doc.get("continue").is_none());
-    let _ = GATEWAY_IP;
 }

@@ -100,19 +100,23 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
     if choices.selected(Stage::Introduce) {
         writes.extend(helm(Stage::Introduce, &plan.helm.introduce));
     }
-    let mut annotate = Vec::new();
+    // The Ingresses' annotations are recorded (rollback restores them); the routes' are this
+    // tool's own. Routes a rollback made external-dns ignore are read again first: some object
+    // claims each name at every moment.
+    let (mut annotate, mut ignore_ingresses) = (Vec::new(), Vec::new());
     if choices.selected(Stage::SwitchDns) {
-        // Routes a rollback made external-dns ignore are read again first: some object claims
-        // each name at every moment.
-        annotate.extend(super::dns::route_unignore_actions(&planned_routes(plan, &obs.objects)));
+        annotate = super::dns::route_unignore_actions(&planned_routes(plan, &obs.objects));
         if plan.spec.dns == DnsMode::ExternalDns {
-            annotate.extend(super::dns::ignore_actions(
+            ignore_ingresses = super::dns::ignore_actions(
                 &obs.external_dns,
                 &obs.ingresses,
                 &crate::manifests::https_hostnames(&plan.spec),
-            ));
+            );
         }
     }
+    let recorded = facts.state.as_ref().map(|s| s.annotations.as_slice()).unwrap_or_default();
+    let annotated = super::dns::records(&ignore_ingresses, &obs.ingresses, recorded);
+    annotate.extend(ignore_ingresses);
     let mut disable: Vec<Action> = Vec::new();
     if choices.selected(Stage::DisableIngress) {
         disable.extend(helm(Stage::DisableIngress, &plan.helm.disable_ingress));
@@ -132,8 +136,6 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
         });
     }
     let adopting = choices.adopt && !foreign.is_empty() && choices.selected(Stage::Prepare);
-    let recorded = facts.state.as_ref().map(|s| s.annotations.as_slice()).unwrap_or_default();
-    let annotated = super::dns::records(&annotate, &obs.ingresses, recorded);
     if any_write && facts.state.is_none() {
         let mut record = state_record(obs);
         if adopting {

@@ -174,11 +174,7 @@ pub fn records(
 ) -> Vec<AnnotationRecord> {
     let mut out = Vec::new();
     for a in actions {
-        // The routes' annotation is this tool's own: nothing of theirs to restore.
         let Action::Annotate { object, annotations: set } = a else { continue };
-        if object.kind != "Ingress" {
-            continue;
-        }
         let live = ingresses.iter().find(|i| ingress_ref(i) == *object).map(annotations).unwrap_or_default();
         for key in set.keys() {
             if recorded.iter().any(|r| r.object == *object && r.key == *key) {

@@ -26,8 +26,13 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
     );
     value.serialize(&mut ser)?;
     out.push(b'\n');
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    // serde_json writes UTF-8 only: no copy on this path.
+    Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// The separator before an item of a flat (one-line) array or object.
+fn separator<W: ?Sized + io::Write>(w: &mut W, first: bool) -> io::Result<()> {
+    if first { Ok(()) } else { w.write_all(b", ") }
 }
 
 struct Rows {
@@ -67,7 +72,7 @@ impl Formatter for Rows {
 
     fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
         if self.flat() {
-            return if first { Ok(()) } else { w.write_all(b", ") };
+            return separator(w, first);
         }
         self.pretty.begin_array_value(w, first)
     }
@@ -88,7 +93,7 @@ impl Formatter for Rows {
 
     fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
         if self.flat() {
-            return if first { Ok(()) } else { w.write_all(b", ") };
+            return separator(w, first);
         }
         self.pretty.begin_object_key(w, first)
     }

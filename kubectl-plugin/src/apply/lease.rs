@@ -102,12 +102,13 @@ pub fn acquire<'a>(
 ) -> Result<Lock<'a>, Refused> {
     let duration = timeout + Duration::from_secs(60);
     let ns = namespace.to_owned();
-    let existing = kube
-        .call(|c| {
+    let read = || {
+        kube.call(|c| {
             let api: Api<Lease> = Api::namespaced(c, &ns);
             async move { api.get_opt(LEASE_NAME).await }
         })
-        .map_err(Refused::Failed)?;
+    };
+    let existing = read().map_err(Refused::Failed)?;
     let want = lease(namespace, identity(), duration, existing.as_ref());
     let want_holder = want.spec.as_ref().and_then(|s| s.holder_identity.clone());
     let taken = match &existing {
@@ -140,11 +141,7 @@ pub fn acquire<'a>(
         Err(e) if e.is_transport() => {
             let mine =
                 |l: &Lease| l.spec.as_ref().and_then(|s| s.holder_identity.as_ref()) == want_holder.as_ref();
-            let reread = kube.call(|c| {
-                let api: Api<Lease> = Api::namespaced(c, &ns);
-                async move { api.get_opt(LEASE_NAME).await }
-            });
-            match reread {
+            match read() {
                 Ok(Some(l)) if mine(&l) => Ok(l),
                 _ => Err(e),
             }
@@ -170,19 +167,23 @@ impl Drop for Lock<'_> {
         };
         // Released even when the deadline has passed: a short, separate bound; tried twice (a
         // lock left behind blocks every run until it expires), and said when it stays.
+        // Gone (404), or no longer this run's (409: another run took it after it expired): the
+        // lock is not ours to release any more.
         let release = || {
-            self.kube.call_within(crate::read::deadline::GRACE, |c| {
-                let api: Api<Lease> = Api::namespaced(c, &ns);
-                let params = params.clone();
-                async move { api.delete(LEASE_NAME, &params).await.map(|_| ()) }
-            })
+            self.kube
+                .call_within(crate::read::deadline::GRACE, |c| {
+                    let api: Api<Lease> = Api::namespaced(c, &ns);
+                    let params = params.clone();
+                    async move { api.delete(LEASE_NAME, &params).await.map(|_| ()) }
+                })
+                .or_else(|e| match e {
+                    Failure::Status { code: 404 | 409, .. } => Ok(()),
+                    e => Err(e),
+                })
         };
-        let gone = |r: &Result<(), Failure>| matches!(r, Ok(()) | Err(Failure::Status { code: 404, .. }));
-        if gone(&release()) {
-            return;
-        }
-        let second = release();
-        if let (false, Err(e)) = (gone(&second), second) {
+        if release().is_err()
+            && let Err(e) = release()
+        {
             eprintln!(
                 "warning: the lock (Lease {ns}/{LEASE_NAME}) could not be released: {e}; it expires by itself, or remove it: kubectl delete lease {LEASE_NAME} -n {ns}"
             );

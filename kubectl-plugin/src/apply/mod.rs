@@ -321,7 +321,7 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
         show::nothing_sent(&mut out, opts.diff);
         return emit(Mode::Preview, None, Exit::Success);
     }
-    let mode = if opts.dry_run == Some(DryRun::Server) { Mode::DryRunServer } else { Mode::Run };
+    let mode = Mode::of(opts.dry_run);
     let cx = Context {
         kube: &opts.kube,
         facts: &obs.facts,
@@ -446,7 +446,7 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
         show::nothing_sent(&mut out, opts.diff);
         return emit(Mode::Preview, None, Exit::Success);
     }
-    let mode = if opts.dry_run == Some(DryRun::Server) { Mode::DryRunServer } else { Mode::Run };
+    let mode = Mode::of(opts.dry_run);
     let cx = Context {
         kube: &opts.kube,
         facts: &facts,

@@ -30,6 +30,12 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode of a run that got past its preview, with `--dry-run` `dry_run`.
+    #[must_use]
+    pub fn of(dry_run: Option<super::DryRun>) -> Self {
+        if dry_run == Some(super::DryRun::Server) { Mode::DryRunServer } else { Mode::Run }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Mode::Run => "run",

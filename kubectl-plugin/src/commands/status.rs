@@ -172,16 +172,23 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             .with_context(|| format!("writing the snapshot to `{}`", path.display()))?;
     }
     let report = judge(args, &input, config, &snapshot)?;
-    let format = match report_format(args) {
-        ReportFormat::Table if args.verbose => ReportFormat::Wide,
-        other => other,
-    };
+    let format = human_format(args);
     let width = output::width(args.width);
     output::print(&render_report_width(&report, format, output::stdout_color(no_color), width))?;
     Ok(exit_of(&report, args.fail_on))
 }
 
-/// The exit code of a report: 5 with findings at or above `--fail-on`, else 0.
+/// [`report_format`], with `-v` making the table the wide one.
+#[must_use]
+pub fn human_format(args: &StatusArgs) -> ReportFormat {
+    match report_format(args) {
+        ReportFormat::Table if args.verbose => ReportFormat::Wide,
+        other => other,
+    }
+}
+
+/// The exit code of a report: 13 when the phase is unknown, else 5 with findings at or above
+/// `--fail-on`, else 0.
 #[must_use]
 pub fn exit_of(report: &Report, fail_on: FailOn) -> Exit {
     let threshold = match fail_on {

@@ -46,7 +46,7 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
 /// `--until`: a phase name, or `healthy`.
 #[must_use]
 pub fn until_parser() -> impl TypedValueParser<Value = Target> {
-    PossibleValuesParser::new(Target::NAMES)
+    PossibleValuesParser::new(Target::names())
         .try_map(|s| Target::parse(&s).ok_or_else(|| format!("`{s}` is no phase and not `healthy`")))
 }
 
@@ -106,8 +106,7 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
         _ if std::io::stdout().is_terminal() => Mode::Frames,
         _ => Mode::Lines,
     };
-    let wide = args.verbose || args.output == StatusOutput::Wide;
-    let format = if wide { ReportFormat::Wide } else { ReportFormat::Table };
+    let format = super::status::human_format(args);
     let mut watch = Watch { args, mode, color: output::stdout_color(no_color), format, last_change: None };
     on_interrupt()?;
     let err_color = output::stderr_color(no_color);
@@ -135,8 +134,10 @@ pub fn run(args: &StatusArgs, no_color: bool) -> anyhow::Result<Exit> {
             Err(e) if previous.is_none() => return Err(e),
             Err(e) => {
                 let _held = OUTPUT.lock();
-                let text = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
-                output::warn(&format!("round {round}: {text}; the watch goes on"), err_color);
+                output::warn(
+                    &format!("round {round}: {}; the watch goes on", output::one_line(&e)),
+                    err_color,
+                );
                 LAST.store(crate::exit::for_error(&e) as u8, Ordering::SeqCst);
             }
         }
@@ -149,8 +150,9 @@ impl Watch<'_> {
     /// Shows one round.
     fn show(&mut self, round: u64, previous: Option<&Report>, report: &Report) -> std::io::Result<()> {
         let changed = previous.map(|p| changes(p, report)).unwrap_or_default();
+        let now = time_of_day(now_unix());
         if !changed.is_empty() {
-            self.last_change = Some((round, time_of_day(now_unix()), changed.clone()));
+            self.last_change = Some((round, now.clone(), changed.clone()));
         }
         match self.mode {
             Mode::JsonLines if previous.is_none() || !changed.is_empty() => {
@@ -166,7 +168,7 @@ impl Watch<'_> {
             )),
             Mode::Lines => output::print(&changed.iter().map(|c| format!("{c}\n")).collect::<String>()),
             Mode::Frames => {
-                let header = header(self.args.interval, round, &time_of_day(now_unix()), self.args.until);
+                let header = header(self.args.interval, round, &now, self.args.until);
                 let width = output::width(self.args.width);
                 let body = render_report_width(report, self.format, self.color, width);
                 output::print(&frame(&header, round, self.last_change.as_ref(), &body, self.color))

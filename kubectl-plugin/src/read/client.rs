@@ -92,28 +92,20 @@ fn kind_of(r: &ObjectRef) -> Result<&'static KindInfo, Failure> {
     })
 }
 
-/// An object as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items.
-fn to_value(obj: &DynamicObject, kind: &KindInfo) -> Value {
-    let mut v = serde_json::to_value(obj).unwrap_or_default();
-    v["apiVersion"] = Value::from(kind.api_version);
-    v["kind"] = Value::from(kind.kind);
-    v
-}
-
 /// Objects converted to JSON and folded at a time.
 const FOLD_CHUNK: usize = 256;
 
-/// [`to_value`], taking the object: its fields move into the JSON (only the metadata is
-/// converted), so that a page is never held twice.
+/// An object as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items: its fields
+/// move into the JSON (only the metadata is converted), so that a page is never held twice.
 fn into_value(obj: DynamicObject, kind: &KindInfo) -> Value {
     let DynamicObject { metadata, data, .. } = obj;
-    let mut map = match data {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
+    let mut map = serde_json::Map::new();
     map.insert("apiVersion".into(), Value::from(kind.api_version));
     map.insert("kind".into(), Value::from(kind.kind));
     map.insert("metadata".into(), serde_json::to_value(metadata).unwrap_or_default());
+    if let Value::Object(fields) = data {
+        map.extend(fields.into_iter().filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind")));
+    }
     Value::Object(map)
 }
 
@@ -133,7 +125,7 @@ pub async fn list_all(
     Ok(items)
 }
 
-/// One LIST as [`list_all`], each page handed to `fold` as it arrives and then dropped, so that
+/// One LIST as [`list_all`], each page handed to `fold` (a few objects at a time) as it arrives and then dropped, so that
 /// memory holds one page at a time, not the whole list. With `metadata_only` the server is asked
 /// for `PartialObjectMetadataList` (each item its `metadata` only).
 ///
@@ -287,7 +279,7 @@ impl Cluster {
         let kind = kind_of(r)?;
         let api = self.api(kind, Some(&r.namespace));
         match block_on(api.get(&r.name))? {
-            Ok(obj) => Ok(Some(to_value(&obj, kind))),
+            Ok(obj) => Ok(Some(into_value(obj, kind))),
             Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(None),
                 f => Err(f),
@@ -304,7 +296,7 @@ impl Cluster {
         let kind = kind_of(r)?;
         let api = self.api(kind, Some(&r.namespace));
         match block_on_within(api.get(&r.name), Some(super::deadline::GRACE))? {
-            Ok(obj) => Ok(Some(to_value(&obj, kind))),
+            Ok(obj) => Ok(Some(into_value(obj, kind))),
             Err(e) => match Failure::of(e) {
                 f if f.is_not_found() => Ok(None),
                 f => Err(f),
@@ -348,7 +340,7 @@ impl Cluster {
         params.dry_run = self.server_dry_run;
         let api = self.api(kind, Some(&r.namespace));
         let obj = block_on(api.patch(&r.name, &params, &Patch::Apply(manifest)))?.map_err(Failure::of)?;
-        Ok(to_value(&obj, kind))
+        Ok(into_value(obj, kind))
     }
 
     /// A JSON merge patch of the object `r` as `runai-gateway` (`null` removes a key).
@@ -361,7 +353,7 @@ impl Cluster {
         params.dry_run = self.server_dry_run;
         let api = self.api(kind, Some(&r.namespace));
         let obj = block_on(api.patch(&r.name, &params, &Patch::Merge(patch)))?.map_err(Failure::of)?;
-        Ok(to_value(&obj, kind))
+        Ok(into_value(obj, kind))
     }
 
     /// Creates `manifest` (as `runai-gateway`).
@@ -372,7 +364,7 @@ impl Cluster {
         let (r, kind, obj, params) = self.whole(manifest)?;
         let made =
             block_on(self.api(kind, Some(&r.namespace)).create(&params, &obj))?.map_err(Failure::of)?;
-        Ok(to_value(&made, kind))
+        Ok(into_value(made, kind))
     }
 
     /// Replaces `manifest` whole (a PUT as `runai-gateway`); its `resourceVersion` is the
@@ -384,7 +376,7 @@ impl Cluster {
         let (r, kind, obj, params) = self.whole(manifest)?;
         let api = self.api(kind, Some(&r.namespace));
         let made = block_on(api.replace(&r.name, &params, &obj))?.map_err(Failure::of)?;
-        Ok(to_value(&made, kind))
+        Ok(into_value(made, kind))
     }
 
     /// What a write of a whole object (create, replace) sends: the object, its kind and the

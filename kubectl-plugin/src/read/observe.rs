@@ -170,8 +170,18 @@ fn deployed(
 /// # Errors
 /// The read failed, or the record is unreadable.
 pub fn state_record(cluster: &Cluster, gateway_namespace: &str) -> anyhow::Result<Option<StateRecord>> {
+    state_record_with(cluster, gateway_namespace, &Refusals::default())
+}
+
+/// [`state_record`], a refusal treated as `refusals` says.
+fn state_record_with(
+    cluster: &Cluster,
+    gateway_namespace: &str,
+    refusals: &Refusals,
+) -> anyhow::Result<Option<StateRecord>> {
     let r = state_ref(gateway_namespace);
-    match reading(format_args!("the state record (ConfigMap {}/{})", r.namespace, r.name), cluster.get(&r))? {
+    let what = format!("the state record (ConfigMap {}/{})", r.namespace, r.name);
+    match refusals.get(cluster, what, &r)? {
         Some(cm) => Ok(Some(StateRecord::from_configmap(&cm)?)),
         None => Ok(None),
     }
@@ -182,11 +192,16 @@ pub fn state_record(cluster: &Cluster, gateway_namespace: &str) -> anyhow::Resul
 /// # Errors
 /// A failed read, or an unreadable state record.
 pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
-    facts_with(clusters, spec, &Refusals::default())
+    facts_with(clusters, spec, &Refusals::default()).map(|(facts, _)| facts)
 }
 
-/// [`facts`], refusals treated as `refusals` says.
-fn facts_with(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::Result<Facts> {
+/// [`facts`], refusals treated as `refusals` says, and the cluster's Ingresses it read for
+/// them (with `apiVersion` and `kind`).
+fn facts_with(
+    clusters: &Clusters,
+    spec: &Spec,
+    refusals: &Refusals,
+) -> anyhow::Result<(Facts, Vec<serde_json::Value>)> {
     let kube = &clusters.main;
     let mut releases = Vec::new();
     for (component, release) in
@@ -209,12 +224,7 @@ fn facts_with(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::
             deployed,
         });
     }
-    let record = state_ref(&spec.gateway_namespace);
-    let what = format!("the state record (ConfigMap {}/{})", record.namespace, record.name);
-    let state = match refusals.get(kube, what, &record)? {
-        Some(cm) => Some(StateRecord::from_configmap(&cm)?),
-        None => None,
-    };
+    let state = state_record_with(kube, &spec.gateway_namespace, refusals)?;
     let gateway = refusals.get(
         kube,
         format_args!("the Gateway {}/{}", spec.gateway_namespace, spec.gateway_name),
@@ -231,7 +241,8 @@ fn facts_with(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::
             engine::ingress_address(&[], &services, spec)
         }
     };
-    Ok(Facts { releases, state, gateway_address: engine::gateway_address(gateway.as_ref()), ingress_address })
+    let gateway_address = engine::gateway_address(gateway.as_ref());
+    Ok((Facts { releases, state, gateway_address, ingress_address }, ingresses))
 }
 
 /// Everything `apply` decides from: the facts, the plan, the live counterpart of every planned
@@ -246,7 +257,7 @@ pub fn observation(
     refusals: &Refusals,
 ) -> anyhow::Result<Observation> {
     let kube = &clusters.main;
-    let facts = facts_with(clusters, spec, refusals)?;
+    let (facts, all_ingresses) = facts_with(clusters, spec, refusals)?;
     let plan = facts.plan(input, spec);
     let mut objects = Vec::new();
     for planned in &plan.objects {
@@ -272,17 +283,8 @@ pub fn observation(
     }
     let (mut external_dns, mut ingresses) = (Vec::new(), Vec::new());
     if plan.spec.dns == DnsMode::ExternalDns {
-        let deployments = refusals.list(
-            kube,
-            "Deployments",
-            kind("apps/v1", "Deployment"),
-            None,
-            Some(runai_gateway_core::externaldns::SELECTOR),
-            Component::Cluster,
-        )?;
-        external_dns = deployments.iter().filter_map(ExternalDns::from_deployment).collect();
-        let ingress = kind("networking.k8s.io/v1", "Ingress");
-        ingresses = refusals.list(kube, "Ingresses", ingress, None, None, Component::Cluster)?;
+        external_dns = external_dns_deployments(kube, refusals)?;
+        ingresses = all_ingresses;
     }
     Ok(Observation { facts, plan, objects, copy, hand_made_ingresses, external_dns, ingresses })
 }
@@ -339,9 +341,9 @@ pub fn rollback_facts(
     let recorded_mode = facts.state.as_ref().and_then(|s| s.input.as_ref()).and_then(|i| i.dns);
     let external_dns = if plan.spec.dns == DnsMode::ExternalDns || recorded_mode == Some(DnsMode::ExternalDns)
     {
-        external_dns_deployments(kube)?
+        external_dns_deployments(kube, &Refusals::default())?
     } else {
-        external_dns_deployments(kube).unwrap_or_default()
+        external_dns_deployments(kube, &Refusals::default()).unwrap_or_default()
     };
     let mut routes_live = Vec::new();
     if external_dns.iter().any(|e| e.reads(runai_gateway_core::externaldns::HTTPROUTE_SOURCE)) {
@@ -367,8 +369,9 @@ pub fn rollback_facts(
 ///
 /// # Errors
 /// A failed read.
-fn external_dns_deployments(kube: &Cluster) -> Result<Vec<ExternalDns>, ReadError> {
+fn external_dns_deployments(kube: &Cluster, refusals: &Refusals) -> Result<Vec<ExternalDns>, ReadError> {
     let selector = Some(runai_gateway_core::externaldns::SELECTOR);
-    let deployments = reading("Deployments", kube.list(kind("apps/v1", "Deployment"), None, selector))?;
+    let deployment = kind("apps/v1", "Deployment");
+    let deployments = refusals.list(kube, "Deployments", deployment, None, selector, Component::Cluster)?;
     Ok(deployments.iter().filter_map(ExternalDns::from_deployment).collect())
 }

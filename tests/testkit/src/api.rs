@@ -753,18 +753,17 @@ impl State {
             page.push(Self::list_item(o, &t.rt, metadata_only));
             last = Some(key);
         }
-        // Like etcd3 storage, the count is only given for unfiltered lists; a filtered one only
-        // needs to know whether anything is left (one match, not a scan of the rest per page).
+        // Like etcd3 storage, the count is only given for unfiltered lists (a range count, no
+        // selector to run); a filtered one only asks whether one more object matches.
         let unfiltered = q.get("labelSelector").is_none_or(String::is_empty)
             && q.get("fieldSelector").is_none_or(String::is_empty);
-        let rest = if unfiltered { matching.count() } else { usize::from(matching.next().is_some()) };
+        let mut matching = matching.peekable();
+        let more = matching.peek().is_some();
         let mut meta = json!({"resourceVersion": rv.to_string()});
-        if rest > 0
-            && let Some((_, _, n, nm)) = last
-        {
+        if more && let Some((_, _, n, nm)) = last {
             meta["continue"] = json!(encode_continue(rv, n, nm));
             if unfiltered {
-                meta["remainingItemCount"] = json!(rest);
+                meta["remainingItemCount"] = json!(matching.count());
             }
         }
         let (kind, api_version) = if metadata_only {
