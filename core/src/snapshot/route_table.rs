@@ -183,6 +183,18 @@ impl Serialize for BackendOut<'_> {
 impl Serialize for RowOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.route;
+        // Every field of the route is a column (a new field fails to compile here until it is
+        // one); namespace, parent refs and parents are written through the interned lists.
+        let HttpRoute {
+            namespace: _,
+            name: _,
+            hostnames: _,
+            parent_refs: _,
+            backends: _,
+            parents: _,
+            managed_by_tool: _,
+            annotations: _,
+        } = r;
         let annotations = !r.annotations.is_empty();
         let managed = r.managed_by_tool || annotations;
         let mut seq = s.serialize_seq(Some(6 + usize::from(managed) + usize::from(annotations)))?;
