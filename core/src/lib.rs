@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod inputs;
 pub mod kinds;
 pub mod manifests;
+mod order;
 pub mod plan;
 pub mod render;
 pub mod snapshot;

@@ -72,13 +72,21 @@ impl CertManager {
 
     /// Sorts everything, so that output is stable whatever the reading order.
     pub fn sort(&mut self) {
-        self.certificates.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.requests.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.issuers.sort_by(|a, b| {
+        crate::order::sort_by(&mut self.certificates, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.requests, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.issuers, |a, b| {
             (a.kind as u8, &a.namespace, &a.name).cmp(&(b.kind as u8, &b.namespace, &b.name))
         });
-        self.controllers.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.gateway_annotations.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut self.controllers, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.gateway_annotations, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
     }
 }
 
