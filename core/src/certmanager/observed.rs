@@ -218,7 +218,7 @@ impl Issuer {
 
 /// Whether cert-manager's controller acts on Gateway annotations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
+#[serde(tag = "state", rename_all = "camelCase", try_from = "GatewaySupportFields")]
 pub enum GatewaySupport {
     /// On, and the argument that says so.
     Enabled {
@@ -233,6 +233,41 @@ pub enum GatewaySupport {
         /// The `--config` path.
         path: String,
     },
+}
+
+/// A [`GatewaySupport`] as written (`{state: enabled, flag: …}`), read as a plain struct and
+/// converted: serde's internally tagged enum would buffer the mapping first (see
+/// [`crate::snapshot::Source`]).
+#[derive(Deserialize)]
+struct GatewaySupportFields {
+    state: GatewaySupportState,
+    flag: Option<String>,
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum GatewaySupportState {
+    Enabled,
+    Disabled,
+    InConfigFile,
+}
+
+impl TryFrom<GatewaySupportFields> for GatewaySupport {
+    type Error = String;
+
+    fn try_from(f: GatewaySupportFields) -> Result<Self, String> {
+        let missing = |name: &str| format!("missing field `{name}`");
+        Ok(match f.state {
+            GatewaySupportState::Enabled => {
+                GatewaySupport::Enabled { flag: f.flag.ok_or_else(|| missing("flag"))? }
+            }
+            GatewaySupportState::Disabled => GatewaySupport::Disabled,
+            GatewaySupportState::InConfigFile => {
+                GatewaySupport::InConfigFile { path: f.path.ok_or_else(|| missing("path"))? }
+            }
+        })
+    }
 }
 
 /// A cert-manager controller Deployment.
