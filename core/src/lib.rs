@@ -23,6 +23,7 @@ pub mod diff;
 pub mod engine;
 pub mod externaldns;
 pub mod fields;
+mod gunzip;
 pub mod helm;
 pub mod hostname;
 pub mod ingest;
