@@ -330,7 +330,7 @@ pub fn ingress_hostnames(ingress: &crate::snapshot::Ingress, prefixes: &[String]
             out.extend(list.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned));
         }
     }
-    out.sort();
+    crate::order::sort(&mut out);
     out.dedup();
     out
 }
@@ -349,10 +349,11 @@ pub fn own_annotations(annotations: &Value) -> BTreeMap<String, String> {
     annotations
         .as_object()
         .map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.starts_with("external-dns."))
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect()
+            crate::order::map_of(
+                m.iter()
+                    .filter(|(k, _)| k.starts_with("external-dns."))
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))),
+            )
         })
         .unwrap_or_default()
 }

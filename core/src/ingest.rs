@@ -45,7 +45,7 @@ fn meta(obj: &Value) -> (String, String) {
 fn labels(obj: &Value) -> BTreeMap<String, String> {
     obj["metadata"]["labels"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), s(v))).collect())
+        .map(|m| crate::order::map_of(m.iter().map(|(k, v)| (k.clone(), s(v)))))
         .unwrap_or_default()
 }
 
@@ -243,7 +243,7 @@ impl Ingest {
                         from: opt_s(&ns_sel["from"]).unwrap_or_else(|| "Same".into()),
                         match_labels: ns_sel["selector"]["matchLabels"]
                             .as_object()
-                            .map(|m| m.iter().map(|(k, v)| (k.clone(), s(v))).collect())
+                            .map(|m| crate::order::map_of(m.iter().map(|(k, v)| (k.clone(), s(v)))))
                             .unwrap_or_default(),
                         match_expressions: array(&ns_sel["selector"]["matchExpressions"])
                             .iter()
@@ -313,10 +313,11 @@ impl Ingest {
             annotations: obj["metadata"]["annotations"]
                 .as_object()
                 .map(|m| {
-                    m.iter()
-                        .filter(|(k, _)| *k != "kubectl.kubernetes.io/last-applied-configuration")
-                        .map(|(k, v)| (k.clone(), s(v)))
-                        .collect()
+                    crate::order::map_of(
+                        m.iter()
+                            .filter(|(k, _)| *k != "kubectl.kubernetes.io/last-applied-configuration")
+                            .map(|(k, v)| (k.clone(), s(v))),
+                    )
                 })
                 .unwrap_or_default(),
             namespace,
@@ -542,7 +543,7 @@ impl Ingest {
             .filter(|r| r.managed_by_tool || r.name == crate::manifests::KNATIVE_ROUTE)
             .flat_map(|r| r.backends.iter().map(|(ns, name, _)| (ns.clone(), name.clone())))
             .collect();
-        out.sort();
+        crate::order::sort(&mut out);
         out.dedup();
         out
     }
@@ -556,22 +557,34 @@ impl Ingest {
             .into_iter()
             .map(|((namespace, service), (ready, total))| Endpoints { namespace, service, ready, total })
             .collect();
-        sn.crds.sort_by(|a, b| a.name.cmp(&b.name));
-        sn.gateway_classes.sort_by(|a, b| a.name.cmp(&b.name));
-        sn.gateways.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.http_routes.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.listener_policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.namespaces.sort_by(|a, b| a.name.cmp(&b.name));
-        sn.secrets.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.ingresses.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.knative_servings.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        sn.external_dns.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut sn.crds, |a, b| a.name.cmp(&b.name));
+        crate::order::sort_by(&mut sn.gateway_classes, |a, b| a.name.cmp(&b.name));
+        crate::order::sort_by(&mut sn.gateways, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut sn.http_routes, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut sn.listener_policies, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut sn.namespaces, |a, b| a.name.cmp(&b.name));
+        crate::order::sort_by(&mut sn.secrets, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut sn.services, |a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut sn.ingresses, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut sn.knative_servings, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut sn.external_dns, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
         sn.cert_manager.sort();
-        sn.helm_releases
-            .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
-        sn.unreadable_releases
-            .sort_by(|a, b| (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision)));
+        crate::order::sort_by(&mut sn.helm_releases, |a, b| {
+            (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision))
+        });
+        crate::order::sort_by(&mut sn.unreadable_releases, |a, b| {
+            (&a.namespace, &a.name, a.revision).cmp(&(&b.namespace, &b.name, b.revision))
+        });
         self.snapshot
     }
 }

@@ -108,7 +108,7 @@ impl Kind {
 
 /// How reading one kind went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
+#[serde(tag = "state", rename_all = "camelCase", try_from = "SourceFields")]
 pub enum Source {
     /// Listed; `count` objects were kept.
     Read {
@@ -132,6 +132,47 @@ pub enum Source {
         /// Why.
         reason: String,
     },
+}
+
+/// A [`Source`] as written, `{state: read, count: 3}`: read as a plain struct and converted,
+/// instead of serde's internally tagged enum, which buffers the mapping first (`Content`) and
+/// costs the browser's diagnostics module more than the whole snapshot model's other enums.
+#[derive(Deserialize)]
+struct SourceFields {
+    state: SourceState,
+    count: Option<usize>,
+    message: Option<String>,
+    reason: Option<String>,
+}
+
+/// The `state` of a [`Source`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum SourceState {
+    Read,
+    Forbidden,
+    NotInstalled,
+    Failed,
+    Skipped,
+}
+
+impl TryFrom<SourceFields> for Source {
+    type Error = String;
+
+    /// The variant's field must be there, as serde's tagged enum requires it; the others are
+    /// ignored, as there.
+    fn try_from(f: SourceFields) -> Result<Self, String> {
+        let missing = |name: &str| format!("missing field `{name}`");
+        Ok(match f.state {
+            SourceState::Read => Source::Read { count: f.count.ok_or_else(|| missing("count"))? },
+            SourceState::Forbidden => {
+                Source::Forbidden { message: f.message.ok_or_else(|| missing("message"))? }
+            }
+            SourceState::NotInstalled => Source::NotInstalled,
+            SourceState::Failed => Source::Failed { message: f.message.ok_or_else(|| missing("message"))? },
+            SourceState::Skipped => Source::Skipped { reason: f.reason.ok_or_else(|| missing("reason"))? },
+        })
+    }
 }
 
 /// A status condition, as the API reports it.
@@ -659,5 +700,79 @@ impl Snapshot {
     #[must_use]
     pub fn was_read(&self, kind: Kind) -> bool {
         matches!(self.source(kind), Source::Read { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Source`] as serde's internally tagged enum read it, to compare with [`SourceFields`].
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(tag = "state", rename_all = "camelCase")]
+    enum Tagged {
+        Read { count: usize },
+        Forbidden { message: String },
+        NotInstalled,
+        Failed { message: String },
+        Skipped { reason: String },
+    }
+
+    fn same(t: &Tagged, s: &Source) -> bool {
+        match (t, s) {
+            (Tagged::Read { count: a }, Source::Read { count: b }) => a == b,
+            (Tagged::Forbidden { message: a }, Source::Forbidden { message: b })
+            | (Tagged::Failed { message: a }, Source::Failed { message: b })
+            | (Tagged::Skipped { reason: a }, Source::Skipped { reason: b }) => a == b,
+            (Tagged::NotInstalled, Source::NotInstalled) => true,
+            _ => false,
+        }
+    }
+
+    /// The first line of an error without its place (`line L column C: `).
+    fn message(e: &str) -> &str {
+        let first = e.lines().next().unwrap_or_default();
+        first.split_once(": ").and_then(|(_, rest)| rest.split_once(": ")).map_or(first, |(_, m)| m)
+    }
+
+    #[test]
+    fn a_source_reads_as_the_tagged_enum_read_it() {
+        for text in [
+            "{state: read, count: 3}",
+            "{count: 0, state: read}",
+            "{state: notInstalled}",
+            "{state: notInstalled, count: 2}",
+            "{state: forbidden, message: no list}",
+            "{state: failed, message: timeout, count: 1}",
+            "{state: skipped, reason: saas}",
+            "{state: read}",
+            "{state: skipped}",
+            "{state: bogus}",
+            "{count: 3}",
+            "{state: read, count: x}",
+        ] {
+            let ours = crate::yaml::from_str::<Source>(text).map_err(|e| e.to_string());
+            let tagged = crate::yaml::from_str::<Tagged>(text).map_err(|e| e.to_string());
+            match (&ours, &tagged) {
+                (Ok(s), Ok(t)) => assert!(same(t, s), "{text}: {s:?} / {t:?}"),
+                // The same message; a value of the wrong type is now placed at the value itself
+                // (the tagged enum read a buffered copy, and placed it at the mapping).
+                (Err(a), Err(b)) => assert_eq!(message(a), message(b), "{text}"),
+                _ => panic!("{text}: {ours:?} / {tagged:?}"),
+            }
+            let json =
+                serde_json::to_string(&crate::yaml::from_str::<serde_json::Value>(text).expect("yaml"))
+                    .expect("json");
+            let ours = serde_json::from_str::<Source>(&json).map_err(|e| e.to_string());
+            let tagged = serde_json::from_str::<Tagged>(&json).map_err(|e| e.to_string());
+            assert_eq!(ours.is_ok(), tagged.is_ok(), "{json}: {ours:?} / {tagged:?}");
+        }
+        let err = crate::yaml::from_str::<Source>("{state: read, count: x}").expect_err("not a count");
+        assert!(err.to_string().starts_with("error: line 1 column 22: invalid type: string \"x\""), "{err}");
+        // Written as before: the tag first.
+        assert_eq!(
+            serde_json::to_string(&Source::Read { count: 3 }).expect("json"),
+            r#"{"state":"read","count":3}"#
+        );
     }
 }

@@ -820,12 +820,12 @@ fn resolve(input: &SpecInput) -> Result<Spec, Issues> {
     let control_plane_given = allowed.control_plane.is_some();
     let control_plane_routes = allowed.control_plane.unwrap_or_else(|| match routing_mode {
         RoutingMode::Host => {
+            // The two namespaces, sorted, once each (no sort: two names need one comparison).
             let mut names = vec![cluster.namespace.clone()];
-            if control_plane != ControlPlaneLocation::Saas {
-                names.push(backend.namespace.clone());
+            if control_plane != ControlPlaneLocation::Saas && backend.namespace != cluster.namespace {
+                let at = usize::from(backend.namespace > cluster.namespace);
+                names.insert(at, backend.namespace.clone());
             }
-            names.sort();
-            names.dedup();
             RouteNamespaces::Namespaces { names }
         }
         // Path mode: workload routes share the control-plane hostname, so the listener must admit

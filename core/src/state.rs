@@ -8,7 +8,6 @@
 //! of a release's values (which hold client secrets), and Secrets are recorded by name only.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -341,19 +340,17 @@ pub fn decode_release_data(stored: &[u8]) -> Result<Value, ReleaseError> {
         .ok()
         .and_then(crate::tls::decode_data)
         .ok_or_else(|| undecodable("not base64"))?;
-    let mut text = Vec::new();
-    if gz.starts_with(&[0x1f, 0x8b]) {
+    let text = if gz.starts_with(&[0x1f, 0x8b]) {
         // Bounded: a gzip bomb in a release Secret stops at the cap instead of filling memory.
-        flate2::read::GzDecoder::new(gz.as_slice())
-            .take(RELEASE_CAP + 1)
-            .read_to_end(&mut text)
+        let text = crate::gunzip::gunzip(&gz, RELEASE_CAP)
             .map_err(|e| ReleaseError::Undecodable(format!("not valid gzip: {e}")))?;
         if text.len() as u64 > RELEASE_CAP {
             return Err(ReleaseError::TooLarge);
         }
+        text
     } else {
-        text = gz;
-    }
+        gz
+    };
     let value: Value =
         serde_json::from_slice(&text).map_err(|_| undecodable("not a Helm release (not JSON)"))?;
     if value.is_object() { Ok(value) } else { Err(undecodable("not a Helm release (not a JSON object)")) }

@@ -11,9 +11,10 @@
 
 use std::fmt;
 
-use runai_gateway_core::checks::{CATALOG, Category, Finding, Report, Severity, Skipped, diagnose, discover};
+use runai_gateway_core::checks::{Category, Finding, Report, Severity, Skipped, catalog, diagnose, discover};
 use runai_gateway_core::ingest::{SnapshotFileError, snapshot_from_text};
 use runai_gateway_core::render::{ReportFormat, render_report_width, render_width};
+#[cfg(feature = "calculator")]
 use runai_gateway_core::spec::{Controller, RouteNamespaces};
 use runai_gateway_core::{Format, Issues, SpecInput, compute};
 use serde::Serialize;
@@ -194,7 +195,9 @@ pub fn diagnose_text(
     let categories = Category::ALL
         .iter()
         .map(|&category| {
-            let in_category = |id: &str| CATALOG.iter().any(|m| m.id == id && m.category == category);
+            // Through the core's `meta`: naming the `CATALOG` constant here would compile a second
+            // copy of the catalog's text into this crate (15 KB of the diagnostics module).
+            let in_category = |id: &str| catalog::meta(id).is_some_and(|m| m.category == category);
             let findings: Vec<Finding> =
                 report.findings.iter().filter(|f| f.category == category).cloned().collect();
             CategoryFindings {
@@ -227,8 +230,26 @@ pub fn unix_seconds(now: f64) -> Result<i64, BindingError> {
         Ok(now.floor() as i64)
     } else {
         Err(BindingError::Malformed(format!(
-            "`now` must be Unix seconds, such as Date.now() / 1000; got {now}"
+            "`now` must be Unix seconds, such as Date.now() / 1000; got {}",
+            number_text(now)
         )))
+    }
+}
+
+/// A number as `{}` writes it (`NaN`, `inf`, `-1`, `10000000000000`, `0.5`), but without the
+/// standard library's float formatting, which would be in the diagnostics module for this alone:
+/// `serde_json`'s shortest text for fractions, with an exponent past 15 digits (`1e300`).
+fn number_text(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.into()
+    } else if x.fract() == 0.0 && x.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)]
+        let whole = x as i64;
+        whole.to_string()
+    } else {
+        serde_json::Number::from_f64(x).map(|n| n.to_string()).unwrap_or_default()
     }
 }
 
@@ -345,14 +366,30 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
     obj.into()
 }
 
-/// Reads an input object through `JSON.stringify` and `serde_json`: a misspelt key (`gatway`) is
-/// refused by `deny_unknown_fields`, and `"80"` does not pass for a port.
-fn from_js<T: serde::de::DeserializeOwned>(input: &JsValue) -> Result<T, BindingError> {
-    let text = js_sys::JSON::stringify(input)
+/// A JavaScript value as the text `JSON.stringify` writes.
+fn json_text(input: &JsValue) -> Result<String, BindingError> {
+    js_sys::JSON::stringify(input)
         .ok()
         .and_then(|s| s.as_string())
-        .ok_or_else(|| BindingError::Malformed("expected an object".into()))?;
-    serde_json::from_str(&text).map_err(|e| BindingError::Malformed(e.to_string()))
+        .ok_or_else(|| BindingError::Malformed("expected an object".into()))
+}
+
+/// Reads an input object through `JSON.stringify` and `serde_json`: a misspelt key (`gatway`) is
+/// refused by `deny_unknown_fields`, and `"80"` does not pass for a port.
+#[cfg(feature = "calculator")]
+fn from_js<T: serde::de::DeserializeOwned>(input: &JsValue) -> Result<T, BindingError> {
+    serde_json::from_str(&json_text(input)?).map_err(|e| BindingError::Malformed(e.to_string()))
+}
+
+/// Reads the diagnostics' input object as a config file: its `JSON.stringify` text (JSON is
+/// YAML) through the core's YAML reader, which this module has for `parseConfig` and snapshots,
+/// so that the config's fields are not compiled for a second deserializer (serde_json's). A
+/// misspelt key is refused as in a config file, and `"80"` does not pass for a port; unlike
+/// `serde_json`, a number or boolean where text belongs is taken as its text, as a config file's
+/// plain scalars are.
+#[cfg(feature = "diagnostics")]
+fn input_from_js(input: &JsValue) -> Result<SpecInput, BindingError> {
+    parse_config_text(&json_text(input)?)
 }
 
 fn bind<T>(result: Result<T, BindingError>) -> Result<T, JsValue> {
@@ -484,8 +521,11 @@ pub fn diagnose_js(
     now: f64,
     width: Option<u32>,
 ) -> Result<JsValue, JsValue> {
-    let input =
-        if input.is_null() || input.is_undefined() { Ok(SpecInput::default()) } else { from_js(&input) };
+    let input = if input.is_null() || input.is_undefined() {
+        Ok(SpecInput::default())
+    } else {
+        input_from_js(&input)
+    };
     let width = width.filter(|&w| w > 0).map(|w| w as usize);
     bind(
         input
@@ -672,8 +712,11 @@ mod tests {
     #[test]
     fn now_must_be_a_time() {
         assert_eq!(unix_seconds(1_790_000_000.75).expect("a time"), 1_790_000_000);
-        for bad in [f64::NAN, f64::INFINITY, -1.0, 1e13] {
-            assert_eq!(unix_seconds(bad).expect_err("not a time").kind(), "malformed");
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 1e13, -0.5] {
+            let err = unix_seconds(bad).expect_err("not a time");
+            assert_eq!(err.kind(), "malformed");
+            // The value as `{bad}` writes it.
+            assert!(err.to_string().ends_with(&format!("got {bad}")), "{err}");
         }
     }
 
@@ -731,6 +774,29 @@ mod tests {
                 backend: Some(release("backend")),
                 cluster: Some(release("cluster")),
             }),
+        }
+    }
+
+    /// The diagnostics module reads the input object's `JSON.stringify` text (compact JSON) with
+    /// the YAML reader; the calculator with `serde_json`. Both must read it to the same input.
+    #[test]
+    fn the_input_object_reads_alike_through_either_reader() {
+        let input = every_field();
+        let text = serde_json::to_string(&input).expect("writes");
+        assert!(text.starts_with("{\"apiVersion\":"), "compact, as JSON.stringify writes: {text}");
+        let by_yaml = parse_config_text(&text).expect("the YAML reader reads compact JSON");
+        let by_json: SpecInput = serde_json::from_str(&text).expect("serde_json reads it");
+        assert_eq!(by_yaml, input);
+        assert_eq!(by_json, input);
+        // Escapes as JSON.stringify writes them.
+        let escaped = r#"{"clusterDomain":"a\"b\\c\u0001\n\t/","gateway":{"name":"\u00e9"}}"#;
+        let by_yaml = parse_config_text(escaped).expect("reads");
+        let by_json: SpecInput = serde_json::from_str(escaped).expect("reads");
+        assert_eq!(by_yaml, by_json);
+        // What neither takes: a misspelt key, and a port as text.
+        for bad in [r#"{"clusterDomian":"x"}"#, r#"{"knative":{"kourierPort":"80"}}"#] {
+            assert_eq!(parse_config_text(bad).expect_err(bad).kind(), "malformed");
+            assert!(serde_json::from_str::<SpecInput>(bad).is_err(), "{bad}");
         }
     }
 

@@ -72,13 +72,21 @@ impl CertManager {
 
     /// Sorts everything, so that output is stable whatever the reading order.
     pub fn sort(&mut self) {
-        self.certificates.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.requests.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.issuers.sort_by(|a, b| {
+        crate::order::sort_by(&mut self.certificates, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.requests, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.issuers, |a, b| {
             (a.kind as u8, &a.namespace, &a.name).cmp(&(b.kind as u8, &b.namespace, &b.name))
         });
-        self.controllers.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        self.gateway_annotations.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        crate::order::sort_by(&mut self.controllers, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
+        crate::order::sort_by(&mut self.gateway_annotations, |a, b| {
+            (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+        });
     }
 }
 
@@ -210,7 +218,7 @@ impl Issuer {
 
 /// Whether cert-manager's controller acts on Gateway annotations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
+#[serde(tag = "state", rename_all = "camelCase", try_from = "GatewaySupportFields")]
 pub enum GatewaySupport {
     /// On, and the argument that says so.
     Enabled {
@@ -225,6 +233,41 @@ pub enum GatewaySupport {
         /// The `--config` path.
         path: String,
     },
+}
+
+/// A [`GatewaySupport`] as written (`{state: enabled, flag: …}`), read as a plain struct and
+/// converted: serde's internally tagged enum would buffer the mapping first (see
+/// [`crate::snapshot::Source`]).
+#[derive(Deserialize)]
+struct GatewaySupportFields {
+    state: GatewaySupportState,
+    flag: Option<String>,
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum GatewaySupportState {
+    Enabled,
+    Disabled,
+    InConfigFile,
+}
+
+impl TryFrom<GatewaySupportFields> for GatewaySupport {
+    type Error = String;
+
+    fn try_from(f: GatewaySupportFields) -> Result<Self, String> {
+        let missing = |name: &str| format!("missing field `{name}`");
+        Ok(match f.state {
+            GatewaySupportState::Enabled => {
+                GatewaySupport::Enabled { flag: f.flag.ok_or_else(|| missing("flag"))? }
+            }
+            GatewaySupportState::Disabled => GatewaySupport::Disabled,
+            GatewaySupportState::InConfigFile => {
+                GatewaySupport::InConfigFile { path: f.path.ok_or_else(|| missing("path"))? }
+            }
+        })
+    }
 }
 
 /// A cert-manager controller Deployment.

@@ -349,7 +349,7 @@ pub fn diagnose_with(spec: &Spec, snap: &Snapshot, now: i64, invocation: &Invoca
         .flat_map(|s| s.load_balancer.iter().cloned())
         .collect();
     ingress_addresses.extend(snap.ingresses.iter().flat_map(|i| i.addresses.iter().cloned()));
-    ingress_addresses.sort();
+    crate::order::sort(&mut ingress_addresses);
     ingress_addresses.dedup();
     let mut cx = Cx {
         spec,

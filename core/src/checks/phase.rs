@@ -194,7 +194,7 @@ fn grant_command(cx: &Cx<'_>, unread: &[Unread]) -> String {
         })
         .map(|(k, _)| k.resource())
         .collect();
-    resources.sort();
+    crate::order::sort(&mut resources);
     resources.dedup();
     let messages = cx.snap.sources.values().filter_map(|s| match s {
         Source::Forbidden { message } => Some(message.as_str()),
