@@ -36,6 +36,16 @@ core_has_no_io() {
 }
 stage "core for wasm32-unknown-unknown (no I/O, no tokio in its tree)" core_has_no_io
 
+# The page's two modules are the wasm crate built for wasm32 with one feature each: lint both
+# builds as they ship (the workspace clippy above builds the wasm crate for the host only).
+wasm_modules_lint() {
+  for module in calculator diagnostics; do
+    cargo clippy -p runai-gateway-wasm --target wasm32-unknown-unknown --no-default-features \
+      --features "$module" --locked -- -D warnings || return 1
+  done
+}
+stage "clippy (the page's two wasm32 modules)" wasm_modules_lint
+
 # xtask's release test builds the real static musl archive with `cargo build --release`. Here it
 # uses a quicker release profile (no LTO, parallel codegen): the test is about the build, the
 # packing and the manifest, not about the last percent of speed. Real releases keep the full
