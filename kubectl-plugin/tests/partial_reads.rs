@@ -218,3 +218,48 @@ fn an_input_that_cannot_be_discovered_for_want_of_reads_says_so_with_exit_13() {
     let r = status(&server, &dns.arg(), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_reset_on_a_narrow_read_ends_status_at_once_with_exit_6() {
+    // The Services and EndpointSlices are read by namespace and name after the cluster-wide
+    // lists; a reset there is a lost cluster as well, not a "read failed" finding. The other
+    // narrow read stalls far past --timeout: the reset ends the run without waiting for it.
+    for (reset, stalled) in [("endpointslices", "services"), ("services", "endpointslices")] {
+        let server = TestServer::with_fixture("status/healthy");
+        let dns = dns();
+        server.inject(Fault::on("list", reset, FaultAction::Drop));
+        server.inject(Fault::on("list", stalled, FaultAction::Delay(Duration::from_secs(600))));
+        let r = status(&server, &dns.arg(), &["-o", "json", "--timeout", "120s", DOMAIN[0], DOMAIN[1]]);
+        assert_eq!(r.code, 6, "reset on `{reset}`: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty(), "no report from a lost connection: {}", r.stdout);
+        assert!(r.stderr.contains("cannot reach the cluster"), "{}", r.stderr);
+        let lost = format!("the connection was lost listing `{reset}");
+        assert!(r.stderr.contains(&lost) && r.stderr.contains("` in `"), "{}", r.stderr);
+        assert!(!r.stderr.contains("--timeout"), "not the deadline: {}", r.stderr);
+        let narrow = server
+            .requests()
+            .into_iter()
+            .filter(|q| q.resource.as_deref() == Some(reset) && q.namespace.is_some())
+            .count();
+        assert!(narrow > 0, "`{reset}` was read by namespace");
+
+        server.clear_faults();
+        let r = status(&server, &dns.arg(), &["-o", "json", DOMAIN[0], DOMAIN[1]]);
+        assert_eq!(r.code, 0, "the same server, answering again: {}", r.stderr);
+    }
+}
+
+#[test]
+fn a_reset_reading_the_cluster_ca_for_the_probes_ends_status_with_exit_6() {
+    let server = TestServer::with_fixture("status/healthy");
+    let dns = dns();
+    server.inject(Fault::on("get", "secrets", FaultAction::Drop).named("runai-ca-cert"));
+    let r = status(
+        &server,
+        &dns.arg(),
+        &["-o", "json", "--probe", "--probe-address", "127.0.0.1:9", DOMAIN[0], DOMAIN[1]],
+    );
+    assert_eq!(r.code, 6, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("the connection was lost reading Secret runai/runai-ca-cert"), "{}", r.stderr);
+}
