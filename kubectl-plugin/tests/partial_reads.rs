@@ -263,3 +263,75 @@ fn a_reset_reading_the_cluster_ca_for_the_probes_ends_status_with_exit_6() {
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     assert!(r.stderr.contains("the connection was lost reading Secret runai/runai-ca-cert"), "{}", r.stderr);
 }
+
+#[test]
+fn rollback_as_a_namespace_scoped_view_account_names_every_missing_permission_and_writes_nothing() {
+    use crate::apply_support::{Harness, dns_at};
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "a migration stopped at the DNS switch: {run}");
+    h.server.set_rules(Some(namespace_view("runai")));
+    h.server.clear_requests();
+    let helm_before = h.helm_calls.len();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("✗ rollback: nothing was changed"), "{run}");
+    // Every refused read, not the first only, and then the writes the rollback needs.
+    let expected = [
+        "list secrets in namespace `runai` (Helm release `runai/runai-cluster`) · kubectl auth can-i list secrets -n runai",
+        "list secrets in namespace `runai-backend` (Helm release `runai-backend/runai-backend`)",
+        "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway runai/runai-gateway)",
+        "list ingresses.networking.k8s.io in all namespaces (Ingresses)",
+        "get knativeservings.operator.knative.dev in namespace `knative-serving`",
+        "list gateways.gateway.networking.k8s.io in all namespaces (objects to prune)",
+        "list httproutes.gateway.networking.k8s.io in all namespaces (objects to prune)",
+        "delete configmaps in namespace `runai` (deleting ConfigMap runai/runai-gateway-state (--prune))",
+        "create leases.coordination.k8s.io in namespace `runai` (the lock that keeps runs one at a time)",
+    ];
+    for e in expected {
+        assert!(run.stdout.contains(e), "missing `{e}`:\n{run}");
+    }
+    // What the view role grants is not listed: the state record can be read.
+    assert!(!run.stdout.contains("get configmaps"), "{run}");
+    let listed = run.stdout.lines().filter(|l| l.contains(" · kubectl auth can-i ")).count();
+    assert!(run.stdout.contains(&format!("missing permissions ({listed}):")), "{run}");
+    assert!(run.stdout.contains("fix: grant them"), "{run}");
+    assert!(!run.stdout.contains("rolled back"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+    assert_eq!(h.helm_calls.len(), helm_before, "no helm run: {:?}", h.helm_calls);
+
+    // A preview says the same and changes nothing either.
+    let run = h.run("rollback", &dns.arg(), &["--diff"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("list secrets in namespace `runai`"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+
+    // Granted everything, the same rollback runs through.
+    h.server.set_rules(None);
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+}
+
+#[test]
+fn rollback_that_may_read_but_not_write_names_the_writes_before_any() {
+    use crate::apply_support::{Harness, dns_at};
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
+    h.server.set_rules(Some(vec![
+        Rule::allow("*", &["*"], &["get", "list"]),
+        Rule::allow("authorization.k8s.io", &["selfsubjectaccessreviews"], &["create"]),
+        Rule::allow("coordination.k8s.io", &["leases"], &["*"]),
+    ]));
+    h.server.clear_requests();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("✗ rollback: nothing was changed"), "{run}");
+    assert!(run.stdout.contains("delete gateways.gateway.networking.k8s.io in namespace `runai`"), "{run}");
+    assert!(run.stdout.contains("delete configmaps in namespace `runai`"), "{run}");
+    assert!(!run.stdout.contains("leases"), "granted: {run}");
+    assert!(!run.stdout.contains("list secrets"), "reads granted: {run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}
