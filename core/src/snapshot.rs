@@ -570,6 +570,13 @@ pub struct DnsAnswer {
     pub error: Option<String>,
 }
 
+impl DnsAnswer {
+    /// The error of an answer that says the name does not exist (NXDOMAIN).
+    pub const NO_SUCH_NAME: &'static str = "no such name (NXDOMAIN)";
+    /// The error of an answer that says the name has no address record.
+    pub const NO_RECORDS: &'static str = "no A or AAAA record";
+}
+
 /// One HTTPS probe through the Gateway address with the right SNI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

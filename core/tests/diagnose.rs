@@ -269,7 +269,8 @@ fn without(fixture: &str, kind: Kind, source: runai_gateway_core::snapshot::Sour
             snap.helm_releases.clear();
         }
         Kind::Gateway => snap.gateways.clear(),
-        _ => unreachable!("only the phase's inputs"),
+        Kind::Ingress => snap.ingresses.clear(),
+        _ => unreachable!("only the phase's inputs and the addresses'"),
     }
     snap.sources.insert(kind, source);
     snap
@@ -331,4 +332,73 @@ fn a_phase_needing_a_read_that_failed_is_unknown_and_suggests_no_step() {
     assert_eq!(r.unread[0].what, "the Helm release `runai-backend/runai-backend`");
     assert!(r.next_step.title.contains("runai-release-missing"), "{}", r.next_step.title);
     assert_eq!(r.next_step.command, None);
+}
+
+#[test]
+fn a_check_whose_input_could_not_be_read_is_skipped_with_the_reason_not_passed() {
+    use runai_gateway_core::snapshot::Source;
+    let judge = |snap: &Snapshot| {
+        let spec = SpecInput { cluster_domain: Some("runai.example.com".into()), ..SpecInput::default() };
+        diagnose(&discover(&spec, snap).resolve().expect("the spec resolves"), snap, FIXED)
+    };
+    let skipped = |r: &Report, id: &str| r.skipped.iter().find(|s| s.id == id).map(|s| s.reason.clone());
+
+    // Read, every one of these passes on the healthy fixture: they judged something.
+    let (_, healthy) = report("status/healthy");
+    let secret_checks = [
+        "cert-unreadable",
+        "cert-expired",
+        "cert-expiring",
+        "cert-host-mismatch",
+        "cert-key-mismatch",
+        "cert-chain-incomplete",
+    ];
+    let release_checks = ["runai-gateway-mismatch", "nothing-serves"];
+    for id in secret_checks.iter().chain(&release_checks) {
+        assert!(healthy.passed.contains(id), "{id} passes on healthy: {:?}", healthy.skipped);
+    }
+
+    // Secrets refused: no certificate and no release was read, so none of them was judged.
+    let forbidden = Source::Forbidden { message: "secrets is forbidden".into() };
+    let r = judge(&without("status/healthy", Kind::Secret, forbidden));
+    for id in secret_checks {
+        assert!(!r.passed.contains(&id), "{id} passed on secrets it could not read");
+        assert_eq!(skipped(&r, id).as_deref(), Some("cannot list `secrets` (forbidden)"), "{id}");
+    }
+    for id in release_checks {
+        assert!(!r.passed.contains(&id), "{id} passed on releases it could not read");
+        let reason = skipped(&r, id).unwrap_or_else(|| panic!("{id} skipped: {:#?}", r.skipped));
+        assert_eq!(
+            reason, "cannot read the Helm release `runai/runai-cluster`: cannot list `secrets` (forbidden)",
+            "{id}"
+        );
+    }
+    assert_eq!(r.phase, Phase::Unknown);
+
+    // The Ingresses failed: the Ingress's address is unknown, so where DNS points is not judged.
+    // DNS answered, on the Gateway's address.
+    let resolved = |mut snap: Snapshot| {
+        let at = snap.gateways[0].addresses.clone();
+        assert!(!at.is_empty(), "the healthy Gateway has an address");
+        snap.dns = vec![runai_gateway_core::snapshot::DnsAnswer {
+            name: "runai.example.com".into(),
+            role: "cluster".into(),
+            addresses: at,
+            error: None,
+        }];
+        snap
+    };
+    let failed = Source::Failed { message: "HTTP 500".into() };
+    let r = judge(&resolved(without("status/healthy", Kind::Ingress, failed)));
+    for id in ["dns-points-elsewhere", "dns-partly-switched"] {
+        assert!(!r.passed.contains(&id), "{id} passed without the Ingress's address");
+        assert_eq!(
+            skipped(&r, id).as_deref(),
+            Some("reading `ingresses.networking.k8s.io` failed: HTTP 500"),
+            "{id}"
+        );
+    }
+    // An API that is not installed is an answer: nothing of it exists, and the checks judge.
+    let r = judge(&resolved(snapshot("status/healthy")));
+    assert!(r.passed.contains(&"dns-partly-switched"), "{:#?}", r.skipped);
 }

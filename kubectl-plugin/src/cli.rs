@@ -90,6 +90,16 @@ Examples:
 
   # In a log or a script: the first report, then one line per change:
   kubectl runai-gateway status --watch --interval 30s --until healthy | tee watch.log
+
+Exit codes of status:
+  0  read and judged; no finding at or above --fail-on
+  3  invalid input (or an invalid --from-file snapshot)
+  4  an input file or snapshot cannot be read
+  5  findings at or above --fail-on (default: error)
+  6  the cluster cannot be reached, or a connection to it was lost during the reads
+  13 the phase is unknown: a read it depends on was forbidden or failed (each named, with the
+     permission it needs), or the input cannot be completed for want of those reads
+  as for every command, 1 is an unexpected failure and 2 a usage error
 ";
 
 /// `-o` of `status`.

@@ -24,7 +24,8 @@ pub enum Exit {
     ManualStep = 7,
     /// `apply`/`rollback` stopped after a write failed partway; the report says what was done.
     Partial = 8,
-    /// `apply` preflight refused: a prerequisite or a permission is missing; nothing was changed.
+    /// `apply` preflight refused: a prerequisite or a permission is missing; `rollback`: a
+    /// permission it needs is missing (each listed); nothing was changed.
     Refused = 9,
     /// Server-side apply conflict: another field manager owns a field (`--force-conflicts`).
     Conflict = 10,
@@ -91,7 +92,7 @@ impl From<Exit> for ExitCode {
 
 /// The table shown at the end of `--help`.
 pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
+Exit codes (each command's own are in its --help):
   0  success
   1  unexpected failure
   2  usage error (unknown flag, bad flag value)
@@ -102,7 +103,8 @@ Exit codes:
   7  apply/rollback: stopped at a manual step (helm absent, DNS not switched, Gateway not ready)
   8  apply/rollback: a write failed partway; the report lists what was applied
   9  apply: preflight refused (missing prerequisite or permission, an object not made by this
-     tool without --adopt); rollback: a read was forbidden; nothing was changed
+     tool without --adopt); rollback: a permission it needs (a read or a write) is missing;
+     every one missing is listed at once; nothing was changed
   10 apply: server-side apply conflict with another field manager (see --force-conflicts)
   11 apply/rollback: not confirmed (declined, or no terminal and no --yes); nothing was changed
   12 apply/rollback: another run holds the lock (Lease runai-gateway-lock); nothing was changed

@@ -334,3 +334,23 @@ fn a_snapshot_of_6000_routes_reads_in_both_versions() {
         "{findings}"
     );
 }
+
+#[test]
+fn each_command_s_help_lists_the_exit_codes_it_uses() {
+    use assert_cmd::Command;
+    let help = |cmd: &str| {
+        let out = Command::new(crate::apply_support::BIN).args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{cmd} --help");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let codes = |text: &str, title: &str| -> Vec<u32> {
+        let section = text.split(title).nth(1).unwrap_or_else(|| panic!("`{title}` in:\n{text}"));
+        section.lines().filter_map(|l| l.strip_prefix("  ")?.split(' ').next()?.parse().ok()).collect()
+    };
+    let rollback = help("rollback");
+    assert_eq!(codes(&rollback, "Exit codes of rollback:"), [0, 3, 4, 6, 7, 8, 9, 11, 12]);
+    assert!(rollback.contains("every refused read and every missing write permission"), "{rollback}");
+    assert!(rollback.contains("rollback never exits 5, 10 or 13"), "{rollback}");
+    assert_eq!(codes(&help("apply"), "Exit codes of apply:"), [0, 3, 4, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(codes(&help("status"), "Exit codes of status:"), [0, 3, 4, 5, 6, 13]);
+}

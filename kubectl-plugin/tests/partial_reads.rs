@@ -218,3 +218,120 @@ fn an_input_that_cannot_be_discovered_for_want_of_reads_says_so_with_exit_13() {
     let r = status(&server, &dns.arg(), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_reset_on_a_narrow_read_ends_status_at_once_with_exit_6() {
+    // The Services and EndpointSlices are read by namespace and name after the cluster-wide
+    // lists; a reset there is a lost cluster as well, not a "read failed" finding. The other
+    // narrow read stalls far past --timeout: the reset ends the run without waiting for it.
+    for (reset, stalled) in [("endpointslices", "services"), ("services", "endpointslices")] {
+        let server = TestServer::with_fixture("status/healthy");
+        let dns = dns();
+        server.inject(Fault::on("list", reset, FaultAction::Drop));
+        server.inject(Fault::on("list", stalled, FaultAction::Delay(Duration::from_secs(600))));
+        let r = status(&server, &dns.arg(), &["-o", "json", "--timeout", "120s", DOMAIN[0], DOMAIN[1]]);
+        assert_eq!(r.code, 6, "reset on `{reset}`: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.is_empty(), "no report from a lost connection: {}", r.stdout);
+        assert!(r.stderr.contains("cannot reach the cluster"), "{}", r.stderr);
+        let lost = format!("the connection was lost listing `{reset}");
+        assert!(r.stderr.contains(&lost) && r.stderr.contains("` in `"), "{}", r.stderr);
+        assert!(!r.stderr.contains("--timeout"), "not the deadline: {}", r.stderr);
+        let narrow = server
+            .requests()
+            .into_iter()
+            .filter(|q| q.resource.as_deref() == Some(reset) && q.namespace.is_some())
+            .count();
+        assert!(narrow > 0, "`{reset}` was read by namespace");
+
+        server.clear_faults();
+        let r = status(&server, &dns.arg(), &["-o", "json", DOMAIN[0], DOMAIN[1]]);
+        assert_eq!(r.code, 0, "the same server, answering again: {}", r.stderr);
+    }
+}
+
+#[test]
+fn a_reset_reading_the_cluster_ca_for_the_probes_ends_status_with_exit_6() {
+    let server = TestServer::with_fixture("status/healthy");
+    let dns = dns();
+    server.inject(Fault::on("get", "secrets", FaultAction::Drop).named("runai-ca-cert"));
+    let r = status(
+        &server,
+        &dns.arg(),
+        &["-o", "json", "--probe", "--probe-address", "127.0.0.1:9", DOMAIN[0], DOMAIN[1]],
+    );
+    assert_eq!(r.code, 6, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("the connection was lost reading Secret runai/runai-ca-cert"), "{}", r.stderr);
+}
+
+#[test]
+fn rollback_as_a_namespace_scoped_view_account_names_every_missing_permission_and_writes_nothing() {
+    use crate::apply_support::{Harness, dns_at};
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "a migration stopped at the DNS switch: {run}");
+    h.server.set_rules(Some(namespace_view("runai")));
+    h.server.clear_requests();
+    let helm_before = h.helm_calls.len();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("✗ rollback: nothing was changed"), "{run}");
+    // Every refused read, not the first only, and then the writes the rollback needs.
+    let expected = [
+        "list secrets in namespace `runai` (Helm release `runai/runai-cluster`) · kubectl auth can-i list secrets -n runai",
+        "list secrets in namespace `runai-backend` (Helm release `runai-backend/runai-backend`)",
+        "get gateways.gateway.networking.k8s.io in namespace `runai` (the Gateway runai/runai-gateway)",
+        "list ingresses.networking.k8s.io in all namespaces (Ingresses)",
+        "get knativeservings.operator.knative.dev in namespace `knative-serving`",
+        "list gateways.gateway.networking.k8s.io in all namespaces (objects to prune)",
+        "list httproutes.gateway.networking.k8s.io in all namespaces (objects to prune)",
+        "delete configmaps in namespace `runai` (deleting ConfigMap runai/runai-gateway-state (--prune))",
+        "create leases.coordination.k8s.io in namespace `runai` (the lock that keeps runs one at a time)",
+    ];
+    for e in expected {
+        assert!(run.stdout.contains(e), "missing `{e}`:\n{run}");
+    }
+    // What the view role grants is not listed: the state record can be read.
+    assert!(!run.stdout.contains("get configmaps"), "{run}");
+    let listed = run.stdout.lines().filter(|l| l.contains(" · kubectl auth can-i ")).count();
+    assert!(run.stdout.contains(&format!("missing permissions ({listed}):")), "{run}");
+    assert!(run.stdout.contains("fix: grant them"), "{run}");
+    assert!(!run.stdout.contains("rolled back"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+    assert_eq!(h.helm_calls.len(), helm_before, "no helm run: {:?}", h.helm_calls);
+
+    // A preview says the same and changes nothing either.
+    let run = h.run("rollback", &dns.arg(), &["--diff"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("list secrets in namespace `runai`"), "{run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+
+    // Granted everything, the same rollback runs through.
+    h.server.set_rules(None);
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 0, "{run}");
+}
+
+#[test]
+fn rollback_that_may_read_but_not_write_names_the_writes_before_any() {
+    use crate::apply_support::{Harness, dns_at};
+    let mut h = Harness::new("gateway-api-installed");
+    let dns = dns_at(INGRESS_IP);
+    let run = h.run("apply", &dns.arg(), &["--yes"]);
+    assert_eq!(run.code, 7, "{run}");
+    h.server.set_rules(Some(vec![
+        Rule::allow("*", &["*"], &["get", "list"]),
+        Rule::allow("authorization.k8s.io", &["selfsubjectaccessreviews"], &["create"]),
+        Rule::allow("coordination.k8s.io", &["leases"], &["*"]),
+    ]));
+    h.server.clear_requests();
+    let run = h.run("rollback", &dns.arg(), &["--yes", "--prune"]);
+    assert_eq!(run.code, 9, "{run}");
+    assert!(run.stdout.contains("✗ rollback: nothing was changed"), "{run}");
+    assert!(run.stdout.contains("delete gateways.gateway.networking.k8s.io in namespace `runai`"), "{run}");
+    assert!(run.stdout.contains("delete configmaps in namespace `runai`"), "{run}");
+    assert!(!run.stdout.contains("leases"), "granted: {run}");
+    assert!(!run.stdout.contains("list secrets"), "reads granted: {run}");
+    assert!(h.writes().is_empty(), "{:?}", h.writes());
+}

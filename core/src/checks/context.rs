@@ -94,6 +94,41 @@ impl Cx<'_> {
         None
     }
 
+    /// Skips when one of `kinds` was read and refused (403) or failed, saying why; an API that
+    /// is not installed is no reason (nothing of it exists).
+    pub(super) fn need_answer(&self, kinds: &[Kind]) -> Option<Outcome> {
+        kinds
+            .iter()
+            .find(|k| matches!(self.snap.source(**k), Source::Forbidden { .. } | Source::Failed { .. }))
+            .and_then(|k| self.need(&[*k]))
+    }
+
+    /// Skips when a Run:ai Helm release the checks judge (the cluster's, and the control
+    /// plane's unless it is NVIDIA's) is absent because it could not be read: its Secrets
+    /// refused or failed, or the release stored undecodable.
+    pub(super) fn need_releases(&self) -> Option<Outcome> {
+        let spec = self.spec;
+        let remote = spec.control_plane_context.is_some();
+        let mut wanted = vec![(&spec.cluster, self.cluster.is_some(), Kind::Secret)];
+        if spec.control_plane != crate::spec::ControlPlaneLocation::Saas {
+            let kind = if remote { Kind::ControlPlaneRelease } else { Kind::Secret };
+            wanted.push((&spec.backend, self.backend.is_some(), kind));
+        }
+        for (release, _, kind) in wanted.into_iter().filter(|(_, present, _)| !present) {
+            let what = format!("the Helm release `{}/{}`", release.namespace, release.release);
+            if let Some(Outcome::Skip(why)) = self.need_answer(&[kind]) {
+                return Some(Outcome::Skip(format!("cannot read {what}: {why}")));
+            }
+            if let Some(u) = self.snap.unreadable_release(&release.namespace, &release.release) {
+                return Some(Outcome::Skip(format!(
+                    "cannot read {what}: revision {} is unreadable: {}",
+                    u.revision, u.reason
+                )));
+            }
+        }
+        None
+    }
+
     pub(super) fn settings(&self) -> (Option<&RunaiSettings>, Option<&RunaiSettings>) {
         (self.cluster.map(|r| &r.settings), self.backend.map(|r| &r.settings))
     }

@@ -2,6 +2,7 @@
 
 use super::catalog::checks;
 use super::context::{Cx, Outcome, draft, found};
+use crate::snapshot::Kind;
 
 checks! { Dns:
     "dns-unresolved" => dns_unresolved, Warning,
@@ -25,6 +26,10 @@ checks! { Dns:
 fn dns_known(cx: &Cx<'_>) -> Option<Outcome> {
     cx.snap.dns.is_empty().then(|| Outcome::Skip("DNS was not resolved (offline snapshot)".into()))
 }
+
+/// The reads the Gateway's and the Ingress's addresses come from: one refused or failed leaves
+/// an address unknown, and a record pointing there would be judged wrongly.
+const ADDRESSES: [Kind; 3] = [Kind::Gateway, Kind::Ingress, Kind::Service];
 
 fn dns_unresolved(cx: &Cx<'_>) -> Outcome {
     if let Some(o) = dns_known(cx) {
@@ -52,6 +57,9 @@ fn dns_unresolved(cx: &Cx<'_>) -> Outcome {
 
 fn dns_elsewhere(cx: &Cx<'_>) -> Outcome {
     if let Some(o) = dns_known(cx) {
+        return o;
+    }
+    if let Some(o) = cx.need_answer(&ADDRESSES) {
         return o;
     }
     let (gw, ing) = (cx.gateway_addresses(), &cx.ingress_addresses);
@@ -89,6 +97,9 @@ fn dns_on_ingress(cx: &Cx<'_>) -> Outcome {
     if !cx.ingress_off() {
         return Outcome::Skip("Ingress is still on".into());
     }
+    if let Some(o) = cx.need_answer(&[Kind::Ingress, Kind::Service]) {
+        return o;
+    }
     let ing = &cx.ingress_addresses;
     found(
         cx.snap
@@ -113,6 +124,9 @@ fn dns_on_ingress(cx: &Cx<'_>) -> Outcome {
 
 fn dns_partly(cx: &Cx<'_>) -> Outcome {
     if let Some(o) = dns_known(cx) {
+        return o;
+    }
+    if let Some(o) = cx.need_answer(&ADDRESSES) {
         return o;
     }
     let gw = cx.gateway_addresses();

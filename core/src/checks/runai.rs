@@ -57,6 +57,9 @@ fn subdomains(cx: &Cx<'_>) -> Outcome {
 }
 
 fn runai_gateway(cx: &Cx<'_>) -> Outcome {
+    if let Some(o) = cx.need_releases() {
+        return o;
+    }
     let want = (cx.spec.gateway_namespace.clone(), cx.spec.gateway_name.clone());
     let mut drafts = Vec::new();
     for rel in [cx.cluster, cx.backend].into_iter().flatten() {
@@ -141,6 +144,9 @@ fn cp_cluster_disagree(cx: &Cx<'_>) -> Outcome {
 }
 
 fn nothing_serves(cx: &Cx<'_>) -> Outcome {
+    if let Some(o) = cx.need_releases() {
+        return o;
+    }
     if cx.ingress_off() && !cx.gateway_api_on() {
         found(vec![
             draft(None, "Ingress is off and the Gateway API is off: nothing routes to Run:ai")

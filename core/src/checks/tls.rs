@@ -158,6 +158,10 @@ fn certs<'a>(cx: &'a Cx<'_>) -> Vec<(String, &'a crate::snapshot::Secret, String
 }
 
 fn cert_unreadable(cx: &Cx<'_>) -> Outcome {
+    // No certificate read is none judged, not one that passed.
+    if let Some(o) = cx.need(&[Kind::Secret]) {
+        return o;
+    }
     found(
         certs(cx)
             .into_iter()
@@ -175,6 +179,9 @@ fn per_certificate(
     cx: &Cx<'_>,
     judge: impl Fn(&crate::snapshot::Secret, &crate::snapshot::Certificate, &str, &str) -> Option<String>,
 ) -> Outcome {
+    if let Some(o) = cx.need(&[Kind::Secret]) {
+        return o;
+    }
     found(
         certs(cx)
             .into_iter()

@@ -193,7 +193,8 @@ pub fn planned_routes(plan: &Plan, live: &[Option<Value>]) -> Vec<Value> {
         .collect()
 }
 
-/// The permissions the writes of `actions` need, each once.
+/// The permissions the writes of `actions` (`apply`'s or `rollback`'s) need, each once, and the
+/// run's lock when there is any.
 #[must_use]
 pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec<Permission> {
     let mut out: Vec<Permission> = Vec::new();
@@ -243,6 +244,27 @@ pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec
                 for verb in ["list", "create", "update"] {
                     add(verb, &storage, u.component, format!("helm upgrade {} (release storage)", u.release));
                 }
+            }
+            // `rollback`'s writes.
+            Action::Recreate(m) => {
+                let r = ObjectRef::of(m);
+                add("create", &r, Component::Cluster, format!("re-creating {r}"));
+            }
+            Action::Restore { manifest, .. } => {
+                let r = ObjectRef::of(manifest);
+                add(
+                    "update",
+                    &r,
+                    Component::Cluster,
+                    format!("restoring {r} as it was before apply --adopt"),
+                );
+            }
+            Action::RestoreKnative { manifest, .. } => {
+                let r = ObjectRef::of(manifest);
+                add("patch", &r, Component::Cluster, format!("restoring the recorded fields of {r}"));
+            }
+            Action::Delete { object, .. } => {
+                add("delete", object, Component::Cluster, format!("deleting {object} (--prune)"));
             }
             _ => {}
         }

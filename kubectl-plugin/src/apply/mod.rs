@@ -299,16 +299,8 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
             })
             .flatten()
             .collect();
-        let mut missing = refused;
-        for p in checks::missing_permissions(&clusters, &needed)? {
-            let same = |q: &Permission| {
-                (q.verb, &q.group, &q.resource, &q.namespace) == (p.verb, &p.group, &p.resource, &p.namespace)
-            };
-            if !missing.iter().any(same) {
-                missing.push(p);
-            }
-        }
-        show::refused(&mut out, &missing);
+        let missing = with_missing(&clusters, refused, &needed)?;
+        show::refused(&mut out, "preflight", &missing);
         return Ok(Exit::Refused);
     }
     let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
@@ -344,6 +336,27 @@ pub fn apply(opts: &ApplyOptions, spec: &Spec) -> anyhow::Result<Exit> {
     let mut runner = Runner::new(out, &mut clusters, cx, &actions);
     let exit = runner.apply(&actions, opts.phase)?;
     emit(mode, Some(runner.progress()), exit)
+}
+
+/// `refused` (the reads), then those of `needed` (the writes) the caller lacks, each once.
+///
+/// # Errors
+/// A review failed.
+fn with_missing(
+    clusters: &Clusters,
+    refused: Vec<Permission>,
+    needed: &[Permission],
+) -> Result<Vec<Permission>, ReadError> {
+    let mut missing = refused;
+    for p in checks::missing_permissions(clusters, needed)? {
+        let same = |q: &Permission| {
+            (q.verb, &q.group, &q.resource, &q.namespace) == (p.verb, &p.group, &p.resource, &p.namespace)
+        };
+        if !missing.iter().any(same) {
+            missing.push(p);
+        }
+    }
+    Ok(missing)
 }
 
 /// Ends a run: with `-o`, prints the result document (`kind`, the actions and how far `verb`
@@ -424,19 +437,34 @@ pub fn rollback(opts: &RollbackOptions) -> anyhow::Result<Exit> {
     let Some(mut clusters) = Clusters::connect_reusing_or_report(&opts.kube, &spec, main) else {
         return Ok(Exit::Unreachable);
     };
-    let facts = observe::facts(&clusters, &spec)?;
+    // Every read refused is noted, not the first one only: with the writes' permissions, each
+    // missing one is named at once, and nothing is decided or written from what was refused.
+    let refusals = observe::Refusals::tolerant();
+    let facts = observe::facts(&clusters, &spec, &refusals)?;
     let plan = facts.plan(&input, &spec);
     let spec = &plan.spec;
     show::header(&mut out, &clusters.main.server, spec, "rollback to Ingress");
+    let rf = observe::rollback_facts(&clusters.main, &facts, &plan, opts.prune, &refusals)?;
+    let actions = decide_rollback(&facts, &plan, &rf, RollbackChoices { prune: opts.prune });
+    let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
+    let refused = refusals.into_refused();
+    // A run that writes (for real or with `--dry-run=server`) first checks it may; a preview
+    // only when a read was refused.
+    if !refused.is_empty() || !detail {
+        let writes: Vec<&Action> = actions.iter().filter(|a| a.writes()).collect();
+        let needed = runai_gateway_core::engine::permissions(&writes, false, spec);
+        let missing = with_missing(&clusters, refused, &needed)?;
+        if !missing.is_empty() {
+            show::refused(&mut out, "rollback", &missing);
+            return Ok(Exit::Refused);
+        }
+    }
     if facts.state.is_none() {
         out.line(format!(
             "note: no state record (ConfigMap {}/{STATE_NAME}): KnativeServing fields are left as they are, and --prune deletes only objects carrying this tool's label and field manager",
             spec.gateway_namespace
         ));
     }
-    let rf = observe::rollback_facts(&clusters.main, &facts, &plan, opts.prune)?;
-    let actions = decide_rollback(&facts, &plan, &rf, RollbackChoices { prune: opts.prune });
-    let detail = opts.diff || opts.dry_run == Some(DryRun::Client);
     show::rollback_changes(&mut out, &actions, detail, &opts.kube);
     let server = clusters.main.server.clone();
     let emit = |mode, progress, exit: Exit| -> anyhow::Result<Exit> {

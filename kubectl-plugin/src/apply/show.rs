@@ -36,10 +36,11 @@ pub fn permission(p: &runai_gateway_core::engine::Permission) -> String {
     format!("{} {resource} {scope} ({}) · kubectl auth can-i {} {resource} {flag}", p.verb, p.why, p.verb)
 }
 
-/// The preflight of a run whose reads were refused: every permission missing, the reads' and
-/// the writes', and the fix; nothing was decided or changed.
-pub fn refused(out: &mut Out, missing: &[runai_gateway_core::engine::Permission]) {
-    out.line("✗ preflight: nothing was changed");
+/// The end of a run (`step`: `preflight`, `rollback`) that may not read or write all it needs:
+/// every permission missing, the reads' and the writes', and the fix; nothing was decided or
+/// changed.
+pub fn refused(out: &mut Out, step: &str, missing: &[runai_gateway_core::engine::Permission]) {
+    out.line(format!("✗ {step}: nothing was changed"));
     out.line(format!("  missing permissions ({}):", missing.len()));
     for p in missing {
         out.line(format!("    {}", permission(p)));

@@ -30,6 +30,20 @@ Examples:
 Phases: preflight, prepare, introduce, verify, switch-dns, disable-ingress. A run stops at the
 first phase that needs a human (helm absent, DNS not switched, Gateway not ready) or fails, and
 prints the command that continues. Roll back with `kubectl runai-gateway rollback`.
+
+Exit codes of apply:
+  0  done (or nothing to do)
+  3  invalid input; nothing was changed
+  4  an input file cannot be read
+  6  the cluster cannot be reached, or stopped answering before this run changed anything
+  7  stopped at a manual step (helm absent, DNS not switched, the Gateway not ready)
+  8  a write failed partway; the report lists what was applied
+  9  preflight refused: a prerequisite or permission missing (every refused read and missing
+     permission listed at once), or an object this tool did not make without --adopt
+  10 server-side apply conflict with another field manager (see --force-conflicts)
+  11 not confirmed (declined, or no terminal and no --yes); nothing was changed
+  12 another run holds the lock (Lease runai-gateway-lock); nothing was changed
+  apply never exits 5 or 13 (status's); 1 and 2 are an unexpected failure and a usage error
 ";
 
 /// Arguments of `apply`.

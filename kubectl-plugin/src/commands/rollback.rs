@@ -21,6 +21,21 @@ Examples:
 
   # The same where external-dns moves the records: wait for them, then remove:
   kubectl runai-gateway rollback --config runai-gateway.yaml --prune --wait-dns --yes
+
+Exit codes of rollback:
+  0  rolled back (or nothing to do)
+  3  invalid input, or no input and no state record to read it from; nothing was changed
+  4  an input file cannot be read
+  6  the cluster cannot be reached, or stopped answering before this run changed anything
+  7  stopped at a manual step (helm absent, DNS not back on the Ingress), or something is not
+     back as it was (listed)
+  8  a write failed partway; the report lists what was done and the rollback to run again
+  9  a permission is missing: every refused read and every missing write permission is
+     listed at once; nothing was changed
+  11 not confirmed (declined, or no terminal and no --yes); nothing was changed
+  12 another run holds the lock (Lease runai-gateway-lock); nothing was changed
+  rollback never exits 5, 10 or 13 (status's findings, apply's conflict, status's unknown
+  phase); 1 and 2 are an unexpected failure and a usage error, as for every command
 ";
 
 /// Arguments of `rollback`.

@@ -99,8 +99,8 @@ pub async fn resolve(spec: &Spec, server: Option<&str>, deadline: &Deadline) -> 
                     a.dedup();
                     (a, None)
                 }
-                Ok(Err(e)) if e.is_nx_domain() => (vec![], Some("no such name (NXDOMAIN)".to_owned())),
-                Ok(Err(e)) if e.is_no_records_found() => (vec![], Some("no A or AAAA record".to_owned())),
+                Ok(Err(e)) if e.is_nx_domain() => (vec![], Some(DnsAnswer::NO_SUCH_NAME.to_owned())),
+                Ok(Err(e)) if e.is_no_records_found() => (vec![], Some(DnsAnswer::NO_RECORDS.to_owned())),
                 Ok(Err(e)) => (vec![], Some(e.to_string())),
                 Err(_) => (vec![], Some(format!("no answer within {}s", limit.as_secs_f32()))),
             };

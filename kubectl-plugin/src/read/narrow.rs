@@ -18,13 +18,13 @@
 
 use std::cell::RefCell;
 
-use futures::future::join_all;
+use futures::future::try_join_all;
 use kube::Client;
 use kube::api::ListParams;
 use runai_gateway_core::ingest::Ingest;
 use runai_gateway_core::snapshot::{Kind, Source};
 
-use super::snapshot::{Deadline, fold_list};
+use super::snapshot::{Deadline, connection_lost, fold_list_raw, source_of};
 
 /// The kinds read narrowly, after the cluster-wide lists.
 pub(super) const NARROW: [Kind; 2] = [Kind::Service, Kind::EndpointSlice];
@@ -64,28 +64,40 @@ fn targets(
 }
 
 /// Reads the Services and EndpointSlices the checks judge into `ingest`; returns the failures.
+///
+/// # Errors
+/// A connection reset, refused or closed without an answer, as the cluster-wide lists treat it:
+/// what was being read and how, and every other narrow read is abandoned at once.
 pub(super) async fn read(
     client: &Client,
     ingest: &RefCell<Ingest>,
     failed: &[(Kind, Source)],
     deadline: &Deadline,
     cached: bool,
-) -> Vec<(Kind, Source)> {
+) -> Result<Vec<(Kind, Source)>, String> {
     let targets = targets(&ingest.borrow(), failed, cached);
     let reads = targets.into_iter().map(|(kind, ns, p)| async move {
-        let read = fold_list(client, kind, ns.as_deref(), p, ingest);
+        let read = fold_list_raw(client, kind, ns.as_deref(), p, ingest);
         let outcome = match deadline.run(read).await {
-            Ok(r) => r,
+            Ok(Err(e)) if connection_lost(&e) => {
+                let scope = ns.as_deref().map(|n| format!(" in `{n}`")).unwrap_or_default();
+                return Err(format!(
+                    "the connection was lost listing `{}`{scope}: {}",
+                    kind.resource(),
+                    crate::kube_args::error_chain(&e)
+                ));
+            }
+            Ok(r) => r.map_err(|e| source_of(kind, &e)),
             Err(timeout) => Err(Source::Failed { message: timeout }),
         };
-        (kind, outcome)
+        Ok((kind, outcome))
     });
-    let results = join_all(reads).await;
+    let results = try_join_all(reads).await?;
     let mut ingest = ingest.borrow_mut();
     for kind in NARROW {
         ingest.mark_read(kind);
     }
-    results.into_iter().filter_map(|(kind, r)| r.err().map(|s| (kind, s))).collect()
+    Ok(results.into_iter().filter_map(|(kind, r)| r.err().map(|s| (kind, s))).collect())
 }
 
 #[cfg(test)]

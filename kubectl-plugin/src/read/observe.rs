@@ -61,10 +61,11 @@ pub fn reading<T>(what: impl std::fmt::Display, result: Result<T, Failure>) -> R
     result.map_err(|failure| ReadError { what: what.to_string(), failure })
 }
 
-/// How the reads `apply` decides from treat a refusal (403): stop at the first (strict, what
-/// `rollback` does), or note the permission and go on as if the object were absent, so that
-/// preflight names every missing permission at once (tolerant, `apply`). Nothing is decided,
-/// and nothing written, from a tolerant read that was refused.
+/// How the reads `apply` and `rollback` decide from treat a refusal (403): stop at the first
+/// (strict, the state record `rollback` looks for when given no input), or note the permission
+/// and go on as if the object were absent, so that the run names every missing permission at
+/// once (tolerant, `apply` and `rollback`). Nothing is decided, and nothing written, from a
+/// tolerant read that was refused.
 #[derive(Debug, Default)]
 pub struct Refusals {
     tolerant: bool,
@@ -187,12 +188,12 @@ fn state_record_with(
     }
 }
 
-/// The releases, the state record and the addresses.
+/// The releases, the state record and the addresses, refusals treated as `refusals` says.
 ///
 /// # Errors
 /// A failed read, or an unreadable state record.
-pub fn facts(clusters: &Clusters, spec: &Spec) -> anyhow::Result<Facts> {
-    facts_with(clusters, spec, &Refusals::default()).map(|(facts, _)| facts)
+pub fn facts(clusters: &Clusters, spec: &Spec, refusals: &Refusals) -> anyhow::Result<Facts> {
+    facts_with(clusters, spec, refusals).map(|(facts, _)| facts)
 }
 
 /// [`facts`], refusals treated as `refusals` says, and the cluster's Ingresses it read for
@@ -289,7 +290,7 @@ pub fn observation(
     Ok(Observation { facts, plan, objects, copy, hand_made_ingresses, external_dns, ingresses })
 }
 
-/// What `rollback` reads besides the facts.
+/// What `rollback` reads besides the facts, refusals treated as `refusals` says.
 ///
 /// # Errors
 /// A failed read.
@@ -298,18 +299,19 @@ pub fn rollback_facts(
     facts: &Facts,
     plan: &Plan,
     prune: bool,
+    refusals: &Refusals,
 ) -> Result<RollbackFacts, ReadError> {
     let mut existing_ingresses = Vec::new();
     for ing in facts.state.as_ref().map(|s| s.pruned_ingresses.as_slice()).unwrap_or_default() {
         let r = ObjectRef::of(ing);
-        if reading(&r, kube.get(&r))?.is_some() {
+        if refusals.get(kube, &r, &r)?.is_some() {
             existing_ingresses.push(r);
         }
     }
     let knative = match plan.objects.iter().find(|o| o.ownership == Ownership::Fields) {
         Some(o) => {
             let r = ObjectRef::of(&o.manifest);
-            reading(&r, kube.get(&r))?
+            refusals.get(kube, &r, &r)?
         }
         None => None,
     };
@@ -318,14 +320,21 @@ pub fn rollback_facts(
     if prune {
         let selector = format!("{MANAGED_BY_LABEL}={FIELD_MANAGER}");
         for k in kinds::prunable() {
-            labelled.extend(reading("objects to prune", kube.list(k, None, Some(&selector)))?);
+            labelled.extend(refusals.list(
+                kube,
+                "objects to prune",
+                k,
+                None,
+                Some(&selector),
+                Component::Cluster,
+            )?);
         }
-        state_configmap = reading("the state record", kube.get(&state_ref(&plan.spec.gateway_namespace)))?;
+        state_configmap = refusals.get(kube, "the state record", &state_ref(&plan.spec.gateway_namespace))?;
     }
     let mut adopted_live = Vec::new();
     for a in facts.state.as_ref().map(|s| s.adopted.as_slice()).unwrap_or_default() {
         let r = ObjectRef::of(a);
-        adopted_live.push(reading(&r, kube.get(&r))?);
+        adopted_live.push(refusals.get(kube, &r, &r)?);
     }
     let mut annotated: Vec<&ObjectRef> =
         facts.state.as_ref().map(|s| s.annotations.iter().map(|a| &a.object).collect()).unwrap_or_default();
@@ -333,7 +342,7 @@ pub fn rollback_facts(
     annotated.dedup();
     let mut annotated_live = Vec::new();
     for r in annotated {
-        annotated_live.extend(reading(r, kube.get(r))?);
+        annotated_live.extend(refusals.get(kube, r, r)?);
     }
     // Whichever way DNS was switched, an external-dns that reads HTTPRoutes keeps the records
     // with the routes until they stop claiming them: rollback reads it whenever it can, and
@@ -341,7 +350,7 @@ pub fn rollback_facts(
     let recorded_mode = facts.state.as_ref().and_then(|s| s.input.as_ref()).and_then(|i| i.dns);
     let external_dns = if plan.spec.dns == DnsMode::ExternalDns || recorded_mode == Some(DnsMode::ExternalDns)
     {
-        external_dns_deployments(kube, &Refusals::default())?
+        external_dns_deployments(kube, refusals)?
     } else {
         external_dns_deployments(kube, &Refusals::default()).unwrap_or_default()
     };
@@ -349,7 +358,7 @@ pub fn rollback_facts(
     if external_dns.iter().any(|e| e.reads(runai_gateway_core::externaldns::HTTPROUTE_SOURCE)) {
         for o in plan.objects.iter().filter(|o| o.manifest["kind"] == "HTTPRoute") {
             let r = ObjectRef::of(&o.manifest);
-            routes_live.extend(reading(&r, kube.get(&r))?);
+            routes_live.extend(refusals.get(kube, &r, &r)?);
         }
     }
     Ok(RollbackFacts {

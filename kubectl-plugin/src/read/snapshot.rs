@@ -182,19 +182,8 @@ async fn list_all(client: &Client, spec: &ListSpec) -> Result<Vec<Value>, Source
 }
 
 /// One paginated LIST folded into `ingest` page by page (nothing of it is kept but what
-/// ingestion keeps), or how reading failed. Namespaces are read as metadata only.
-pub(super) async fn fold_list(
-    client: &Client,
-    kind: Kind,
-    namespace: Option<&str>,
-    params: ListParams,
-    ingest: &RefCell<Ingest>,
-) -> Result<(), Source> {
-    fold_list_raw(client, kind, namespace, params, ingest).await.map_err(|e| source_of(kind, &e))
-}
-
-/// [`fold_list`], failing with the client's error.
-async fn fold_list_raw(
+/// ingestion keeps), failing with the client's error. Namespaces are read as metadata only.
+pub(super) async fn fold_list_raw(
     client: &Client,
     kind: Kind,
     namespace: Option<&str>,
@@ -333,7 +322,9 @@ async fn collect(
     }
     // Services and EndpointSlices: only those the checks judge, now that the namespaces and
     // routes are known.
-    let narrow = super::narrow::read(&client, &ingest, &sources, &deadline, opts.watch_cache).await;
+    let narrow = super::narrow::read(&client, &ingest, &sources, &deadline, opts.watch_cache)
+        .await
+        .map_err(|lost| StatusError::Unreachable(format!("{server}: {lost}")))?;
     sources.extend(narrow);
     let mut ingest = ingest.into_inner();
     match cp {
@@ -368,7 +359,9 @@ async fn collect(
     }
     if opts.probe {
         spinner.set_message("probing HTTPS through the Gateway");
-        let ca = cluster_ca(&client, &spec, &deadline).await;
+        let ca = cluster_ca(&client, &spec, &deadline)
+            .await
+            .map_err(|lost| StatusError::Unreachable(format!("{server}: {lost}")))?;
         snapshot.probes = probe::run(&spec, &snapshot, opts.probe_address, ca.as_deref(), &deadline).await;
     }
     Ok(snapshot)
@@ -425,11 +418,25 @@ async fn control_plane_release(
 
 /// The cluster's CA (`<cluster namespace>/runai-ca-cert`, key `runai-ca.pem`), when present: the
 /// probes trust it besides the system roots. A missing or unreadable one just means system roots.
-async fn cluster_ca(client: &Client, spec: &Spec, deadline: &Deadline) -> Option<Vec<u8>> {
+///
+/// # Errors
+/// The connection was lost (reset, refused, closed without an answer): the cluster cannot be
+/// reached, as for every other read.
+async fn cluster_ca(client: &Client, spec: &Spec, deadline: &Deadline) -> Result<Option<Vec<u8>>, String> {
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =
         Api::namespaced(client.clone(), &spec.cluster.namespace);
-    let secret = deadline.run(secrets.get_opt("runai-ca-cert")).await.ok()?.ok()??;
-    secret.data?.remove("runai-ca.pem").map(|b| b.0)
+    let secret = match deadline.run(secrets.get_opt("runai-ca-cert")).await {
+        Ok(Ok(Some(secret))) => secret,
+        Ok(Err(e)) if connection_lost(&e) => {
+            return Err(format!(
+                "the connection was lost reading Secret {}/runai-ca-cert: {}",
+                spec.cluster.namespace,
+                error_chain(&e)
+            ));
+        }
+        _ => return Ok(None),
+    };
+    Ok(secret.data.and_then(|mut d| d.remove("runai-ca.pem")).map(|b| b.0))
 }
 
 #[cfg(test)]
