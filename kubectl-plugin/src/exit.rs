@@ -92,7 +92,7 @@ impl From<Exit> for ExitCode {
 
 /// The table shown at the end of `--help`.
 pub const EXIT_CODES_HELP: &str = "\
-Exit codes (each command's own are in its --help):
+Exit codes:
   0  success
   1  unexpected failure
   2  usage error (unknown flag, bad flag value)
@@ -110,6 +110,7 @@ Exit codes (each command's own are in its --help):
   12 apply/rollback: another run holds the lock (Lease runai-gateway-lock); nothing was changed
   13 status: the phase is unknown: a read it depends on was forbidden or failed (the report
      names each read and the permission it needs)
+Each command's --help lists the codes that command uses.
 
 kubectl passes no global flags placed before the plugin name: write
 `kubectl runai-gateway render --config FILE`, not `kubectl --kubeconfig X runai-gateway`.";

@@ -121,12 +121,17 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
     if choices.selected(Stage::DisableIngress) {
         disable.extend(helm(Stage::DisableIngress, &plan.helm.disable_ingress));
     }
+    // Ingresses made by hand: deleted with `--prune-ingress` (a write: kept in the state record
+    // first, under the lock, its permission asked in the preflight), else listed.
+    let hand_made =
+        if choices.selected(Stage::DisableIngress) { hand_made_ingresses(obs, choices) } else { Vec::new() };
+    let pruning = hand_made.iter().any(|a| matches!(a, Action::PruneIngress { .. }));
 
-    let any_write = !writes.is_empty() || !disable.is_empty() || !annotate.is_empty();
+    let any_write = !writes.is_empty() || !disable.is_empty() || !annotate.is_empty() || pruning;
     let foreign = ownership::foreign_objects(&plan.objects, &obs.objects, facts.state.as_ref());
     let mut actions = Vec::new();
     if any_write || choices.selected(Stage::Preflight) {
-        let all: Vec<&Action> = writes.iter().chain(&annotate).chain(&disable).collect();
+        let all: Vec<&Action> = writes.iter().chain(&annotate).chain(&disable).chain(&hand_made).collect();
         let needs_record = any_write && facts.state.is_none();
         let refused =
             if choices.adopt { Vec::new() } else { foreign.iter().map(|(f, _)| f.clone()).collect() };
@@ -167,19 +172,26 @@ pub fn decide_apply(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
         });
     }
     actions.extend(disable);
-    if choices.selected(Stage::DisableIngress) && !obs.hand_made_ingresses.is_empty() {
-        if choices.prune_ingress {
-            for ing in &obs.hand_made_ingresses {
-                let mut manifest = ing.clone();
-                super::strip_server_fields(&mut manifest);
-                let uid = ing["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
-                actions.push(Action::PruneIngress { manifest, uid });
-            }
-        } else {
-            actions.push(Action::KeepIngresses(obs.hand_made_ingresses.iter().map(ObjectRef::of).collect()));
-        }
-    }
+    actions.extend(hand_made);
     actions
+}
+
+/// The Ingresses made by hand that stay when Ingress is turned off: a delete of each with
+/// `--prune-ingress`, else one action listing them.
+fn hand_made_ingresses(obs: &Observation, choices: &ApplyChoices) -> Vec<Action> {
+    if obs.hand_made_ingresses.is_empty() {
+        return Vec::new();
+    }
+    if !choices.prune_ingress {
+        return vec![Action::KeepIngresses(obs.hand_made_ingresses.iter().map(ObjectRef::of).collect())];
+    }
+    let prune = |ing: &Value| {
+        let mut manifest = ing.clone();
+        super::strip_server_fields(&mut manifest);
+        let uid = ing["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+        Action::PruneIngress { manifest, uid }
+    };
+    obs.hand_made_ingresses.iter().map(prune).collect()
 }
 
 /// The live HTTPRoutes of the plan (`live` is in the plan's order), with `apiVersion` and `kind`.
@@ -266,10 +278,14 @@ pub fn permissions(actions: &[&Action], record: bool, spec: &crate::Spec) -> Vec
             Action::Delete { object, .. } => {
                 add("delete", object, Component::Cluster, format!("deleting {object} (--prune)"));
             }
+            Action::PruneIngress { manifest, .. } => {
+                let r = ObjectRef::of(manifest);
+                add("delete", &r, Component::Cluster, format!("deleting {r} (--prune-ingress)"));
+            }
             _ => {}
         }
     }
-    if !actions.is_empty() {
+    if actions.iter().any(|a| a.writes()) {
         // The run's lock: the Lease `runai-gateway-lock` in the Gateway's namespace.
         for verb in ["get", "create", "update", "delete"] {
             let p = Permission {

@@ -267,6 +267,17 @@ fn hand_made_ingresses_are_listed_or_pruned() {
     };
     assert_eq!(uid, "u1");
     assert!(manifest["metadata"].get("resourceVersion").is_none() && manifest["kind"] == "Ingress");
+    // The preflight asks for the delete before the first write, not at the prune's 403.
+    let Some(Action::Preflight { permissions, .. }) = actions.first() else { panic!("preflight first") };
+    let delete = permissions.iter().find(|p| p.verb == "delete" && p.resource == "ingresses");
+    let delete = delete.expect("delete ingresses in the preflight");
+    assert_eq!((delete.group.as_str(), delete.namespace.as_str()), ("networking.k8s.io", "runai"));
+    let kept = decide_apply(&obs, &ApplyChoices::default());
+    let Some(Action::Preflight { permissions, .. }) = kept.first() else { panic!("preflight first") };
+    assert!(
+        !permissions.iter().any(|p| p.verb == "delete" && p.resource == "ingresses"),
+        "only with --prune-ingress"
+    );
 }
 
 fn rollback_facts(at: Stage0, record: StateRecord) -> (Facts, Plan) {
