@@ -12,7 +12,7 @@ use crate::manifests::{FIELD_MANAGER, MANAGED_BY_LABEL};
 use crate::snapshot::{
     AllowedNamespaces, Condition, Crd, Endpoints, Gateway, GatewayClass, HelmRelease, HttpRoute, Ingress,
     Kind, KnativeServing, Listener, ListenerPolicy, Namespace, ParentRef, RouteParentStatus, RunaiSettings,
-    SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMAS_READ, Secret, Service, Snapshot, Source, UnreadableRelease,
+    SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMAS_READ, Secret, Service, Shared, Snapshot, Source, UnreadableRelease,
 };
 use crate::state::ReleaseError;
 use crate::tls;
@@ -28,6 +28,8 @@ pub struct Ingest {
     endpoints: BTreeMap<(String, String), (usize, usize)>,
     /// Helm release names to decode (others are skipped: decoding every release is wasteful).
     releases: Vec<String>,
+    /// The routes' parent-reference and parent-status lists, each distinct one held once.
+    shared: Shared,
 }
 
 fn s(v: &Value) -> String {
@@ -94,6 +96,7 @@ impl Ingest {
             snapshot: Snapshot { schema: SNAPSHOT_SCHEMA.into(), context, ..Snapshot::default() },
             endpoints: BTreeMap::new(),
             releases: releases.iter().map(|r| (*r).to_owned()).collect(),
+            shared: Shared::default(),
         }
     }
 
@@ -295,20 +298,20 @@ impl Ingest {
                 )
             })
             .collect();
+        let parent_refs =
+            array(&obj["spec"]["parentRefs"]).iter().map(|p| Self::parent_ref(p, &namespace)).collect();
+        let parents = array(&obj["status"]["parents"])
+            .iter()
+            .map(|p| RouteParentStatus {
+                parent: Self::parent_ref(&p["parentRef"], &namespace),
+                conditions: conditions(&p["conditions"]),
+            })
+            .collect();
         self.snapshot.http_routes.push(HttpRoute {
             hostnames: array(&obj["spec"]["hostnames"]).iter().map(s).collect(),
-            parent_refs: array(&obj["spec"]["parentRefs"])
-                .iter()
-                .map(|p| Self::parent_ref(p, &namespace))
-                .collect(),
+            parent_refs: self.shared.parent_refs(parent_refs),
             backends,
-            parents: array(&obj["status"]["parents"])
-                .iter()
-                .map(|p| RouteParentStatus {
-                    parent: Self::parent_ref(&p["parentRef"], &namespace),
-                    conditions: conditions(&p["conditions"]),
-                })
-                .collect(),
+            parents: self.shared.parents(parents),
             managed_by_tool: managed_by_tool(obj),
             annotations: obj["metadata"]["annotations"]
                 .as_object()

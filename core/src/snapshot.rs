@@ -6,13 +6,16 @@
 //! what only it can know: which kinds could not be read, DNS answers and HTTPS probes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 mod json;
 pub mod route_table;
+mod shared;
 
 pub use json::to_json;
+pub use shared::Shared;
 
 /// Version of the snapshot document `snapshot` writes: v2, whose `httpRoutes` is a table (see
 /// [`route_table`]).
@@ -311,7 +314,7 @@ pub struct Gateway {
 }
 
 /// A parent reference of a route.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParentRef {
     /// Namespace (defaulted to the route's).
@@ -323,7 +326,7 @@ pub struct ParentRef {
 }
 
 /// A route's status for one parent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteParentStatus {
     /// Which parent.
@@ -342,12 +345,12 @@ pub struct HttpRoute {
     pub name: String,
     /// `spec.hostnames`.
     pub hostnames: Vec<String>,
-    /// `spec.parentRefs`.
-    pub parent_refs: Vec<ParentRef>,
+    /// `spec.parentRefs`: shared with the routes that have an equal list (see [`Shared`]).
+    pub parent_refs: Arc<[ParentRef]>,
     /// Service backends as (namespace, name, port).
     pub backends: Vec<(String, String, Option<i64>)>,
-    /// `status.parents`.
-    pub parents: Vec<RouteParentStatus>,
+    /// `status.parents`: shared with the routes that have an equal list (see [`Shared`]).
+    pub parents: Arc<[RouteParentStatus]>,
     /// Carries the tool's `managed-by` label.
     pub managed_by_tool: bool,
     /// Annotations (external-dns's `--annotation-filter` reads them), without

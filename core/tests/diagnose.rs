@@ -213,12 +213,13 @@ fn ten_thousand_refused_routes_are_one_finding_each_check() {
             namespace: format!("runai-proj-{:03}", i % 300),
             name: format!("wl-{i:05}"),
             hostnames: vec![format!("wl-{i:05}.runai.example.com")],
-            parent_refs: vec![parent.clone()],
+            parent_refs: vec![parent.clone()].into(),
             backends: Vec::new(),
             parents: vec![runai_gateway_core::snapshot::RouteParentStatus {
                 parent: parent.clone(),
                 conditions: vec![cond("Accepted"), cond("ResolvedRefs")],
-            }],
+            }]
+            .into(),
             managed_by_tool: false,
             annotations: std::collections::BTreeMap::new(),
         });

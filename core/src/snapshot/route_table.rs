@@ -35,7 +35,7 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_saphyr::FlowSeq;
 
-use super::{Condition, HttpRoute, ParentRef, RouteParentStatus};
+use super::{Condition, HttpRoute, ParentRef, RouteParentStatus, Shared};
 
 /// The columns of a row, in order.
 pub const COLUMNS: [&str; 8] =
@@ -272,26 +272,29 @@ impl TableIn {
             ));
         }
         let parent = |i: usize, row: usize| at(&self.parent_refs, i, "parentRefs", row).map(|p| p.0.clone());
+        let mut shared = Shared::default();
         self.rows
             .into_iter()
             .enumerate()
             .map(|(row, r)| {
                 let namespace = at(&self.namespaces, r.namespace, "namespaces", row)?.clone();
-                Ok(HttpRoute {
-                    parent_refs: r.parent_refs.iter().map(|&i| parent(i, row)).collect::<Result<_, _>>()?,
-                    parents: r
-                        .parents
-                        .iter()
-                        .map(|&(p, c)| {
-                            Ok(RouteParentStatus {
-                                parent: parent(p, row)?,
-                                conditions: at(&self.conditions, c, "conditions", row)?
-                                    .iter()
-                                    .map(|c| c.0.clone())
-                                    .collect(),
-                            })
+                let parent_refs = r.parent_refs.iter().map(|&i| parent(i, row)).collect::<Result<_, _>>()?;
+                let parents = r
+                    .parents
+                    .iter()
+                    .map(|&(p, c)| {
+                        Ok(RouteParentStatus {
+                            parent: parent(p, row)?,
+                            conditions: at(&self.conditions, c, "conditions", row)?
+                                .iter()
+                                .map(|c| c.0.clone())
+                                .collect(),
                         })
-                        .collect::<Result<_, String>>()?,
+                    })
+                    .collect::<Result<_, String>>()?;
+                Ok(HttpRoute {
+                    parent_refs: shared.parent_refs(parent_refs),
+                    parents: shared.parents(parents),
                     backends: r
                         .backends
                         .into_iter()
@@ -458,9 +461,9 @@ mod tests {
                 namespace: format!("team-{}", i % 2),
                 name: format!("job-{i}"),
                 hostnames: vec![format!("job-{i}.runai.example.com")],
-                parent_refs: vec![gw.clone()],
+                parent_refs: vec![gw.clone()].into(),
                 backends: vec![(format!("team-{}", i % 2), format!("job-{i}"), Some(8080))],
-                parents: vec![RouteParentStatus { parent: gw.clone(), conditions: ok.clone() }],
+                parents: vec![RouteParentStatus { parent: gw.clone(), conditions: ok.clone() }].into(),
                 managed_by_tool: false,
                 annotations: BTreeMap::new(),
             })
@@ -469,7 +472,8 @@ mod tests {
             namespace: "runai".into(),
             name: "null".into(),
             hostnames: vec!["*.runai.example.com".into(), "true".into(), "8080".into()],
-            parent_refs: vec![parent("runai", "runai-gateway", None), parent("other", "gw, [x]", Some(""))],
+            parent_refs: vec![parent("runai", "runai-gateway", None), parent("other", "gw, [x]", Some(""))]
+                .into(),
             backends: vec![
                 ("runai".into(), "svc".into(), None),
                 ("knative-serving".into(), "kourier".into(), Some(80)),
@@ -488,7 +492,8 @@ mod tests {
                     ],
                 },
                 RouteParentStatus { parent: gw.clone(), conditions: vec![] },
-            ],
+            ]
+            .into(),
             managed_by_tool: true,
             annotations: BTreeMap::from([(
                 "external-dns.alpha.kubernetes.io/hostname".into(),
@@ -499,9 +504,9 @@ mod tests {
             namespace: "team-9".into(),
             name: "bare".into(),
             hostnames: vec![],
-            parent_refs: vec![],
+            parent_refs: vec![].into(),
             backends: vec![],
-            parents: vec![],
+            parents: vec![].into(),
             managed_by_tool: false,
             annotations: BTreeMap::from([("k".into(), "v".into())]),
         });
@@ -576,6 +581,6 @@ mod tests {
         assert_eq!((r.namespace.as_str(), r.name.as_str(), r.managed_by_tool), ("a", "r", false));
         assert_eq!(r.backends, vec![("a".to_owned(), "svc".to_owned(), Some(80))]);
         assert_eq!(r.parents[0].conditions, vec![cond("Accepted", "True", "", "")]);
-        assert_eq!(r.parent_refs, vec![parent("runai", "gw", None)]);
+        assert_eq!(*r.parent_refs, [parent("runai", "gw", None)]);
     }
 }
