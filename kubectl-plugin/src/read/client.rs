@@ -92,11 +92,8 @@ fn kind_of(r: &ObjectRef) -> Result<&'static KindInfo, Failure> {
     })
 }
 
-/// Objects converted to JSON and folded at a time.
-const FOLD_CHUNK: usize = 256;
-
-/// An object as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items: its fields
-/// move into the JSON (only the metadata is converted), so that a page is never held twice.
+/// An object of a GET or a write as JSON, with its `apiVersion` and `kind` first: its fields move
+/// into the JSON (only the metadata is converted).
 fn into_value(obj: DynamicObject, kind: &KindInfo) -> Value {
     let DynamicObject { metadata, data, .. } = obj;
     let mut map = serde_json::Map::new();
@@ -110,7 +107,8 @@ fn into_value(obj: DynamicObject, kind: &KindInfo) -> Value {
 }
 
 /// The objects of one LIST of `kind` (in `namespace`, or cluster-wide) with `params`, pages of
-/// [`PAGE_SIZE`] followed, each with its `apiVersion` and `kind`.
+/// [`PAGE_SIZE`] followed, each with its `apiVersion` and `kind` and whole (managed fields
+/// included: the executor reads who owns what).
 ///
 /// # Errors
 /// The first failed page.
@@ -121,13 +119,167 @@ pub async fn list_all(
     params: ListParams,
 ) -> Result<Vec<Value>, kube::Error> {
     let mut items = Vec::new();
-    for_each_page(client, kind, namespace, params, false, |page| items.extend(page)).await?;
+    for_each_page(client, kind, namespace, params, Decode::Whole, |page| items.extend(page)).await?;
     Ok(items)
 }
 
-/// One LIST as [`list_all`], each page handed to `fold` (a few objects at a time) as it arrives and then dropped, so that
-/// memory holds one page at a time, not the whole list. With `metadata_only` the server is asked
-/// for `PartialObjectMetadataList` (each item its `metadata` only).
+/// How the items of a LIST are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decode {
+    /// Each object whole.
+    Whole,
+    /// Without `metadata.managedFields`, which nothing judged from a snapshot reads: often a
+    /// third of an object's JSON, never built.
+    WithoutManagedFields,
+    /// `PartialObjectMetadataList`: each item its `metadata` only (asked of the server).
+    MetadataOnly,
+}
+
+/// The largest answer read for one request of a LIST, decoded: a page holds at most
+/// [`PAGE_SIZE`] objects, and a LIST from the watch cache (unpaged) is used only for narrow reads.
+/// Past it the read fails (a hostile or broken server cannot fill memory, gzip or not).
+const ANSWER_CAP: u64 = 128 << 20;
+
+/// An answer larger than its cap.
+#[derive(Debug, thiserror::Error)]
+#[error("the API server's answer is larger than {} MiB, the most one request of a LIST may bring", .0 >> 20)]
+struct TooLarge(u64);
+
+/// The body of `reader`, at most `cap` bytes.
+async fn read_capped(reader: impl futures::AsyncRead + Unpin, cap: u64) -> Result<Vec<u8>, kube::Error> {
+    use futures::AsyncReadExt as _;
+    let mut body = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut body)
+        .await
+        .map_err(|e| kube::Error::ReadEvents(std::io::Error::new(e.kind(), error_chain(&e))))?;
+    if body.len() as u64 > cap {
+        return Err(kube::Error::Service(Box::new(TooLarge(cap))));
+    }
+    Ok(body)
+}
+
+/// One request of a LIST, its answer read whole (at most [`ANSWER_CAP`]).
+async fn fetch(client: Client, request: http::Request<Vec<u8>>) -> Result<Vec<u8>, kube::Error> {
+    let reader = client.request_stream(request).await?;
+    read_capped(reader, ANSWER_CAP).await
+}
+
+/// A request running on the runtime beside its caller, abandoned when its handle is dropped (a
+/// deadline passing, another read failing), so that no request outlives the read it was for.
+struct Prefetch(tokio::task::JoinHandle<Result<Vec<u8>, kube::Error>>);
+
+impl Prefetch {
+    fn start(client: &Client, request: http::Request<Vec<u8>>) -> Self {
+        Self(tokio::spawn(fetch(client.clone(), request)))
+    }
+
+    async fn answer(&mut self) -> Result<Vec<u8>, kube::Error> {
+        match (&mut self.0).await {
+            Ok(answer) => answer,
+            Err(e) => Err(kube::Error::Service(Box::new(e))),
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A page of a LIST: its `continue` token, and its items as they came (decoded one by one).
+#[derive(serde::Deserialize)]
+struct Page<'a> {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(borrow, default)]
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    continue_: Option<String>,
+}
+
+/// One item of a LIST as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items
+/// first (as a GET has them).
+fn item(
+    raw: &serde_json::value::RawValue,
+    kind: &KindInfo,
+    decode: Decode,
+) -> Result<Value, serde_json::Error> {
+    let fields = match decode {
+        Decode::Whole => serde_json::from_str::<serde_json::Map<String, Value>>(raw.get())?,
+        Decode::WithoutManagedFields | Decode::MetadataOnly => serde_json::from_str::<Lean>(raw.get())?.0,
+    };
+    let mut map = serde_json::Map::new();
+    map.insert("apiVersion".into(), Value::from(kind.api_version));
+    map.insert("kind".into(), Value::from(kind.kind));
+    map.extend(fields.into_iter().filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind")));
+    Ok(Value::Object(map))
+}
+
+/// An object decoded without `metadata.managedFields` (skipped, never built).
+struct Lean(serde_json::Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Lean {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(LeanVisitor { top: true }).map(Lean)
+    }
+}
+
+struct LeanVisitor {
+    /// The object itself (its `metadata` is decoded leanly), not its metadata.
+    top: bool,
+}
+
+impl<'de> serde::de::Visitor<'de> for LeanVisitor {
+    type Value = serde_json::Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Kubernetes object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = serde_json::Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if self.top && key == "metadata" {
+                let meta = access.next_value_seed(LeanSeed)?;
+                map.insert(key, Value::Object(meta));
+            } else if !self.top && key == "managedFields" {
+                access.next_value::<serde::de::IgnoredAny>()?;
+            } else {
+                let value = access.next_value::<Value>()?;
+                map.insert(key, value);
+            }
+        }
+        Ok(map)
+    }
+}
+
+/// An object's `metadata`, without its managed fields.
+struct LeanSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for LeanSeed {
+    type Value = serde_json::Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(LeanVisitor { top: false })
+    }
+}
+
+/// Objects decoded and folded at a time.
+const FOLD_CHUNK: usize = 256;
+
+/// One LIST as [`list_all`], each page handed to `fold` (a few objects at a time) as it arrives
+/// and then dropped, so that memory holds about one page, not the whole list.
+///
+/// Pages are pipelined: as soon as a page's `continue` token is known, the next page is asked
+/// for and read on the runtime's other thread while this page's objects are decoded and folded
+/// here, so that the server's time and ours overlap instead of adding up.
 ///
 /// # Errors
 /// The first failed page.
@@ -136,47 +288,42 @@ pub async fn for_each_page(
     kind: &KindInfo,
     namespace: Option<&str>,
     params: ListParams,
-    metadata_only: bool,
+    decode: Decode,
     mut fold: impl FnMut(Vec<Value>),
 ) -> Result<(), kube::Error> {
+    use kube::Resource as _;
     let ar = api_resource(kind);
-    let api: Api<DynamicObject> = match namespace.filter(|_| kind.namespaced) {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
+    let request =
+        kube::core::Request::new(DynamicObject::url_path(&ar, namespace.filter(|_| kind.namespaced)));
+    let build = |params: &ListParams| {
+        if decode == Decode::MetadataOnly { request.list_metadata(params) } else { request.list(params) }
+            .map_err(kube::Error::BuildRequest)
     };
     // A list from the watch cache (`resourceVersion=0`) is not paginated by servers up to 1.32,
     // and a `continue` may not carry a resourceVersion.
     let cached = params.resource_version.as_deref() == Some("0");
     let mut params = if cached { params } else { params.limit(PAGE_SIZE) };
-    loop {
-        let token = if metadata_only {
-            let page = api.list_metadata(&params).await?;
-            let items = page
-                .items
+    let mut pending = Some(Prefetch::start(client, build(&params)?));
+    while let Some(mut current) = pending.take() {
+        let body = current.answer().await?;
+        drop(current);
+        let page: Page<'_> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
+        if let Some(token) = page.metadata.continue_.filter(|t| !t.is_empty()) {
+            params.resource_version = None;
+            params.version_match = None;
+            params = params.continue_token(&token);
+            pending = Some(Prefetch::start(client, build(&params)?));
+        }
+        for chunk in page.items.unwrap_or_default().chunks(FOLD_CHUNK) {
+            let objects = chunk
                 .iter()
-                .map(|o| serde_json::json!({"apiVersion": kind.api_version, "kind": kind.kind, "metadata": o.metadata}))
-                .collect::<Vec<_>>();
-            fold(items);
-            page.metadata.continue_
-        } else {
-            // A few objects at a time: each is JSON only between its conversion and its fold (a
-            // LIST from the watch cache is the whole list in one answer).
-            let page = api.list(&params).await?;
-            let mut items = page.items.into_iter().peekable();
-            while items.peek().is_some() {
-                fold(items.by_ref().take(FOLD_CHUNK).map(|o| into_value(o, kind)).collect());
-            }
-            page.metadata.continue_
-        };
-        match token.filter(|t| !t.is_empty()) {
-            Some(token) => {
-                params.resource_version = None;
-                params.version_match = None;
-                params = params.continue_token(&token);
-            }
-            None => return Ok(()),
+                .map(|raw| item(raw, kind, decode))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(kube::Error::SerdeError)?;
+            fold(objects);
         }
     }
+    Ok(())
 }
 
 /// A connected client.
@@ -520,6 +667,44 @@ mod tests {
         // Each is in the first line already: `output::error` prints the line once, no
         // `caused by:` repeating it.
         assert!(chain[1..].iter().all(|c| chain[0].contains(c.as_str())), "{chain:?}");
+    }
+
+    #[test]
+    fn an_answer_over_its_cap_is_refused_and_one_at_it_is_read() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let body = vec![b'x'; 1000];
+        let read = |cap| rt.block_on(super::read_capped(futures::io::Cursor::new(body.clone()), cap));
+        assert_eq!(read(1000).expect("at the cap").len(), 1000);
+        let err = read(999).expect_err("over the cap");
+        assert!(
+            crate::kube_args::error_chain(&err).contains("the most one request of a LIST may bring"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_list_item_is_decoded_with_its_kind_first_and_without_managed_fields_when_asked() {
+        let raw = serde_json::value::RawValue::from_string(
+            serde_json::json!({
+                "metadata": {"name": "r", "namespace": "a", "labels": {"x": "y"},
+                             "managedFields": [{"manager": "m", "fieldsV1": {"f:spec": {}}}]},
+                "spec": {"managedFields": "a field of the object's own, kept"},
+                "status": {"parents": []}
+            })
+            .to_string(),
+        )
+        .expect("raw");
+        let kind = runai_gateway_core::kinds::of_snapshot_kind(runai_gateway_core::snapshot::Kind::HttpRoute);
+        let lean = super::item(&raw, kind, super::Decode::WithoutManagedFields).expect("decodes");
+        let keys: Vec<&String> = lean.as_object().expect("object").keys().collect();
+        assert_eq!(keys, ["apiVersion", "kind", "metadata", "spec", "status"]);
+        assert_eq!(lean["kind"], "HTTPRoute");
+        assert!(lean["metadata"].get("managedFields").is_none(), "{lean}");
+        assert_eq!(lean["metadata"]["labels"]["x"], "y");
+        assert_eq!(lean["spec"]["managedFields"], "a field of the object's own, kept");
+        let whole = super::item(&raw, kind, super::Decode::Whole).expect("decodes");
+        assert_eq!(whole["metadata"]["managedFields"][0]["manager"], "m");
+        assert_eq!(whole["spec"], lean["spec"]);
     }
 
     #[test]

@@ -191,8 +191,12 @@ pub(super) async fn fold_list_raw(
     ingest: &RefCell<Ingest>,
 ) -> Result<(), kube::Error> {
     let info = runai_gateway_core::kinds::of_snapshot_kind(kind);
-    let metadata_only = kind == Kind::Namespace;
-    super::client::for_each_page(client, info, namespace, params, metadata_only, |page| {
+    let decode = if kind == Kind::Namespace {
+        super::client::Decode::MetadataOnly
+    } else {
+        super::client::Decode::WithoutManagedFields
+    };
+    super::client::for_each_page(client, info, namespace, params, decode, |page| {
         let mut ingest = ingest.borrow_mut();
         for obj in &page {
             ingest.add(kind, obj);
