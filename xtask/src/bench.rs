@@ -1,10 +1,12 @@
 //! `cargo xtask web-bench`: what a first visit to the calculator costs, in headless Chromium.
 //!
 //! The built page is served by `web`'s own server on 127.0.0.1 (gzip twins, `no-store`, so every
-//! visit is a cold one: the bench checks each file really came over the wire). Each run opens a
-//! new browser session on `/`, waits for the first preview, and reads the Resource Timing
-//! entries: bytes on the wire before the first preview, and when it appeared. Then it opens the
-//! Diagnose view and measures what that loads. Times are the median of the runs.
+//! visit is a cold one: the bench checks each file really came over the wire). Each run visits
+//! `/` twice, each time in a new browser session: once as the new browser's first navigation,
+//! and once after the browser has shown a page of another site (a user following a link in the
+//! browser they have open). Each visit waits for the first preview and reads the Resource Timing
+//! entries: bytes on the wire before the first preview, and when it appeared; then it opens the
+//! Diagnose view and measures what that loads. Times are the medians of the runs.
 //!
 //! The WebDriver client is the end-to-end test's (`wasm/tests/support`), compiled in here too.
 
@@ -58,78 +60,104 @@ fn files(entries: &Value) -> Result<Vec<(String, u64)>> {
         .collect()
 }
 
-/// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`).
+/// Where a visit's browser comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Browser {
+    /// A browser started for the visit: the page is its first navigation, so the visit also pays
+    /// for the browser's own cold start (its network service, its first renderer).
+    New,
+    /// A browser that has already shown a page of another site (`localhost` rather than
+    /// `127.0.0.1`, so another renderer, and nothing of this page in any cache): a user following
+    /// a link in the browser they have open.
+    Running,
+}
+
+/// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`),
+/// each in a new browser session: per run, one visit as the first navigation of a new browser
+/// and one from a browser that has shown another site's page ([`Browser`]).
 ///
 /// # Errors
 /// When the page does not start, or a file came from a cache.
-pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
+pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<(Visit, Visit)>> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let port = listener.local_addr()?.port();
     let served = dir.to_path_buf();
     std::thread::spawn(move || xtask::serve::serve_listener(&served, &listener));
     let driver = support::Chromedriver::start();
     let mut visits = Vec::new();
     for _ in 0..runs {
-        let s = driver.session(1280, 900);
-        if throttle {
-            s.throttle(THROTTLE.0, THROTTLE.1);
-        }
-        s.goto(&format!("{base}/"));
-        s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
-        let first_preview_ms =
-            s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
-        let first = s.js(
-            "const nav = performance.getEntriesByType('navigation')[0];
-             const mark = performance.getEntriesByName('first-preview')[0].startTime;
-             return [nav, ...performance.getEntriesByType('resource').filter(e => e.responseEnd <= mark)]
-               .map(e => ({name: e.name, transferSize: e.transferSize}));",
-            vec![],
-        );
-        let engine = s.js(
-            "return [performance.getEntriesByName('engine-ready')[0].startTime,
-                     performance.getEntriesByType('resource').find(e => e.name.endsWith('calculator_bg.wasm')).responseEnd];",
-            vec![],
-        );
-        // WEB_BENCH_TIMELINE=1: when each file started and ended, and the page's marks.
-        if std::env::var_os("WEB_BENCH_TIMELINE").is_some() {
-            let t = s.js(
-                "const n = performance.getEntriesByType('navigation')[0];
-                 return [['index.html', n.requestStart, n.responseEnd, n.domInteractive],
-                   ...performance.getEntriesByType('resource').map(e => [e.name.split('/').pop(), e.startTime, e.responseEnd]),
-                   ...performance.getEntriesByType('mark').map(m => [m.name, m.startTime])];",
-                vec![],
-            );
-            eprintln!("timeline (ms): {t}");
-        }
-        let before =
-            s.js("return performance.getEntriesByType('resource').length;", vec![]).as_u64().unwrap_or(0);
-        let clicked =
-            s.js("document.getElementById('view-diagnostics').click(); return performance.now();", vec![]);
-        s.wait_for("the diagnostics module", "return document.body.dataset.diagnosticsLoaded === 'true';");
-        let ready = s.js("return performance.now();", vec![]);
-        let diagnostics = s.js(
-            "return performance.getEntriesByType('resource').slice(arguments[0])
-               .map(e => ({name: e.name, transferSize: e.transferSize}));",
-            vec![before.into()],
-        );
-        visits.push(Visit {
-            first: files(&first)?,
-            first_preview_ms: first_preview_ms.as_f64().unwrap_or(0.0),
-            engine_ms: (engine[0].as_f64().unwrap_or(0.0), engine[1].as_f64().unwrap_or(0.0)),
-            diagnostics: files(&diagnostics)?,
-            diagnostics_ms: ready.as_f64().unwrap_or(0.0) - clicked.as_f64().unwrap_or(0.0),
-        });
+        let new = visit(&driver, port, throttle, Browser::New)?;
+        let running = visit(&driver, port, throttle, Browser::Running)?;
+        visits.push((new, running));
     }
     Ok(visits)
 }
 
+/// One cold visit of the page served on `port`, in a new session.
+fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Browser) -> Result<Visit> {
+    let s = driver.session(1280, 900);
+    if throttle {
+        s.throttle(THROTTLE.0, THROTTLE.1);
+    }
+    if browser == Browser::Running {
+        // Another site's page (the served stylesheet, as a document): the browser is then running
+        // and has a renderer up, but has seen nothing of the page under test.
+        s.goto(&format!("http://localhost:{port}/style.css"));
+        s.wait_for("the other site's page", "return document.readyState === 'complete';");
+    }
+    s.goto(&format!("http://127.0.0.1:{port}/"));
+    s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
+    let first_preview_ms = s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
+    let first = s.js(
+        "const nav = performance.getEntriesByType('navigation')[0];
+         const mark = performance.getEntriesByName('first-preview')[0].startTime;
+         return [nav, ...performance.getEntriesByType('resource').filter(e => e.responseEnd <= mark)]
+           .map(e => ({name: e.name, transferSize: e.transferSize}));",
+        vec![],
+    );
+    let engine = s.js(
+        "return [performance.getEntriesByName('engine-ready')[0].startTime,
+                 performance.getEntriesByType('resource').find(e => e.name.endsWith('calculator_bg.wasm')).responseEnd];",
+        vec![],
+    );
+    // WEB_BENCH_TIMELINE=1: when each file started and ended, and the page's marks.
+    if std::env::var_os("WEB_BENCH_TIMELINE").is_some() {
+        let t = s.js(
+            "const n = performance.getEntriesByType('navigation')[0];
+             return [['index.html', n.requestStart, n.responseEnd, n.domInteractive],
+               ...performance.getEntriesByType('resource').map(e => [e.name.split('/').pop(), e.startTime, e.responseEnd]),
+               ...performance.getEntriesByType('mark').map(m => [m.name, m.startTime])];",
+            vec![],
+        );
+        eprintln!("timeline ({browser:?} browser, ms): {t}");
+    }
+    let before =
+        s.js("return performance.getEntriesByType('resource').length;", vec![]).as_u64().unwrap_or(0);
+    let clicked =
+        s.js("document.getElementById('view-diagnostics').click(); return performance.now();", vec![]);
+    s.wait_for("the diagnostics module", "return document.body.dataset.diagnosticsLoaded === 'true';");
+    let ready = s.js("return performance.now();", vec![]);
+    let diagnostics = s.js(
+        "return performance.getEntriesByType('resource').slice(arguments[0])
+           .map(e => ({name: e.name, transferSize: e.transferSize}));",
+        vec![before.into()],
+    );
+    Ok(Visit {
+        first: files(&first)?,
+        first_preview_ms: first_preview_ms.as_f64().unwrap_or(0.0),
+        engine_ms: (engine[0].as_f64().unwrap_or(0.0), engine[1].as_f64().unwrap_or(0.0)),
+        diagnostics: files(&diagnostics)?,
+        diagnostics_ms: ready.as_f64().unwrap_or(0.0) - clicked.as_f64().unwrap_or(0.0),
+    })
+}
+
 /// The report: bytes per file (of the first run; every run loads the same files) and the median
-/// times.
+/// times, for a new browser and for a running one.
 #[must_use]
-pub fn report(visits: &[Visit]) -> String {
+pub fn report(visits: &[(Visit, Visit)]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let Some(one) = visits.first() else { return s };
+    let Some((one, _)) = visits.first() else { return s };
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
     let _ = writeln!(s, "first visit, before the first preview (bytes on the wire, gzip):");
     for (name, bytes) in &one.first {
@@ -141,27 +169,38 @@ pub fn report(visits: &[Visit]) -> String {
     for (name, bytes) in &one.diagnostics {
         let _ = writeln!(s, "  {name:<32} {:>10}", kb(*bytes));
     }
-    let times = |f: fn(&Visit) -> f64| visits.iter().map(f).collect::<Vec<_>>();
-    let shown = |v: Vec<f64>| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ");
-    let _ = writeln!(
-        s,
-        "first preview: median {:.0} ms of {} cold visits ({} ms)",
-        median(times(|v| v.first_preview_ms)),
-        visits.len(),
-        shown(times(|v| v.first_preview_ms))
-    );
-    let _ = writeln!(
-        s,
-        "  of which: .wasm downloaded at {:.0} ms, engine ready at {:.0} ms (medians)",
-        median(times(|v| v.engine_ms.1)),
-        median(times(|v| v.engine_ms.0)),
-    );
-    let _ = writeln!(
-        s,
-        "Diagnose view ready: median {:.0} ms after the click ({} ms)",
-        median(times(|v| v.diagnostics_ms)),
-        shown(times(|v| v.diagnostics_ms))
-    );
+    let shown = |v: &[f64]| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ");
+    for (label, pick) in [
+        (
+            "a browser already running (another site shown first)",
+            (|p: &(Visit, Visit)| &p.1) as fn(&(Visit, Visit)) -> &Visit,
+        ),
+        ("a new browser (the page is its first navigation)", |p: &(Visit, Visit)| &p.0),
+    ] {
+        let times = |f: fn(&Visit) -> f64| visits.iter().map(|p| f(pick(p))).collect::<Vec<_>>();
+        let first = times(|v| v.first_preview_ms);
+        let _ = writeln!(s, "{label}, cold cache:");
+        let _ = writeln!(
+            s,
+            "  first preview: median {:.0} ms of {} visits ({} ms)",
+            median(first.clone()),
+            visits.len(),
+            shown(&first)
+        );
+        let _ = writeln!(
+            s,
+            "  of which: .wasm downloaded at {:.0} ms, engine ready at {:.0} ms (medians)",
+            median(times(|v| v.engine_ms.1)),
+            median(times(|v| v.engine_ms.0)),
+        );
+        let diag = times(|v| v.diagnostics_ms);
+        let _ = writeln!(
+            s,
+            "  Diagnose view ready: median {:.0} ms after the click ({} ms)",
+            median(diag.clone()),
+            shown(&diag)
+        );
+    }
     s
 }
 

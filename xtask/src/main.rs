@@ -74,8 +74,9 @@ enum Command {
         #[arg(long)]
         no_wasm_opt: bool,
     },
-    /// Measure a cold first visit of the calculator in headless Chromium: bytes before the first
-    /// preview, time to it (median), and what the Diagnose view loads
+    /// Measure cold first visits of the calculator in headless Chromium (from a browser already
+    /// running, and as a new browser's first page): bytes before the first preview, time to it
+    /// (medians), and what the Diagnose view loads
     WebBench {
         /// Cold visits to take the median of
         #[arg(long, default_value_t = 5)]
