@@ -153,7 +153,9 @@ async fn read_capped(reader: impl futures::AsyncRead + Unpin, cap: u64) -> Resul
         .take(cap.saturating_add(1))
         .read_to_end(&mut body)
         .await
-        .map_err(|e| kube::Error::ReadEvents(std::io::Error::new(e.kind(), error_chain(&e))))?;
+        // The body's own error stays the source, so that a reset halfway through an answer is
+        // still a lost connection (exit 6), as one before the answer is.
+        .map_err(|e| kube::Error::Service(Box::new(e)))?;
     if body.len() as u64 > cap {
         return Err(kube::Error::Service(Box::new(TooLarge(cap))));
     }
@@ -680,6 +682,33 @@ mod tests {
             crate::kube_args::error_chain(&err).contains("the most one request of a LIST may bring"),
             "{err}"
         );
+    }
+
+    /// A reader failing as hyper's body does: an `Other` I/O error around the transport's error,
+    /// whose source is the socket's.
+    struct Resets;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("error reading a body from connection")]
+    struct BodyError(#[source] std::io::Error);
+
+    impl futures::AsyncRead for Resets {
+        fn poll_read(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            _: &mut [u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+            std::task::Poll::Ready(Err(std::io::Error::other(BodyError(reset))))
+        }
+    }
+
+    #[test]
+    fn a_reset_halfway_through_an_answer_is_a_lost_connection() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let err = rt.block_on(super::read_capped(Resets, 1 << 20)).expect_err("reset");
+        assert!(crate::read::snapshot::connection_lost(&err), "{}", crate::kube_args::error_chain(&err));
+        assert!(crate::kube_args::error_chain(&err).contains("connection reset by peer"));
     }
 
     #[test]
