@@ -36,6 +36,8 @@ pub struct Visit {
     pub diagnostics: Vec<(String, u64)>,
     /// Milliseconds from the click on the Diagnose view to its module being ready.
     pub diagnostics_ms: f64,
+    /// Where the visit's browser came from.
+    pub browser: Browser,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -72,13 +74,23 @@ pub enum Browser {
     Running,
 }
 
+impl Browser {
+    /// The report's heading for visits from this browser.
+    fn label(self) -> &'static str {
+        match self {
+            Browser::Running => "a browser already running (another site shown first)",
+            Browser::New => "a new browser (the page is its first navigation)",
+        }
+    }
+}
+
 /// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`),
 /// each in a new browser session: per run, one visit as the first navigation of a new browser
 /// and one from a browser that has shown another site's page ([`Browser`]).
 ///
 /// # Errors
 /// When the page does not start, or a file came from a cache.
-pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<(Visit, Visit)>> {
+pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
     let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
     let port = listener.local_addr()?.port();
     let served = dir.to_path_buf();
@@ -86,9 +98,9 @@ pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<(Visit, Visit)
     let driver = support::Chromedriver::start();
     let mut visits = Vec::new();
     for _ in 0..runs {
-        let new = visit(&driver, port, throttle, Browser::New)?;
-        let running = visit(&driver, port, throttle, Browser::Running)?;
-        visits.push((new, running));
+        for browser in [Browser::New, Browser::Running] {
+            visits.push(visit(&driver, port, throttle, browser)?);
+        }
     }
     Ok(visits)
 }
@@ -148,16 +160,17 @@ fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Bro
         engine_ms: (engine[0].as_f64().unwrap_or(0.0), engine[1].as_f64().unwrap_or(0.0)),
         diagnostics: files(&diagnostics)?,
         diagnostics_ms: ready.as_f64().unwrap_or(0.0) - clicked.as_f64().unwrap_or(0.0),
+        browser,
     })
 }
 
 /// The report: bytes per file (of the first run; every run loads the same files) and the median
 /// times, for a new browser and for a running one.
 #[must_use]
-pub fn report(visits: &[(Visit, Visit)]) -> String {
+pub fn report(visits: &[Visit]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let Some((one, _)) = visits.first() else { return s };
+    let Some(one) = visits.first() else { return s };
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
     let _ = writeln!(s, "first visit, before the first preview (bytes on the wire, gzip):");
     for (name, bytes) in &one.first {
@@ -170,21 +183,16 @@ pub fn report(visits: &[(Visit, Visit)]) -> String {
         let _ = writeln!(s, "  {name:<32} {:>10}", kb(*bytes));
     }
     let shown = |v: &[f64]| v.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ");
-    for (label, pick) in [
-        (
-            "a browser already running (another site shown first)",
-            (|p: &(Visit, Visit)| &p.1) as fn(&(Visit, Visit)) -> &Visit,
-        ),
-        ("a new browser (the page is its first navigation)", |p: &(Visit, Visit)| &p.0),
-    ] {
-        let times = |f: fn(&Visit) -> f64| visits.iter().map(|p| f(pick(p))).collect::<Vec<_>>();
+    for browser in [Browser::Running, Browser::New] {
+        let of = || visits.iter().filter(|v| v.browser == browser);
+        let times = |f: fn(&Visit) -> f64| of().map(f).collect::<Vec<_>>();
         let first = times(|v| v.first_preview_ms);
-        let _ = writeln!(s, "{label}, cold cache:");
+        let _ = writeln!(s, "{}, cold cache:", browser.label());
         let _ = writeln!(
             s,
             "  first preview: median {:.0} ms of {} visits ({} ms)",
             median(first.clone()),
-            visits.len(),
+            first.len(),
             shown(&first)
         );
         let _ = writeln!(
@@ -211,6 +219,33 @@ mod tests {
     #[test]
     fn the_median_is_the_middle_run() {
         assert!((median(vec![5.0, 1.0, 300.0, 2.0, 4.0]) - 4.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn each_kind_of_visit_has_its_own_medians() {
+        let visit = |browser, ms| Visit {
+            first: vec![("index.html".into(), 900)],
+            first_preview_ms: ms,
+            engine_ms: (ms - 10.0, ms - 20.0),
+            diagnostics: vec![("pkg/diagnostics_bg.wasm".into(), 1000)],
+            diagnostics_ms: ms / 2.0,
+            browser,
+        };
+        let visits = [
+            visit(Browser::New, 300.0),
+            visit(Browser::Running, 200.0),
+            visit(Browser::New, 320.0),
+            visit(Browser::Running, 220.0),
+            visit(Browser::New, 310.0),
+            visit(Browser::Running, 210.0),
+        ];
+        let text = report(&visits);
+        let running = text.find(Browser::Running.label()).expect("running heading");
+        let new = text.find(Browser::New.label()).expect("new heading");
+        assert!(running < new, "{text}");
+        assert!(text[running..new].contains("median 210 ms of 3 visits (200, 220, 210 ms)"), "{text}");
+        assert!(text[new..].contains("median 310 ms of 3 visits (300, 320, 310 ms)"), "{text}");
+        assert!(text[new..].contains("Diagnose view ready: median 155 ms"), "{text}");
     }
 
     #[test]

@@ -177,7 +177,7 @@ impl Prefetch {
         Self(tokio::spawn(fetch(client.clone(), request)))
     }
 
-    async fn answer(&mut self) -> Result<Vec<u8>, kube::Error> {
+    async fn answer(mut self) -> Result<Vec<u8>, kube::Error> {
         match (&mut self.0).await {
             Ok(answer) => answer,
             Err(e) => Err(kube::Error::Service(Box::new(e))),
@@ -207,69 +207,68 @@ struct PageMeta {
 }
 
 /// One item of a LIST as JSON, with the `apiVersion` and `kind` a LIST leaves out of its items
-/// first (as a GET has them).
+/// first (as a GET has them), decoded in one pass straight into that object.
 fn item(
     raw: &serde_json::value::RawValue,
     kind: &KindInfo,
     decode: Decode,
 ) -> Result<Value, serde_json::Error> {
-    let fields = match decode {
-        Decode::Whole => serde_json::from_str::<serde_json::Map<String, Value>>(raw.get())?,
-        Decode::WithoutManagedFields | Decode::MetadataOnly => serde_json::from_str::<Lean>(raw.get())?.0,
-    };
-    let mut map = serde_json::Map::new();
-    map.insert("apiVersion".into(), Value::from(kind.api_version));
-    map.insert("kind".into(), Value::from(kind.kind));
-    map.extend(fields.into_iter().filter(|(k, _)| !matches!(k.as_str(), "apiVersion" | "kind")));
-    Ok(Value::Object(map))
+    let mut object = serde_json::Map::new();
+    object.insert("apiVersion".into(), Value::from(kind.api_version));
+    object.insert("kind".into(), Value::from(kind.kind));
+    let keep_managed_fields = decode == Decode::Whole;
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let object = serde::Deserializer::deserialize_map(
+        &mut de,
+        Fields { into: object, top: true, keep_managed_fields },
+    )?;
+    de.end()?;
+    Ok(Value::Object(object))
 }
 
-/// An object decoded without `metadata.managedFields` (skipped, never built).
-struct Lean(serde_json::Map<String, Value>);
-
-impl<'de> serde::Deserialize<'de> for Lean {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(LeanVisitor { top: true }).map(Lean)
-    }
-}
-
-struct LeanVisitor {
-    /// The object itself (its `metadata` is decoded leanly), not its metadata.
+/// Decodes a JSON object's fields into `into`: at the top (an object of a LIST) without the
+/// `apiVersion` and `kind` already there, and its `metadata` without `managedFields` unless
+/// they are kept (skipped, never built).
+struct Fields {
+    into: serde_json::Map<String, Value>,
     top: bool,
+    keep_managed_fields: bool,
 }
 
-impl<'de> serde::de::Visitor<'de> for LeanVisitor {
+impl<'de> serde::de::Visitor<'de> for Fields {
     type Value = serde_json::Map<String, Value>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a Kubernetes object")
+        f.write_str(if self.top { "a Kubernetes object" } else { "an object's metadata" })
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut map = serde_json::Map::new();
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut access: A) -> Result<Self::Value, A::Error> {
         while let Some(key) = access.next_key::<String>()? {
-            if self.top && key == "metadata" {
-                let meta = access.next_value_seed(LeanSeed)?;
-                map.insert(key, Value::Object(meta));
-            } else if !self.top && key == "managedFields" {
+            let skip = if self.top {
+                matches!(key.as_str(), "apiVersion" | "kind")
+            } else {
+                !self.keep_managed_fields && key == "managedFields"
+            };
+            if skip {
                 access.next_value::<serde::de::IgnoredAny>()?;
+            } else if self.top && key == "metadata" && !self.keep_managed_fields {
+                let meta = Fields { into: serde_json::Map::new(), top: false, keep_managed_fields: false };
+                let meta = access.next_value_seed(meta)?;
+                self.into.insert(key, Value::Object(meta));
             } else {
                 let value = access.next_value::<Value>()?;
-                map.insert(key, value);
+                self.into.insert(key, value);
             }
         }
-        Ok(map)
+        Ok(self.into)
     }
 }
 
-/// An object's `metadata`, without its managed fields.
-struct LeanSeed;
-
-impl<'de> serde::de::DeserializeSeed<'de> for LeanSeed {
+impl<'de> serde::de::DeserializeSeed<'de> for Fields {
     type Value = serde_json::Map<String, Value>;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(LeanVisitor { top: false })
+        d.deserialize_map(self)
     }
 }
 
@@ -306,9 +305,8 @@ pub async fn for_each_page(
     let cached = params.resource_version.as_deref() == Some("0");
     let mut params = if cached { params } else { params.limit(PAGE_SIZE) };
     let mut pending = Some(Prefetch::start(client, build(&params)?));
-    while let Some(mut current) = pending.take() {
+    while let Some(current) = pending.take() {
         let body = current.answer().await?;
-        drop(current);
         let page: Page<'_> = serde_json::from_slice(&body).map_err(kube::Error::SerdeError)?;
         if let Some(token) = page.metadata.continue_.filter(|t| !t.is_empty()) {
             params.resource_version = None;
@@ -734,6 +732,19 @@ mod tests {
         let whole = super::item(&raw, kind, super::Decode::Whole).expect("decodes");
         assert_eq!(whole["metadata"]["managedFields"][0]["manager"], "m");
         assert_eq!(whole["spec"], lean["spec"]);
+        // A metadata-only item names its own kind (`PartialObjectMetadata`): the table's wins.
+        let partial = serde_json::value::RawValue::from_string(
+            r#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":{"name":"n"}}"#
+                .into(),
+        )
+        .expect("raw");
+        let namespace =
+            runai_gateway_core::kinds::of_snapshot_kind(runai_gateway_core::snapshot::Kind::Namespace);
+        let meta = super::item(&partial, namespace, super::Decode::MetadataOnly).expect("decodes");
+        assert_eq!(
+            meta,
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})
+        );
     }
 
     #[test]
