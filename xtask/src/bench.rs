@@ -6,7 +6,9 @@
 //! and once after the browser has shown a page of another site (a user following a link in the
 //! browser they have open). Each visit waits for the first preview and reads the Resource Timing
 //! entries: bytes on the wire before the first preview, and when it appeared; then it opens the
-//! Diagnose view and measures what that loads. Times are the medians of the runs.
+//! Diagnose view and measures what that loads. Times are the medians of the runs. Last, a page of
+//! one line that only downloads the same `.wasm` ([`FLOOR_PAGE`]) is visited as many times: the
+//! floor of this machine and browser, which the calculator's times read against.
 //!
 //! The WebDriver client is the end-to-end test's (`wasm/tests/support`), compiled in here too.
 
@@ -105,6 +107,60 @@ pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
     Ok(visits)
 }
 
+/// The floor page: a line of text and the calculator's `.wasm` downloaded (not even compiled),
+/// marked `first-preview` at the frame after both. Any page that shows the engine's output pays
+/// at least this on the machine and browser at hand, before it does anything of its own, so the
+/// calculator's time reads against it.
+pub const FLOOR_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>floor</title><link rel="icon" href="data:,"></head>
+<body><p>A line of text.</p>
+<script>
+fetch('pkg/calculator_bg.wasm').then((r) => r.arrayBuffer()).then(() => requestAnimationFrame(() => {
+  performance.mark('first-preview');
+  document.body.dataset.firstPreview = String(Math.round(performance.now()));
+}));
+</script>
+</body></html>
+"#;
+
+/// `runs` cold visits of [`FLOOR_PAGE`], each a new browser's first navigation, with the
+/// calculator's `.wasm` (and its gzipped twin) from the built page in `dir`: the milliseconds
+/// from navigation start to the page's mark.
+///
+/// # Errors
+/// When `dir` has no built `.wasm`, or the floor page's folder cannot be written.
+pub fn floor(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<f64>> {
+    let served = std::env::temp_dir().join(format!("runai-gateway-web-floor-{}", std::process::id()));
+    std::fs::create_dir_all(served.join("pkg"))?;
+    let result = (|| {
+        std::fs::write(served.join("index.html"), FLOOR_PAGE)?;
+        for file in ["calculator_bg.wasm", "calculator_bg.wasm.gz"] {
+            let from = dir.join("pkg").join(file);
+            std::fs::copy(&from, served.join("pkg").join(file))
+                .with_context(|| format!("copying {} (build the page first)", from.display()))?;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
+        let port = listener.local_addr()?.port();
+        let root = served.clone();
+        std::thread::spawn(move || xtask::serve::serve_listener(&root, &listener));
+        let driver = support::Chromedriver::start();
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let s = driver.session(1280, 900);
+            if throttle {
+                s.throttle(THROTTLE.0, THROTTLE.1);
+            }
+            s.goto(&format!("http://127.0.0.1:{port}/"));
+            s.wait_for("the floor page's mark", "return document.body.dataset.firstPreview !== undefined;");
+            let ms = s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
+            times.push(ms.as_f64().unwrap_or(0.0));
+        }
+        Ok(times)
+    })();
+    let _ = std::fs::remove_dir_all(&served);
+    result
+}
+
 /// One cold visit of the page served on `port`, in a new session.
 fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Browser) -> Result<Visit> {
     let s = driver.session(1280, 900);
@@ -112,9 +168,9 @@ fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Bro
         s.throttle(THROTTLE.0, THROTTLE.1);
     }
     if browser == Browser::Running {
-        // Another site's page (the served stylesheet, as a document): the browser is then running
+        // Another site's page (the server's plain-text "not found"): the browser is then running
         // and has a renderer up, but has seen nothing of the page under test.
-        s.goto(&format!("http://localhost:{port}/style.css"));
+        s.goto(&format!("http://localhost:{port}/another-site"));
         s.wait_for("the other site's page", "return document.readyState === 'complete';");
     }
     s.goto(&format!("http://127.0.0.1:{port}/"));
@@ -165,9 +221,9 @@ fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Bro
 }
 
 /// The report: bytes per file (of the first run; every run loads the same files) and the median
-/// times, for a new browser and for a running one.
+/// times, for a new browser and for a running one, then the [`floor`] they read against.
 #[must_use]
-pub fn report(visits: &[Visit]) -> String {
+pub fn report(visits: &[Visit], floor: &[f64]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let Some(one) = visits.first() else { return s };
@@ -209,6 +265,16 @@ pub fn report(visits: &[Visit]) -> String {
             shown(&diag)
         );
     }
+    if !floor.is_empty() {
+        let _ = writeln!(
+            s,
+            "the floor (a new browser; a page of one line that only downloads the same .wasm):\n  \
+             on screen with the .wasm in: median {:.0} ms of {} visits ({} ms)",
+            median(floor.to_vec()),
+            floor.len(),
+            shown(floor)
+        );
+    }
     s
 }
 
@@ -239,13 +305,17 @@ mod tests {
             visit(Browser::New, 310.0),
             visit(Browser::Running, 210.0),
         ];
-        let text = report(&visits);
+        let text = report(&visits, &[120.0, 90.0, 100.0]);
         let running = text.find(Browser::Running.label()).expect("running heading");
         let new = text.find(Browser::New.label()).expect("new heading");
         assert!(running < new, "{text}");
         assert!(text[running..new].contains("median 210 ms of 3 visits (200, 220, 210 ms)"), "{text}");
         assert!(text[new..].contains("median 310 ms of 3 visits (300, 320, 310 ms)"), "{text}");
         assert!(text[new..].contains("Diagnose view ready: median 155 ms"), "{text}");
+        let floor = text.find("the floor").expect("floor heading");
+        assert!(floor > new, "{text}");
+        assert!(text[floor..].contains("median 100 ms of 3 visits (120, 90, 100 ms)"), "{text}");
+        assert!(!report(&visits, &[]).contains("the floor"));
     }
 
     #[test]

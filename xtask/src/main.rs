@@ -76,7 +76,8 @@ enum Command {
     },
     /// Measure cold first visits of the calculator in headless Chromium (from a browser already
     /// running, and as a new browser's first page): bytes before the first preview, time to it
-    /// (medians), and what the Diagnose view loads
+    /// (medians), what the Diagnose view loads, and the floor: a page of one line that only
+    /// downloads the same .wasm
     WebBench {
         /// Cold visits to take the median of
         #[arg(long, default_value_t = 5)]
@@ -192,7 +193,8 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{}", web::build(&ws.root, &ws.target_dir, true)?.summary());
             }
             let visits = bench::run(&dir, runs.max(1), throttle)?;
-            print!("{}", bench::report(&visits));
+            let floor = bench::floor(&dir, runs.max(1), throttle)?;
+            print!("{}", bench::report(&visits, &floor));
         }
         Command::BenchScale { workloads, namespaces, fixture, bin, dev, compare, runs, timeout } => {
             let binary = match bin {
