@@ -93,10 +93,7 @@ impl Browser {
 /// # Errors
 /// When the page does not start, or a file came from a cache.
 pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
-    let port = listener.local_addr()?.port();
-    let served = dir.to_path_buf();
-    std::thread::spawn(move || xtask::serve::serve_listener(&served, &listener));
+    let port = serve(dir)?;
     let driver = support::Chromedriver::start();
     let mut visits = Vec::new();
     for _ in 0..runs {
@@ -105,6 +102,15 @@ pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
         }
     }
     Ok(visits)
+}
+
+/// Serves `dir` on a free port of 127.0.0.1, for as long as the bench runs.
+fn serve(dir: &Path) -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
+    let port = listener.local_addr()?.port();
+    let served = dir.to_path_buf();
+    std::thread::spawn(move || xtask::serve::serve_listener(&served, &listener));
+    Ok(port)
 }
 
 /// The floor page: a line of text and the calculator's `.wasm` downloaded (not even compiled),
@@ -131,18 +137,17 @@ fetch('pkg/calculator_bg.wasm').then((r) => r.arrayBuffer()).then(() => requestA
 /// When `dir` has no built `.wasm`, or the floor page's folder cannot be written.
 pub fn floor(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<f64>> {
     let served = std::env::temp_dir().join(format!("runai-gateway-web-floor-{}", std::process::id()));
-    std::fs::create_dir_all(served.join("pkg"))?;
+    // A folder of its own (`create_dir` fails if it is there), removed afterwards.
+    std::fs::create_dir(&served).with_context(|| format!("creating {}", served.display()))?;
     let result = (|| {
+        std::fs::create_dir(served.join("pkg"))?;
         std::fs::write(served.join("index.html"), FLOOR_PAGE)?;
         for file in ["calculator_bg.wasm", "calculator_bg.wasm.gz"] {
             let from = dir.join("pkg").join(file);
             std::fs::copy(&from, served.join("pkg").join(file))
                 .with_context(|| format!("copying {} (build the page first)", from.display()))?;
         }
-        let listener = TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
-        let port = listener.local_addr()?.port();
-        let root = served.clone();
-        std::thread::spawn(move || xtask::serve::serve_listener(&root, &listener));
+        let port = serve(&served)?;
         let driver = support::Chromedriver::start();
         let mut times = Vec::new();
         for _ in 0..runs {
