@@ -86,14 +86,27 @@ impl Browser {
     }
 }
 
+/// What a bench measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// The page's visits, in the order taken.
+    pub visits: Vec<Visit>,
+    /// Milliseconds to the [`FLOOR_PAGE`]'s mark, one per visit of it.
+    pub floor: Vec<f64>,
+}
+
 /// Runs `runs` cold visits of the page in `dir` (on a [`THROTTLE`]d network with `throttle`),
 /// each in a new browser session: per run, one visit as the first navigation of a new browser
-/// and one from a browser that has shown another site's page ([`Browser`]).
+/// and one from a browser that has shown another site's page ([`Browser`]). Then as many visits
+/// of the [`FLOOR_PAGE`], each a new browser's first navigation, with the page's own `.wasm`.
 ///
 /// # Errors
-/// When the page does not start, or a file came from a cache.
-pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
+/// When the page does not start, a file came from a cache, or the floor's folder cannot be
+/// written.
+pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Measured> {
     let port = serve(dir)?;
+    let floor_dir = floor_page(dir)?;
+    let floor_port = serve(floor_dir.path())?;
     let driver = support::Chromedriver::start();
     let mut visits = Vec::new();
     for _ in 0..runs {
@@ -101,7 +114,10 @@ pub fn run(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<Visit>> {
             visits.push(visit(&driver, port, throttle, browser)?);
         }
     }
-    Ok(visits)
+    let floor = (0..runs)
+        .map(|_| first_preview(&session(&driver, throttle), &format!("http://127.0.0.1:{floor_port}/")))
+        .collect();
+    Ok(Measured { visits, floor })
 }
 
 /// Serves `dir` on a free port of 127.0.0.1, for as long as the bench runs.
@@ -129,58 +145,47 @@ fetch('pkg/calculator_bg.wasm').then((r) => r.arrayBuffer()).then(() => requestA
 </body></html>
 "#;
 
-/// `runs` cold visits of [`FLOOR_PAGE`], each a new browser's first navigation, with the
-/// calculator's `.wasm` (and its gzipped twin) from the built page in `dir`: the milliseconds
-/// from navigation start to the page's mark.
-///
-/// # Errors
-/// When `dir` has no built `.wasm`, or the floor page's folder cannot be written.
-pub fn floor(dir: &Path, runs: usize, throttle: bool) -> Result<Vec<f64>> {
-    let served = std::env::temp_dir().join(format!("runai-gateway-web-floor-{}", std::process::id()));
-    // A folder of its own (`create_dir` fails if it is there), removed afterwards.
-    std::fs::create_dir(&served).with_context(|| format!("creating {}", served.display()))?;
-    let result = (|| {
-        std::fs::create_dir(served.join("pkg"))?;
-        std::fs::write(served.join("index.html"), FLOOR_PAGE)?;
-        for file in ["calculator_bg.wasm", "calculator_bg.wasm.gz"] {
-            let from = dir.join("pkg").join(file);
-            std::fs::copy(&from, served.join("pkg").join(file))
-                .with_context(|| format!("copying {} (build the page first)", from.display()))?;
-        }
-        let port = serve(&served)?;
-        let driver = support::Chromedriver::start();
-        let mut times = Vec::new();
-        for _ in 0..runs {
-            let s = driver.session(1280, 900);
-            if throttle {
-                s.throttle(THROTTLE.0, THROTTLE.1);
-            }
-            s.goto(&format!("http://127.0.0.1:{port}/"));
-            s.wait_for("the floor page's mark", "return document.body.dataset.firstPreview !== undefined;");
-            let ms = s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
-            times.push(ms.as_f64().unwrap_or(0.0));
-        }
-        Ok(times)
-    })();
-    let _ = std::fs::remove_dir_all(&served);
-    result
+/// A folder of its own (removed when dropped) with the [`FLOOR_PAGE`] and the calculator's
+/// `.wasm` and its gzipped twin from the built page in `dir`.
+fn floor_page(dir: &Path) -> Result<tempfile::TempDir> {
+    let floor = tempfile::Builder::new().prefix("runai-gateway-web-floor-").tempdir()?;
+    std::fs::create_dir(floor.path().join("pkg"))?;
+    std::fs::write(floor.path().join("index.html"), FLOOR_PAGE)?;
+    for file in ["calculator_bg.wasm", "calculator_bg.wasm.gz"] {
+        let from = dir.join("pkg").join(file);
+        std::fs::copy(&from, floor.path().join("pkg").join(file))
+            .with_context(|| format!("copying {} (build the page first)", from.display()))?;
+    }
+    Ok(floor)
 }
 
-/// One cold visit of the page served on `port`, in a new session.
-fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Browser) -> Result<Visit> {
+/// A new browser session, on a [`THROTTLE`]d network with `throttle`.
+fn session(driver: &support::Chromedriver, throttle: bool) -> support::Session {
     let s = driver.session(1280, 900);
     if throttle {
         s.throttle(THROTTLE.0, THROTTLE.1);
     }
+    s
+}
+
+/// Opens `url` in `s` and waits for its page's `first-preview` mark: milliseconds from
+/// navigation start to it.
+fn first_preview(s: &support::Session, url: &str) -> f64 {
+    s.goto(url);
+    s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
+    s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]).as_f64().unwrap_or(0.0)
+}
+
+/// One cold visit of the page served on `port`, in a new session.
+fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Browser) -> Result<Visit> {
+    let s = session(driver, throttle);
     if browser == Browser::Running {
         // Another site's page (the server's plain-text "not found"): the browser is then running
         // and has a renderer up, but has seen nothing of the page under test.
         s.goto(&format!("http://localhost:{port}/another-site"));
         s.wait_for("the other site's page", "return document.readyState === 'complete';");
     }
-    s.goto(&format!("http://127.0.0.1:{port}/"));
-    s.wait_for("the first preview", "return document.body.dataset.firstPreview !== undefined;");
-    let first_preview_ms = s.js("return performance.getEntriesByName('first-preview')[0].startTime;", vec![]);
+    let first_preview_ms = first_preview(&s, &format!("http://127.0.0.1:{port}/"));
     let first = s.js(
         "const nav = performance.getEntriesByType('navigation')[0];
          const mark = performance.getEntriesByName('first-preview')[0].startTime;
@@ -217,7 +222,7 @@ fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Bro
     );
     Ok(Visit {
         first: files(&first)?,
-        first_preview_ms: first_preview_ms.as_f64().unwrap_or(0.0),
+        first_preview_ms,
         engine_ms: (engine[0].as_f64().unwrap_or(0.0), engine[1].as_f64().unwrap_or(0.0)),
         diagnostics: files(&diagnostics)?,
         diagnostics_ms: ready.as_f64().unwrap_or(0.0) - clicked.as_f64().unwrap_or(0.0),
@@ -226,10 +231,11 @@ fn visit(driver: &support::Chromedriver, port: u16, throttle: bool, browser: Bro
 }
 
 /// The report: bytes per file (of the first run; every run loads the same files) and the median
-/// times, for a new browser and for a running one, then the [`floor`] they read against.
+/// times, for a new browser and for a running one, then the floor they read against.
 #[must_use]
-pub fn report(visits: &[Visit], floor: &[f64]) -> String {
+pub fn report(measured: &Measured) -> String {
     use std::fmt::Write as _;
+    let Measured { visits, floor } = measured;
     let mut s = String::new();
     let Some(one) = visits.first() else { return s };
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
@@ -275,7 +281,7 @@ pub fn report(visits: &[Visit], floor: &[f64]) -> String {
             s,
             "the floor (a new browser; a page of one line that only downloads the same .wasm):\n  \
              on screen with the .wasm in: median {:.0} ms of {} visits ({} ms)",
-            median(floor.to_vec()),
+            median(floor.clone()),
             floor.len(),
             shown(floor)
         );
@@ -310,7 +316,8 @@ mod tests {
             visit(Browser::New, 310.0),
             visit(Browser::Running, 210.0),
         ];
-        let text = report(&visits, &[120.0, 90.0, 100.0]);
+        let mut measured = Measured { visits: visits.to_vec(), floor: vec![120.0, 90.0, 100.0] };
+        let text = report(&measured);
         let running = text.find(Browser::Running.label()).expect("running heading");
         let new = text.find(Browser::New.label()).expect("new heading");
         assert!(running < new, "{text}");
@@ -320,7 +327,8 @@ mod tests {
         let floor = text.find("the floor").expect("floor heading");
         assert!(floor > new, "{text}");
         assert!(text[floor..].contains("median 100 ms of 3 visits (120, 90, 100 ms)"), "{text}");
-        assert!(!report(&visits, &[]).contains("the floor"));
+        measured.floor.clear();
+        assert!(!report(&measured).contains("the floor"));
     }
 
     #[test]

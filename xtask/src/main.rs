@@ -192,9 +192,7 @@ fn run(cli: Cli) -> Result<()> {
             if !no_build {
                 print!("{}", web::build(&ws.root, &ws.target_dir, true)?.summary());
             }
-            let visits = bench::run(&dir, runs.max(1), throttle)?;
-            let floor = bench::floor(&dir, runs.max(1), throttle)?;
-            print!("{}", bench::report(&visits, &floor));
+            print!("{}", bench::report(&bench::run(&dir, runs.max(1), throttle)?));
         }
         Command::BenchScale { workloads, namespaces, fixture, bin, dev, compare, runs, timeout } => {
             let binary = match bin {
